@@ -1,0 +1,111 @@
+#include "scanner/server_list.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "scanner/list_syntax.h"
+
+namespace ers {
+namespace {
+
+constexpr size_t kMaxHostNameLen = 253;
+constexpr size_t kMaxLabelLen = 63;
+
+bool LooksLikeIpLiteral(absl::string_view text) {
+  if (text.empty()) return false;
+  if (text.front() == '[' || text.find(':') != absl::string_view::npos) {
+    return true;
+  }
+  // All digits and dots: an IPv4 literal (or a mistyped one).
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return absl::ascii_isdigit(c) || c == '.';
+  });
+}
+
+}  // namespace
+
+absl::Status ValidateHostName(absl::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("empty host name");
+  if (name.size() > kMaxHostNameLen) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("host name \"", name.substr(0, 40), "...\" is ",
+                     name.size(), " characters long (at most 253)"));
+  }
+  for (absl::string_view label : absl::StrSplit(name, '.')) {
+    if (label.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("host name \"", name, "\" has an empty label"));
+    }
+    if (label.size() > kMaxLabelLen) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "host name \"", name, "\": label \"", label,
+          "\" is longer than 63 characters"));
+    }
+    for (char c : label) {
+      if (!absl::ascii_isalnum(c) && c != '-' && c != '_') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "host name \"", name, "\" contains '",
+            absl::ascii_isprint(c) ? std::string(1, c) : std::string("\\x?"),
+            "' (only letters, digits, '-', '_' and '.' are allowed)"));
+      }
+    }
+    if (label.front() == '-' || label.back() == '-') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "host name \"", name, "\": label \"", label,
+          "\" starts or ends with a hyphen"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Server> ParseServer(absl::string_view text) {
+  if (LooksLikeIpLiteral(text)) {
+    // "host:port" with an IPv4 address or bracketed IPv6.
+    size_t colon = text.rfind(':');
+    if (colon != absl::string_view::npos &&
+        (text.find(':') == colon || text.front() == '[') &&
+        text.back() != ']') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "server \"", text,
+          "\" includes a port; give ports separately with --ports"));
+    }
+    absl::StatusOr<IpAddress> address = ParseIpAddress(text);
+    if (!address.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("server ", address.status().message()));
+    }
+    return Server{address->ToString(), *address};
+  }
+  if (text.find(':') != absl::string_view::npos ||
+      text.find('/') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "server \"", text,
+        "\" is not a host name; give ports with --ports and IP ranges with "
+        "--ips"));
+  }
+  std::string host = absl::AsciiStrToLower(text);
+  if (!host.empty() && host.back() == '.') host.pop_back();
+  absl::Status valid = ValidateHostName(host);
+  if (!valid.ok()) return valid;
+  return Server{std::move(host), std::nullopt};
+}
+
+absl::StatusOr<std::vector<Server>> ParseServers(absl::string_view text) {
+  absl::StatusOr<std::vector<absl::string_view>> entries =
+      SplitList(text, "server list");
+  if (!entries.ok()) return entries.status();
+  std::vector<Server> out;
+  for (absl::string_view entry : *entries) {
+    absl::StatusOr<Server> server = ParseServer(entry);
+    if (!server.ok()) return server.status();
+    if (std::find(out.begin(), out.end(), *server) == out.end()) {
+      out.push_back(*std::move(server));
+    }
+  }
+  return out;
+}
+
+}  // namespace ers
