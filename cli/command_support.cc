@@ -1,0 +1,49 @@
+#include "cli/command_support.h"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include "absl/strings/str_cat.h"
+#include "cli/commands.h"
+
+namespace ers {
+
+int ReportError(const Streams& io, const absl::Status& status) {
+  fprintf(io.err, "ers: %s\n", std::string(status.message()).c_str());
+  return status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                             : kExitFatal;
+}
+
+absl::StatusOr<std::unique_ptr<ConfigStore>> OpenStore(
+    const std::optional<std::string>& db_flag) {
+  if (db_flag.has_value()) return ConfigStore::Open(*db_flag);
+  absl::StatusOr<std::string> path = DefaultDatabasePath();
+  if (!path.ok()) return path.status();
+  return ConfigStore::Open(*path);
+}
+
+std::string AbsolutePath(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return path;
+  return absl::StrCat(cwd, "/", path);
+}
+
+absl::StatusOr<PrefixSet> LoadExclusions(
+    ConfigStore& store, const std::optional<std::string>& override_path,
+    std::string* out_source) {
+  out_source->clear();
+  std::optional<std::string> path = override_path;
+  if (!path.has_value()) {
+    absl::StatusOr<std::optional<std::string>> configured =
+        store.GetSetting(kExcludeFileSetting);
+    if (!configured.ok()) return configured.status();
+    path = *configured;
+  }
+  if (!path.has_value() || path->empty()) return PrefixSet();
+  *out_source = *path;
+  return LoadExclusionFile(*path);
+}
+
+}  // namespace ers

@@ -1,0 +1,36 @@
+// command_support.h: pieces shared by the ers subcommands: opening the
+// inventory named by --db, and loading the configured exclusion file.
+#ifndef ERS_CLI_COMMAND_SUPPORT_H_
+#define ERS_CLI_COMMAND_SUPPORT_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cli/config_store.h"
+#include "scanner/prefix_set.h"
+
+namespace ers {
+
+// The settings key holding the exclusion file's absolute path.
+inline constexpr const char* kExcludeFileSetting = "exclude_file";
+
+// OpenStore opens the inventory at |db_flag|, or at DefaultDatabasePath().
+[[nodiscard]] absl::StatusOr<std::unique_ptr<ConfigStore>> OpenStore(
+    const std::optional<std::string>& db_flag);
+
+// AbsolutePath returns |path| made absolute against the working directory,
+// so a file named in `ers discover` is still found by `ers scan` from cron.
+std::string AbsolutePath(const std::string& path);
+
+// LoadExclusions loads |override_path| if given, else the configured
+// exclusion file, else returns an empty set. |*out_source| names the file
+// used (empty when none).
+[[nodiscard]] absl::StatusOr<PrefixSet> LoadExclusions(
+    ConfigStore& store, const std::optional<std::string>& override_path,
+    std::string* out_source);
+
+}  // namespace ers
+
+#endif  // ERS_CLI_COMMAND_SUPPORT_H_

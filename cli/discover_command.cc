@@ -1,0 +1,196 @@
+// discover_command.cc: `ers discover`, which adds servers and IP ranges to
+// the configuration or re-configures their ports.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cli/command_support.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "scanner/ip_address.h"
+#include "scanner/list_syntax.h"
+#include "scanner/server_list.h"
+
+namespace ers {
+namespace {
+
+constexpr const char* kDiscoverHelp = R"(Usage: ers discover [flags]
+
+Adds servers and IP ranges to scan, or re-configures their ports. Each call
+adds to what earlier calls configured. Entries named in a call that gives
+--ports get exactly those ports; new entries without --ports get the default
+ports (443,465,636,853,989,990,992,993,995). --ports alone re-configures the
+ports of every entry.
+
+Examples:
+  ers discover --servers mail.example.com
+  ers discover --servers "mail.example.com,web.example.com" --ports "8443,9443"
+  ers discover --servers server1.example.com --ports "8000-9000,9443"
+  ers discover --ips 198.51.100.0/24 --ports "8000-9000"
+  ers discover --exclude-file /etc/ers/exclude.txt
+  ers discover --remove web.example.com
+  ers discover --list
+
+Flags:
+)";
+
+struct Planned {
+  EntryKind kind;
+  std::string spec;
+};
+
+void PrintEntries(const Streams& io, const std::vector<DiscoverEntry>& entries,
+                  const std::optional<std::string>& exclude_file) {
+  if (entries.empty()) {
+    fprintf(io.out, "nothing configured yet (try ers discover --servers NAME)\n");
+  }
+  for (const DiscoverEntry& e : entries) {
+    fprintf(io.out, "%-7s %-40s ports %s\n",
+            e.kind == EntryKind::kServer ? "server" : "ips", e.spec.c_str(),
+            e.ports.ToString().c_str());
+  }
+  fprintf(io.out, "exclusions: %s\n",
+          exclude_file.has_value() ? exclude_file->c_str() : "none");
+}
+
+}  // namespace
+
+int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
+  std::optional<std::string> servers, ips, ports, exclude_file, remove, db;
+  bool list = false, no_exclude_file = false;
+  FlagSet flags("discover");
+  flags.String("servers", "LIST",
+               "host names and IP literals, comma-separated", &servers);
+  flags.String("ips", "LIST",
+               "CIDR blocks, addresses and a-b ranges, comma-separated", &ips);
+  flags.String("ports", "LIST", "ports and ranges, e.g. \"8000-9000,9443\"",
+               &ports);
+  flags.String("remove", "LIST", "remove these servers or ranges", &remove);
+  flags.String("exclude-file", "PATH",
+               "never scan the CIDRs and addresses in PATH ('#' comments)",
+               &exclude_file);
+  flags.Bool("no-exclude-file", "forget the configured exclusion file",
+             &no_exclude_file);
+  flags.Bool("list", "print the configuration", &list);
+  flags.String("db", "PATH", "inventory database (default: see ers --help)",
+               &db);
+  absl::Status parsed = flags.Parse(args, nullptr);
+  if (!parsed.ok()) return ReportError(io, parsed);
+  if (flags.help_requested()) {
+    fprintf(io.out, "%s%s", kDiscoverHelp, flags.Usage().c_str());
+    return kExitOk;
+  }
+
+  // Parse everything before writing anything.
+  std::vector<Planned> planned;
+  if (servers.has_value()) {
+    absl::StatusOr<std::vector<Server>> parsed_servers = ParseServers(*servers);
+    if (!parsed_servers.ok()) return ReportError(io, parsed_servers.status());
+    for (const Server& s : *parsed_servers) {
+      planned.push_back({EntryKind::kServer, s.host});
+    }
+  }
+  if (ips.has_value()) {
+    absl::StatusOr<std::vector<IpRange>> ranges = ParseIpRanges(*ips);
+    if (!ranges.ok()) return ReportError(io, ranges.status());
+    for (const IpRange& r : *ranges) {
+      planned.push_back({EntryKind::kIpRange, r.ToString()});
+    }
+  }
+  std::optional<PortList> port_list;
+  if (ports.has_value()) {
+    absl::StatusOr<PortList> p = PortList::Parse(*ports);
+    if (!p.ok()) return ReportError(io, p.status());
+    port_list = *std::move(p);
+  }
+  std::vector<std::string> removals;
+  if (remove.has_value()) {
+    absl::StatusOr<std::vector<absl::string_view>> items =
+        SplitList(*remove, "--remove list");
+    if (!items.ok()) return ReportError(io, items.status());
+    for (absl::string_view item : *items) {
+      // Canonicalize so "198.51.100.0-198.51.100.255" removes the /24.
+      if (absl::StatusOr<IpRange> r = ParseIpRange(item); r.ok()) {
+        removals.push_back(r->ToString());
+      } else if (absl::StatusOr<Server> s = ParseServer(item); s.ok()) {
+        removals.push_back(s->host);
+      } else {
+        return ReportError(io, s.status());
+      }
+    }
+  }
+  if (exclude_file.has_value()) {
+    *exclude_file = AbsolutePath(*exclude_file);
+    absl::StatusOr<PrefixSet> loaded = LoadExclusionFile(*exclude_file);
+    if (!loaded.ok()) return ReportError(io, loaded.status());
+  }
+
+  absl::StatusOr<std::unique_ptr<ConfigStore>> store = OpenStore(db);
+  if (!store.ok()) return ReportError(io, store.status());
+  ConfigStore& config = **store;
+  if (absl::Status s = config.Begin(); !s.ok()) return ReportError(io, s);
+  auto fail = [&](const absl::Status& s) {
+    config.Rollback();
+    return ReportError(io, s);
+  };
+  std::vector<std::string> messages;
+  for (const Planned& p : planned) {
+    absl::StatusOr<DiscoverChange> change =
+        config.Upsert(p.kind, p.spec, port_list);
+    if (!change.ok()) return fail(change.status());
+    const char* kind = p.kind == EntryKind::kServer ? "server" : "ips";
+    switch (*change) {
+      case DiscoverChange::kAdded:
+        messages.push_back(absl::StrCat("added ", kind, " ", p.spec));
+        break;
+      case DiscoverChange::kPortsChanged:
+        messages.push_back(absl::StrCat("re-configured ports of ", p.spec));
+        break;
+      case DiscoverChange::kUnchanged:
+        messages.push_back(absl::StrCat("unchanged ", p.spec));
+        break;
+    }
+  }
+  if (planned.empty() && port_list.has_value()) {
+    absl::StatusOr<int> changed = config.SetAllPorts(*port_list);
+    if (!changed.ok()) return fail(changed.status());
+    messages.push_back(absl::StrCat("re-configured ports of ", *changed,
+                                    " entries to ", port_list->ToString()));
+  }
+  for (const std::string& spec : removals) {
+    absl::StatusOr<bool> removed = config.Remove(spec);
+    if (!removed.ok()) return fail(removed.status());
+    if (!*removed) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          "--remove: \"", spec, "\" is not configured (see ers discover --list)")));
+    }
+    messages.push_back(absl::StrCat("removed ", spec));
+  }
+  if (no_exclude_file) {
+    if (absl::Status s = config.ClearSetting(kExcludeFileSetting); !s.ok()) {
+      return fail(s);
+    }
+    messages.push_back("exclusion file cleared");
+  } else if (exclude_file.has_value()) {
+    if (absl::Status s = config.SetSetting(kExcludeFileSetting, *exclude_file);
+        !s.ok()) {
+      return fail(s);
+    }
+    messages.push_back(absl::StrCat("exclusion file set to ", *exclude_file));
+  }
+  if (absl::Status s = config.Commit(); !s.ok()) return fail(s);
+
+  for (const std::string& m : messages) fprintf(io.out, "%s\n", m.c_str());
+  if (list || messages.empty()) {
+    absl::StatusOr<std::vector<DiscoverEntry>> entries = config.List();
+    if (!entries.ok()) return ReportError(io, entries.status());
+    absl::StatusOr<std::optional<std::string>> ex =
+        config.GetSetting(kExcludeFileSetting);
+    if (!ex.ok()) return ReportError(io, ex.status());
+    PrintEntries(io, *entries, *ex);
+  }
+  return kExitOk;
+}
+
+}  // namespace ers

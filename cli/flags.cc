@@ -1,0 +1,90 @@
+#include "cli/flags.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace ers {
+
+void FlagSet::String(const char* name, const char* value_name,
+                     const char* help, std::optional<std::string>* out) {
+  flags_.push_back({name, value_name, help, out, nullptr});
+}
+
+void FlagSet::Bool(const char* name, const char* help, bool* out) {
+  flags_.push_back({name, "", help, nullptr, out});
+}
+
+const FlagSet::Flag* FlagSet::Find(absl::string_view name) const {
+  for (const Flag& f : flags_) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+absl::Status FlagSet::Parse(const std::vector<std::string>& args,
+                            std::vector<std::string>* positional) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      help_requested_ = true;
+      continue;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      if (positional == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ers ", command_, ": unexpected argument \"", arg,
+            "\" (flags start with --; see ers ", command_, " --help)"));
+      }
+      positional->emplace_back(arg);
+      continue;
+    }
+    arg.remove_prefix(2);
+    std::optional<absl::string_view> inline_value;
+    if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
+      inline_value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    }
+    const Flag* flag = Find(arg);
+    if (flag == nullptr) {
+      std::vector<std::string> names;
+      for (const Flag& f : flags_) names.push_back("--" + f.name);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ers ", command_, ": unknown flag --", arg, " (known: ",
+          absl::StrJoin(names, ", "), ")"));
+    }
+    if (flag->bool_out != nullptr) {
+      if (inline_value.has_value()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ers ", command_, ": --", arg, " takes no value"));
+      }
+      *flag->bool_out = true;
+      continue;
+    }
+    if (!inline_value.has_value()) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ers ", command_, ": --", arg, " needs a value (", "--", arg, " ",
+            flag->value_name, ")"));
+      }
+      inline_value = args[++i];
+    }
+    *flag->string_out = std::string(*inline_value);
+  }
+  return absl::OkStatus();
+}
+
+std::string FlagSet::Usage() const {
+  std::string out;
+  for (const Flag& f : flags_) {
+    std::string left = absl::StrCat("  --", f.name);
+    if (!f.value_name.empty()) absl::StrAppend(&left, " ", f.value_name);
+    if (left.size() < 28) left.resize(28, ' ');
+    else left += "\n" + std::string(28, ' ');
+    absl::StrAppend(&out, left, f.help, "\n");
+  }
+  absl::StrAppend(&out, "  --help                    show this help\n");
+  return out;
+}
+
+}  // namespace ers

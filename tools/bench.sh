@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# bench.sh: installs what is missing, builds and runs the benchmarks in
+# bench/, printing their figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+bazel build //bench:all
+for b in target_walk_benchmark; do
+  echo "== $b"
+  ".bazel/bin/bench/$b" "$@"
+done

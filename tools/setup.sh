@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# setup.sh: installs every Debian package ers needs (nothing when all are
+# present). Idempotent; safe to run before every build. Needs root or sudo
+# only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  bazel-bootstrap default-jdk-headless pkg-config
+  libuv1-dev android-libboringssl-dev libfmt-dev libabsl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev sqlite3
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+echo "setup: done" >&2
