@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/numeric/int128.h"
@@ -39,6 +40,12 @@ struct IpAddress {
   }
   friend bool operator<(const IpAddress& a, const IpAddress& b) {
     return a.family != b.family ? a.family < b.family : a.value < b.value;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const IpAddress& a) {
+    return H::combine(std::move(h), static_cast<uint8_t>(a.family),
+                      absl::Uint128High64(a.value),
+                      absl::Uint128Low64(a.value));
   }
 };
 

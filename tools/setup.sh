@@ -8,7 +8,7 @@ PACKAGES=(
   bazel-bootstrap default-jdk-headless pkg-config
   libuv1-dev android-libboringssl-dev libfmt-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsqlite3-dev sqlite3
+  libsqlite3-dev sqlite3 nlohmann-json3-dev
 )
 
 missing=()

@@ -1,0 +1,394 @@
+#include "scanner/engine.h"
+
+#include <netdb.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "scanner/fd_limit.h"
+
+namespace ers {
+namespace {
+
+// kMaxDeferred bounds the jobs parked behind a busy address; past it the
+// engine waits for completions instead of walking further.
+constexpr size_t kMaxDeferred = 4096;
+// The walk stays at most this far ahead of the oldest unfinished position
+// (beyond the concurrency), which bounds the bookkeeping's memory.
+constexpr size_t kWalkWindowSlack = 1024;
+
+}  // namespace
+
+struct Engine::NameState {
+  bool resolving = false;
+  std::vector<IpAddress> addresses;
+  std::string error;
+  std::vector<std::pair<uint64_t, uint16_t>> waiting;  // (position, port)
+};
+
+struct Engine::Resolution {
+  uv_getaddrinfo_t req;
+  Engine* engine;
+  std::string name;
+};
+
+struct Engine::InFlight {
+  InFlight(uv_loop_t* loop, const ClientContext* context, Engine* e, Job j)
+      : probe(loop, context), engine(e), job(std::move(j)) {}
+  Probe probe;
+  Engine* engine;
+  Job job;
+};
+
+Engine::Engine(uv_loop_t* loop, const TargetSpace* space, TargetWalker* walker,
+               const ClientContext* context, EngineOptions options,
+               ResultSink sink)
+    : loop_(loop),
+      space_(space),
+      walker_(walker),
+      context_(context),
+      options_(std::move(options)),
+      sink_(std::move(sink)),
+      // A burst of 20 ms worth of attempts smooths timer granularity.
+      bucket_(options_.rate, options_.rate / 50) {}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
+    uv_loop_t* loop, const TargetSpace* space, TargetWalker* walker,
+    const ClientContext* context, EngineOptions options, ResultSink sink) {
+  if (loop == nullptr || space == nullptr || walker == nullptr ||
+      context == nullptr || !sink) {
+    return absl::InvalidArgumentError("Engine::Create: missing argument");
+  }
+  if (options.per_address_cap == 0) {
+    return absl::InvalidArgumentError("per-address cap must be at least 1");
+  }
+  if (options.rate < 0) {
+    return absl::InvalidArgumentError("rate must not be negative");
+  }
+  std::unique_ptr<Engine> engine(new Engine(loop, space, walker, context,
+                                            std::move(options), std::move(sink)));
+  const uint64_t fd_limit = CurrentFileLimit();
+  const uint64_t by_fds = fd_limit > kReservedFds + 1 ? fd_limit - kReservedFds : 1;
+  uint64_t concurrency = engine->options_.concurrency != 0
+                             ? engine->options_.concurrency
+                             : std::min<uint64_t>(kDefaultConcurrency, by_fds);
+  engine->concurrency_ = static_cast<uint32_t>(std::min(concurrency, by_fds));
+  engine->effective_concurrency_ = engine->concurrency_;
+  for (const auto& [name, address] : engine->options_.resolve) {
+    auto& state = engine->names_[name];
+    if (!state) state = std::make_unique<NameState>();
+    state->addresses.push_back(address);
+  }
+  uv_timer_init(loop, &engine->pump_timer_);
+  engine->pump_timer_.data = engine.get();
+  engine->pump_timer_open_ = true;
+  return engine;
+}
+
+Engine::~Engine() {
+  if (pump_timer_open_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&pump_timer_), nullptr);
+    uv_run(loop_, UV_RUN_NOWAIT);
+  }
+}
+
+absl::Status Engine::Run() {
+  SchedulePump(0);
+  uv_run(loop_, UV_RUN_DEFAULT);
+  if (!finished_) {
+    return absl::InternalError("the event loop ended before the sweep did");
+  }
+  return absl::OkStatus();
+}
+
+void Engine::Stop() {
+  stopping_ = true;
+  MaybeFinish();
+}
+
+uint64_t Engine::ResumePosition() const {
+  return outstanding_.empty() ? walker_->position()
+                              : outstanding_.begin()->first;
+}
+
+void Engine::SchedulePump(uint64_t delay_ms) {
+  if (!pump_timer_open_) return;
+  uv_timer_start(&pump_timer_, &Engine::PumpTimerCb, delay_ms, 0);
+}
+
+void Engine::PumpTimerCb(uv_timer_t* timer) {
+  static_cast<Engine*>(timer->data)->Pump();
+}
+
+void Engine::Pump() {
+  if (pumping_ || finished_) return;
+  pumping_ = true;
+  while (!stopping_ && in_flight_ < effective_concurrency_) {
+    if (!bucket_.unlimited()) {
+      uint64_t wait_ns = bucket_.NanosUntilNext(uv_hrtime());
+      if (wait_ns > 0) {
+        SchedulePump((wait_ns + 999999) / 1000000);
+        break;
+      }
+    }
+    Job job;
+    if (!NextJob(&job)) break;
+    bucket_.TryTake(uv_hrtime());
+    StartProbe(std::move(job));
+  }
+  pumping_ = false;
+  MaybeFinish();
+}
+
+bool Engine::NextJob(Job* job) {
+  auto has_room = [this](const IpAddress& a) {
+    auto it = per_address_.find(a);
+    return it == per_address_.end() || it->second < options_.per_address_cap;
+  };
+  // Parked jobs first, in order, once their address has room.
+  for (auto it = deferred_.begin(); it != deferred_.end(); ++it) {
+    if (has_room(it->address)) {
+      *job = std::move(*it);
+      deferred_.erase(it);
+      return true;
+    }
+  }
+  while (true) {
+    while (!ready_.empty()) {
+      if (has_room(ready_.front().address)) {
+        *job = std::move(ready_.front());
+        ready_.pop_front();
+        return true;
+      }
+      if (deferred_.size() >= kMaxDeferred) return false;
+      deferred_.push_back(std::move(ready_.front()));
+      ready_.pop_front();
+    }
+    if (walker_->done() ||
+        outstanding_.size() > concurrency_ + kWalkWindowSlack) {
+      return false;
+    }
+    Target target;
+    uint64_t position = 0;
+    walker_->Next(&target, &position);
+    ++stats_.targets_walked;
+    Expand(position, target);
+  }
+}
+
+void Engine::Expand(uint64_t position, const Target& target) {
+  if (target.has_address) {
+    AddressJobs(position, target.address, target.port, "");
+    return;
+  }
+  const std::string name(target.name);
+  ++outstanding_[position];  // held until the name is resolved
+  std::unique_ptr<NameState>& state = names_[name];
+  if (!state) {
+    state = std::make_unique<NameState>();
+    state->resolving = true;
+    state->waiting.push_back({position, target.port});
+    StartResolution(name);
+    return;
+  }
+  if (state->resolving) {
+    state->waiting.push_back({position, target.port});
+    return;
+  }
+  if (!state->error.empty()) {
+    Job job;
+    job.position = position;
+    job.port = target.port;
+    job.name = name;
+    Emit(job, Outcome::kUnresolved, state->error);
+    return;
+  }
+  for (const IpAddress& a : state->addresses) {
+    AddressJobs(position, a, target.port, name);
+  }
+  JobFinished(position);
+}
+
+void Engine::AddressJobs(uint64_t position, const IpAddress& address,
+                         uint16_t port, const std::string& name) {
+  Job job;
+  job.position = position;
+  job.address = address;
+  job.port = port;
+  job.name = name;
+  if (space_->IsExcluded(address)) {
+    ++outstanding_[position];
+    Emit(job, Outcome::kExcluded, "address is on the exclusion list");
+    return;
+  }
+  static const std::vector<std::string> kNoSni = {""};
+  const std::vector<std::string>& snis =
+      !name.empty() ? std::vector<std::string>{name}
+                    : (options_.sni_names.empty() ? kNoSni : options_.sni_names);
+  for (const std::string& sni : snis) {
+    job.sni = sni;
+    ++outstanding_[position];
+    ready_.push_back(job);
+  }
+}
+
+void Engine::StartResolution(const std::string& name) {
+  auto* r = new Resolution{{}, this, name};
+  r->req.data = r;
+  ++resolutions_in_flight_;
+  addrinfo hints;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  int rc = uv_getaddrinfo(
+      loop_, &r->req,
+      [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
+        auto* res_r = static_cast<Resolution*>(req->data);
+        res_r->engine->OnResolved(res_r, status, res);
+      },
+      name.c_str(), nullptr, &hints);
+  if (rc < 0) OnResolved(r, rc, nullptr);
+}
+
+void Engine::OnResolved(Resolution* r, int status, addrinfo* res) {
+  std::unique_ptr<Resolution> owned(r);
+  --resolutions_in_flight_;
+  ++stats_.names_resolved;
+  NameState& state = *names_[r->name];
+  state.resolving = false;
+  if (status < 0) {
+    state.error = absl::StrCat("cannot resolve ", r->name, ": ",
+                               uv_strerror(status));
+  } else {
+    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+      IpAddress a;
+      if (ai->ai_family == AF_INET) {
+        const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+        a = IpAddress::V4(ntohl(sin->sin_addr.s_addr));
+      } else if (ai->ai_family == AF_INET6) {
+        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
+        absl::uint128 v = 0;
+        for (uint8_t b : sin6->sin6_addr.s6_addr) v = v << 8 | b;
+        a = IpAddress::V6(v);
+      } else {
+        continue;
+      }
+      if (std::find(state.addresses.begin(), state.addresses.end(), a) ==
+              state.addresses.end() &&
+          state.addresses.size() < options_.max_addresses_per_name) {
+        state.addresses.push_back(a);
+      }
+    }
+    if (state.addresses.empty()) {
+      state.error = absl::StrCat("cannot resolve ", r->name, ": no address");
+    }
+  }
+  if (res != nullptr) uv_freeaddrinfo(res);
+  std::vector<std::pair<uint64_t, uint16_t>> waiting;
+  waiting.swap(state.waiting);
+  for (const auto& [position, port] : waiting) {
+    if (!state.error.empty()) {
+      Job job;
+      job.position = position;
+      job.port = port;
+      job.name = r->name;
+      Emit(job, Outcome::kUnresolved, state.error);
+      continue;
+    }
+    for (const IpAddress& a : state.addresses) {
+      AddressJobs(position, a, port, r->name);
+    }
+    JobFinished(position);
+  }
+  Pump();
+}
+
+void Engine::StartProbe(Job job) {
+  ++per_address_[job.address];
+  ++in_flight_;
+  stats_.peak_in_flight = std::max(stats_.peak_in_flight, in_flight_);
+  if (job.resource_retries == 0) ++stats_.probes_started;
+  ProbeTarget target;
+  target.address = job.address;
+  target.port = job.port;
+  target.name = job.name;
+  target.sni = job.sni;
+  auto* f = new InFlight(loop_, context_, this, std::move(job));
+  f->probe.Start(std::move(target),
+                 [](Probe*, void* arg) {
+                   auto* done = static_cast<InFlight*>(arg);
+                   done->engine->OnProbeDone(done);
+                 },
+                 f);
+}
+
+void Engine::OnProbeDone(InFlight* f) {
+  std::unique_ptr<InFlight> owned(f);
+  --in_flight_;
+  auto it = per_address_.find(f->job.address);
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  const ProbeResult& result = f->probe.result();
+  if (result.outcome == Outcome::kNoResources) {
+    // Back-pressure: no socket or port now. Retry this target later with
+    // fewer connections in flight; never drop it.
+    ++stats_.backpressure_events;
+    Job job = std::move(f->job);
+    if (++job.resource_retries > options_.max_resource_retries) {
+      Emit(job, Outcome::kError,
+           absl::StrCat("no socket after ", options_.max_resource_retries,
+                        " retries: ", result.detail));
+    } else {
+      ready_.push_front(std::move(job));
+      effective_concurrency_ = std::max<uint32_t>(
+          1, std::min<uint64_t>(effective_concurrency_, in_flight_));
+      SchedulePump(options_.backpressure_delay_ms);
+      return;
+    }
+  } else {
+    Deliver(result);
+    JobFinished(f->job.position);
+    if (effective_concurrency_ < concurrency_) ++effective_concurrency_;
+  }
+  Pump();
+}
+
+void Engine::Emit(const Job& job, Outcome outcome, std::string detail) {
+  ProbeResult r;
+  r.address = job.address;
+  r.port = job.port;
+  r.name = job.name;
+  r.sni = job.sni;
+  r.outcome = outcome;
+  r.detail = std::move(detail);
+  r.mode = context_->options().mode;
+  Deliver(r);
+  JobFinished(job.position);
+}
+
+void Engine::Deliver(const ProbeResult& result) {
+  ++stats_.results;
+  ++stats_.by_outcome[static_cast<size_t>(result.outcome)];
+  sink_(result);
+}
+
+void Engine::JobFinished(uint64_t position) {
+  auto it = outstanding_.find(position);
+  if (it != outstanding_.end() && --it->second == 0) outstanding_.erase(it);
+}
+
+void Engine::MaybeFinish() {
+  if (finished_ || pumping_ || in_flight_ > 0 || resolutions_in_flight_ > 0) {
+    return;
+  }
+  const bool all_done = walker_->done() && ready_.empty() && deferred_.empty();
+  if (!stopping_ && !all_done) return;
+  finished_ = true;
+  if (pump_timer_open_) {
+    pump_timer_open_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&pump_timer_), nullptr);
+  }
+}
+
+}  // namespace ers

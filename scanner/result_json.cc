@@ -1,0 +1,66 @@
+#include "scanner/result_json.h"
+
+#include <openssl/base64.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/escaping.h"
+#include "absl/time/time.h"
+
+namespace ers {
+
+std::string Base64(const std::string& bytes) {
+  size_t len = 0;
+  if (!EVP_EncodedLength(&len, bytes.size())) return "";
+  std::string out(len, '\0');
+  size_t n = EVP_EncodeBlock(reinterpret_cast<uint8_t*>(&out[0]),
+                             reinterpret_cast<const uint8_t*>(bytes.data()),
+                             bytes.size());
+  out.resize(n);
+  return out;
+}
+
+std::string ResultToJson(const ProbeResult& r) {
+  nlohmann::ordered_json j;
+  j["schema_version"] = kResultSchemaVersion;
+  j["ip"] = r.address.ToString();
+  j["port"] = r.port;
+  j["name"] = r.name;
+  j["sni"] = r.sni;
+  j["outcome"] = OutcomeName(r.outcome);
+  j["detail"] = r.detail;
+  j["mode"] = ProbeModeName(r.mode);
+  j["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                               absl::FromUnixMillis(r.start_unix_ms),
+                               absl::UTCTimeZone());
+  j["attempts"] = r.attempts;
+  j["rung"] = r.rung;
+  j["rung_name"] = r.rung_name;
+  j["connect_ms"] = r.connect_ms;
+  j["handshake_ms"] = r.handshake_ms;
+  j["bytes_received"] = r.bytes_received;
+  if (r.version != 0) {
+    j["tls"] = {
+        {"version", r.version_name},
+        {"version_code", r.version},
+        {"cipher", r.cipher},
+        {"group", r.group},
+        {"alpn", r.alpn},
+        {"peer_signature_algorithm", r.peer_signature_algorithm},
+    };
+  }
+  nlohmann::ordered_json chain = nlohmann::ordered_json::array();
+  for (const std::string& der : r.chain) chain.push_back(Base64(der));
+  j["chain"] = std::move(chain);
+  if (!r.ocsp_response.empty()) j["ocsp_response"] = Base64(r.ocsp_response);
+  if (!r.sct_list.empty()) j["sct_list"] = Base64(r.sct_list);
+  if (r.alert >= 0) j["alert"] = r.alert;
+  if (!r.first_bytes.empty() && r.outcome == Outcome::kNotTls) {
+    j["first_bytes_hex"] = absl::BytesToHexString(r.first_bytes);
+  }
+  // Server-controlled text (ALPN, names) may be any bytes: replace invalid
+  // UTF-8 rather than fail.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace ers

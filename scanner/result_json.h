@@ -1,0 +1,25 @@
+// result_json.h: the JSON Lines encoding of probe results, one object per
+// line, versioned by "schema_version". The schema is documented in
+// docs/result-schema.md; fields are only ever added within a version.
+#ifndef ERS_SCANNER_RESULT_JSON_H_
+#define ERS_SCANNER_RESULT_JSON_H_
+
+#include <string>
+
+#include "tlsprobe/probe_result.h"
+
+namespace ers {
+
+inline constexpr int kResultSchemaVersion = 1;
+
+// ResultToJson returns |result| as one line of JSON (no trailing newline).
+// Binary fields (DER certificates, OCSP, SCTs) are base64; strings a server
+// controls are escaped, and invalid UTF-8 is replaced, never passed through.
+std::string ResultToJson(const ProbeResult& result);
+
+// Base64 returns the standard base64 encoding of |bytes|.
+std::string Base64(const std::string& bytes);
+
+}  // namespace ers
+
+#endif  // ERS_SCANNER_RESULT_JSON_H_

@@ -1,0 +1,296 @@
+#include "tests/test_servers.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <openssl/bytestring.h>
+#include <openssl/err.h>
+
+namespace ers {
+namespace testing {
+namespace {
+
+// Bounds on how long one misbehaving connection may occupy the server
+// thread, so that a test can never hang on its own server.
+constexpr int kIoTimeoutSeconds = 5;
+constexpr int kDripMaxBytes = 30;
+
+sockaddr_in Loopback(const std::string& address, uint16_t port) {
+  sockaddr_in sin;
+  memset(&sin, 0, sizeof(sin));
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  inet_pton(AF_INET, address.c_str(), &sin.sin_addr);
+  return sin;
+}
+
+void SetTimeouts(int fd) {
+  timeval tv{kIoTimeoutSeconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+// WaitStop waits up to |ms| for the stop pipe; true if stopping.
+bool WaitStop(int stop_fd, int ms) {
+  pollfd p{stop_fd, POLLIN, 0};
+  return poll(&p, 1, ms) > 0;
+}
+
+// ServerNameOf parses the server_name extension of |hello| ("" if none).
+std::string ServerNameOf(const SSL_CLIENT_HELLO* hello) {
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  if (!SSL_early_callback_ctx_extension_get(hello, TLSEXT_TYPE_server_name,
+                                            &data, &len)) {
+    return "";
+  }
+  CBS ext, list, name;
+  uint8_t type;
+  CBS_init(&ext, data, len);
+  if (!CBS_get_u16_length_prefixed(&ext, &list) || !CBS_get_u8(&list, &type) ||
+      !CBS_get_u16_length_prefixed(&list, &name)) {
+    return "";
+  }
+  return std::string(reinterpret_cast<const char*>(CBS_data(&name)),
+                     CBS_len(&name));
+}
+
+int SelectAlpn(SSL* ssl, const uint8_t** out, uint8_t* out_len,
+               const uint8_t* in, unsigned in_len, void* arg) {
+  const std::string& wanted = *static_cast<const std::string*>(arg);
+  for (unsigned i = 0; i < in_len;) {
+    uint8_t len = in[i];
+    if (i + 1 + len > in_len) break;
+    if (std::string(reinterpret_cast<const char*>(in + i + 1), len) == wanted) {
+      *out = in + i + 1;
+      *out_len = len;
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + len;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+}  // namespace
+
+enum ssl_select_cert_result_t TestServer::OnClientHello(
+    const SSL_CLIENT_HELLO* hello) {
+  auto* self = static_cast<TestServer*>(
+      SSL_CTX_get_app_data(SSL_get_SSL_CTX(hello->ssl)));
+  {
+    // Recorded before the server answers, so a client that has a result
+    // always finds its hello recorded here.
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->last_sni_ = ServerNameOf(hello);
+  }
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  if (self->options_.reject_tls13_hello &&
+      SSL_early_callback_ctx_extension_get(hello, 43 /* supported_versions */,
+                                           &data, &len)) {
+    return ssl_select_cert_error;
+  }
+  return ssl_select_cert_success;
+}
+
+std::string TestServer::last_sni() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_sni_;
+}
+
+std::string FakeSctList() {
+  std::string sct(40, '\x01');  // an SCT-shaped blob
+  std::string list;
+  list += static_cast<char>(0);
+  list += static_cast<char>(sct.size() + 2);
+  list += static_cast<char>(0);
+  list += static_cast<char>(sct.size());
+  list += sct;
+  return list;
+}
+
+uint16_t FreePort(const std::string& address) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sin = Loopback(address, 0);
+  bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin));
+  socklen_t len = sizeof(sin);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  close(fd);
+  return ntohs(sin.sin_port);
+}
+
+std::unique_ptr<TestServer> TestServer::Start(const ServerOptions& options,
+                                              std::string* error) {
+  std::unique_ptr<TestServer> s(new TestServer());
+  s->options_ = options;
+  if (options.behavior == Behavior::kTls) {
+    s->ctx_.reset(SSL_CTX_new(TLS_method()));
+    SSL_CTX_set_min_proto_version(s->ctx_.get(), options.min_version);
+    SSL_CTX_set_max_proto_version(s->ctx_.get(), options.max_version);
+    SSL_CTX_set_cipher_list(s->ctx_.get(), "ALL");
+    if (options.chain.empty() || options.key == nullptr ||
+        !SSL_CTX_use_certificate(s->ctx_.get(), options.chain[0]) ||
+        !SSL_CTX_use_PrivateKey(s->ctx_.get(), options.key)) {
+      *error = "TLS server needs a certificate and key";
+      return nullptr;
+    }
+    for (size_t i = 1; i < options.chain.size(); ++i) {
+      SSL_CTX_add1_chain_cert(s->ctx_.get(), options.chain[i]);
+    }
+    if (!options.ocsp_response.empty()) {
+      SSL_CTX_set_ocsp_response(
+          s->ctx_.get(),
+          reinterpret_cast<const uint8_t*>(options.ocsp_response.data()),
+          options.ocsp_response.size());
+    }
+    if (!options.sct_list.empty() &&
+        !SSL_CTX_set_signed_cert_timestamp_list(
+            s->ctx_.get(),
+            reinterpret_cast<const uint8_t*>(options.sct_list.data()),
+            options.sct_list.size())) {
+      *error = "bad SCT list";
+      return nullptr;
+    }
+    if (!options.alpn.empty()) {
+      SSL_CTX_set_alpn_select_cb(s->ctx_.get(), &SelectAlpn,
+                                 &s->options_.alpn);
+    }
+    SSL_CTX_set_app_data(s->ctx_.get(), s.get());
+    SSL_CTX_set_select_certificate_cb(s->ctx_.get(), &TestServer::OnClientHello);
+  }
+  s->listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(s->listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in sin = Loopback(options.address, options.port);
+  if (bind(s->listen_fd_, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) != 0 ||
+      listen(s->listen_fd_, 512) != 0) {
+    *error = std::string("bind/listen ") + options.address + ": " +
+             strerror(errno);
+    close(s->listen_fd_);
+    return nullptr;
+  }
+  socklen_t len = sizeof(sin);
+  getsockname(s->listen_fd_, reinterpret_cast<sockaddr*>(&sin), &len);
+  s->port_ = ntohs(sin.sin_port);
+  if (pipe(s->stop_pipe_) != 0) {
+    *error = "pipe";
+    return nullptr;
+  }
+  s->thread_ = std::thread([p = s.get()] { p->Serve(); });
+  return s;
+}
+
+TestServer::~TestServer() {
+  if (thread_.joinable()) {
+    char c = 's';
+    (void)!write(stop_pipe_[1], &c, 1);
+    thread_.join();
+  }
+  for (int fd : held_) close(fd);
+  if (listen_fd_ >= 0) close(listen_fd_);
+  if (stop_pipe_[0] >= 0) close(stop_pipe_[0]);
+  if (stop_pipe_[1] >= 0) close(stop_pipe_[1]);
+}
+
+void TestServer::Serve() {
+  while (true) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) continue;
+    if (fds[1].revents != 0) return;
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    int fd = accept(listen_fd_, nullptr, nullptr);
+    if (fd < 0) continue;
+    ++accepted_;
+    SetTimeouts(fd);
+    Handle(fd);
+  }
+}
+
+void TestServer::Handle(int fd) {
+  char buf[4096];
+  switch (options_.behavior) {
+    case Behavior::kTls: {
+      bssl::UniquePtr<SSL> ssl(SSL_new(ctx_.get()));
+      SSL_set_fd(ssl.get(), fd);
+      if (SSL_accept(ssl.get()) == 1) {
+        ++handshakes_;
+        SSL_shutdown(ssl.get());
+      }
+      ERR_clear_error();
+      close(fd);
+      return;
+    }
+    case Behavior::kSilent:
+      held_.push_back(fd);
+      return;
+    case Behavior::kGarbage: {
+      static const char kGarbage[] = "\x00\xff garbage, not a TLS record";
+      (void)!write(fd, kGarbage, sizeof(kGarbage) - 1);
+      held_.push_back(fd);
+      return;
+    }
+    case Behavior::kReset: {
+      linger l{1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+      (void)!read(fd, buf, sizeof(buf));  // the ClientHello
+      close(fd);
+      return;
+    }
+    case Behavior::kHttp: {
+      (void)!read(fd, buf, sizeof(buf));
+      static const char kReply[] =
+          "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+          "Connection: close\r\n\r\n";
+      (void)!write(fd, kReply, sizeof(kReply) - 1);
+      close(fd);
+      return;
+    }
+    case Behavior::kCloseOnHello:
+      (void)!read(fd, buf, sizeof(buf));
+      close(fd);
+      return;
+    case Behavior::kDrip: {
+      // A handshake record header, then a body, one byte a second.
+      static const uint8_t kStart[] = {0x16, 0x03, 0x03, 0x40, 0x00, 0x0b};
+      for (int i = 0; i < kDripMaxBytes; ++i) {
+        uint8_t b = i < static_cast<int>(sizeof(kStart)) ? kStart[i] : 0;
+        if (write(fd, &b, 1) != 1) break;
+        if (WaitStop(stop_pipe_[0], 1000)) break;
+      }
+      close(fd);
+      return;
+    }
+    case Behavior::kEndless: {
+      // Records of a Certificate message that claims 16 MiB and never ends.
+      uint8_t record[5 + 16384];
+      memset(record, 0, sizeof(record));
+      record[0] = 0x16;
+      record[1] = 0x03;
+      record[2] = 0x03;
+      record[3] = 0x40;
+      record[4] = 0x00;
+      (void)!read(fd, buf, sizeof(buf));
+      // ServerHello would come first in a real server; BoringSSL must still
+      // cut the stream off by size, whatever it contains.
+      record[5] = 0x0b;
+      record[6] = 0xff;
+      record[7] = 0xff;
+      record[8] = 0xff;
+      for (int i = 0; i < 4096; ++i) {  // at most 64 MiB, then give up
+        if (write(fd, record, sizeof(record)) <= 0) break;
+        record[5] = record[6] = record[7] = record[8] = 0;
+        if (WaitStop(stop_pipe_[0], 0)) break;
+      }
+      close(fd);
+      return;
+    }
+  }
+}
+
+}  // namespace testing
+}  // namespace ers

@@ -1,0 +1,531 @@
+#include "tlsprobe/probe.h"
+
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace ers {
+namespace {
+
+// All probes of a loop share one read buffer: libuv hands it out in the
+// alloc callback and the read callback copies the bytes into that probe's BIO
+// pair before returning, so no probe keeps it. thread_local keeps one per
+// loop thread.
+constexpr size_t kLoopReadBufferBytes = 64 * 1024;
+thread_local uint8_t loop_read_buffer[kLoopReadBufferBytes];
+
+double MsSince(uint64_t start_ns) {
+  return static_cast<double>(uv_hrtime() - start_ns) / 1e6;
+}
+
+int64_t WallClockMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool IsResourceError(int uv_error) {
+  return uv_error == UV_EMFILE || uv_error == UV_ENFILE ||
+         uv_error == UV_ENOBUFS || uv_error == UV_ENOMEM ||
+         uv_error == UV_EADDRNOTAVAIL;
+}
+
+// FirstBytesAreTls reports whether |bytes| can start a server's TLS stream:
+// a handshake (22) or alert (21) record of major version 3.
+bool FirstBytesAreTls(const std::string& bytes) {
+  if (bytes.empty()) return true;
+  uint8_t type = static_cast<uint8_t>(bytes[0]);
+  if (type != 21 && type != 22) return false;
+  return bytes.size() < 2 || static_cast<uint8_t>(bytes[1]) == 3;
+}
+
+// DrainErrorQueue reads BoringSSL's error queue once and returns one reason,
+// e.g. "SSL routines: WRONG_VERSION_NUMBER".
+std::string DrainErrorQueue() {
+  uint32_t err = ERR_get_error();
+  ERR_clear_error();
+  if (err == 0) return "handshake failed";
+  const char* lib = ERR_lib_error_string(err);
+  const char* reason = ERR_reason_error_string(err);
+  return absl::StrCat(lib != nullptr ? lib : "unknown library", ": ",
+                      reason != nullptr ? reason : "unknown reason");
+}
+
+}  // namespace
+
+Probe::Probe(uv_loop_t* loop, const ClientContext* context)
+    : loop_(loop), context_(context) {
+  tcp_.data = nullptr;
+  timer_.data = nullptr;
+}
+
+Probe::~Probe() = default;
+
+void Probe::Start(ProbeTarget target, DoneCallback done, void* arg) {
+  target_ = std::move(target);
+  done_ = done;
+  done_arg_ = arg;
+  result_.address = target_.address;
+  result_.port = target_.port;
+  result_.name = target_.name;
+  result_.sni = target_.sni;
+  result_.mode = context_->options().mode;
+  result_.start_unix_ms = WallClockMs();
+  connect_retries_left_ = context_->options().connect_retries;
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+  open_handles_ = 1;
+  DoConnect();
+}
+
+// --- kConnecting -----------------------------------------------------------
+
+void Probe::DoConnect() {
+  state_ = State::kConnecting;
+  ++result_.attempts;
+  attempt_bytes_ = 0;
+  alert_received_ = -1;
+  write_pending_ = false;  // a write of an earlier attempt was cancelled
+  write_buf_.reset();
+  result_.first_bytes.clear();
+  uv_tcp_init(loop_, &tcp_);
+  tcp_.data = this;
+  ++open_handles_;
+
+  sockaddr_storage storage;
+  memset(&storage, 0, sizeof(storage));
+  if (target_.address.family == IpFamily::kV4) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(target_.port);
+    sin->sin_addr.s_addr =
+        htonl(static_cast<uint32_t>(target_.address.value));
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(target_.port);
+    absl::uint128 v = target_.address.value;
+    for (int i = 15; i >= 0; --i) {
+      sin6->sin6_addr.s6_addr[i] = static_cast<uint8_t>(v & 0xff);
+      v >>= 8;
+    }
+  }
+  connect_req_.data = this;
+  connect_start_ns_ = uv_hrtime();
+  int r = uv_tcp_connect(&connect_req_, &tcp_,
+                         reinterpret_cast<const sockaddr*>(&storage),
+                         &Probe::ConnectCb);
+  if (r < 0) {
+    // No socket or no port: the engine retries these later. The done
+    // callback still comes from a later loop turn (the close callback).
+    Finish(IsResourceError(r) ? Outcome::kNoResources : Outcome::kError,
+           absl::StrCat("connect: ", uv_strerror(r)));
+    return;
+  }
+  uv_timer_start(&timer_, &Probe::TimerCb,
+                 context_->options().connect_timeout_ms, 0);
+}
+
+void Probe::OnConnected(int status) {
+  if (state_ != State::kConnecting) return;
+  if (status < 0) {
+    switch (status) {
+      case UV_ECONNREFUSED:
+        Finish(Outcome::kRefused, "connection refused");
+        return;
+      case UV_ETIMEDOUT:
+        OnTimeout();
+        return;
+      case UV_ECONNRESET:
+        Finish(Outcome::kReset, "connection reset during connect");
+        return;
+      default:
+        Finish(IsResourceError(status) ? Outcome::kNoResources
+                                       : Outcome::kError,
+               absl::StrCat("connect: ", uv_strerror(status)));
+        return;
+    }
+  }
+  result_.connect_ms = MsSince(connect_start_ns_);
+
+  // TCP is up: only now build the SSL and its BIO pair.
+  const int rung = rung_;
+  ssl_.reset(SSL_new(context_->ctx(rung)));
+  BIO* ssl_side = nullptr;
+  BIO* network_side = nullptr;
+  if (!ssl_ || !BIO_new_bio_pair(&ssl_side, kTlsOutputBufferBytes,
+                                 &network_side, kTlsInputBufferBytes)) {
+    ERR_clear_error();
+    Finish(Outcome::kNoResources, "out of memory for the TLS state");
+    return;
+  }
+  SSL_set_bio(ssl_.get(), ssl_side, ssl_side);  // the SSL owns ssl_side
+  network_bio_.reset(network_side);
+  SSL_set_ex_data(ssl_.get(), ClientContext::ExDataIndex(), this);
+  SSL_set_connect_state(ssl_.get());
+  if (!target_.sni.empty() &&
+      !SSL_set_tlsext_host_name(ssl_.get(), target_.sni.c_str())) {
+    Finish(Outcome::kError, absl::StrCat("SNI rejected: ", DrainErrorQueue()));
+    return;
+  }
+  int r = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_),
+                        &Probe::AllocCb, &Probe::ReadCb);
+  if (r < 0) {
+    Finish(Outcome::kError, absl::StrCat("read: ", uv_strerror(r)));
+    return;
+  }
+  state_ = State::kHandshaking;
+  handshake_start_ns_ = uv_hrtime();
+  uv_timer_start(&timer_, &Probe::TimerCb,
+                 context_->options().handshake_timeout_ms, 0);
+  DoHandshake();
+}
+
+// --- kHandshaking ----------------------------------------------------------
+
+void Probe::DoHandshake() {
+  while (state_ == State::kHandshaking) {
+    ERR_clear_error();
+    int ret = SSL_do_handshake(ssl_.get());
+    if (ret == 1) {
+      result_.handshake_ms = MsSince(handshake_start_ns_);
+      CollectNegotiated();
+      Flush();
+      Finish(Outcome::kTls, "");
+      return;
+    }
+    switch (SSL_get_error(ssl_.get(), ret)) {
+      case SSL_ERROR_WANT_READ:
+        Flush();
+        return;
+      case SSL_ERROR_WANT_WRITE:
+        if (Flush()) continue;
+        return;  // WriteCb resumes us
+      default:
+        HandshakeFailed();
+        return;
+    }
+  }
+}
+
+bool Probe::Flush() {
+  if (!network_bio_ || write_pending_) return false;
+  size_t pending = BIO_pending(network_bio_.get());
+  if (pending == 0) return false;
+  uint8_t buf[kTlsOutputBufferBytes];
+  int n = BIO_read(network_bio_.get(), buf, std::min(pending, sizeof(buf)));
+  if (n <= 0) return false;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(buf), n);
+  int written = uv_try_write(stream, &b, 1);
+  if (written == n) return true;
+  if (written < 0 && written != UV_EAGAIN) {
+    OnWritten(written);
+    return false;
+  }
+  // The socket took part of it: queue the rest in a buffer of its own.
+  size_t offset = written < 0 ? 0 : static_cast<size_t>(written);
+  size_t rest = static_cast<size_t>(n) - offset;
+  write_buf_.reset(new uint8_t[rest]);
+  memcpy(write_buf_.get(), buf + offset, rest);
+  b = uv_buf_init(reinterpret_cast<char*>(write_buf_.get()), rest);
+  write_req_.data = this;
+  int r = uv_write(&write_req_, stream, &b, 1, &Probe::WriteCb);
+  if (r < 0) {
+    OnWritten(r);
+    return false;
+  }
+  write_pending_ = true;
+  return true;
+}
+
+void Probe::OnWritten(int status) {
+  write_pending_ = false;
+  if (state_ != State::kHandshaking) return;
+  write_buf_.reset();
+  if (status < 0) {
+    if (status == UV_EPIPE || status == UV_ECONNRESET) {
+      if (!MaybeFallback(Outcome::kReset, "")) {
+        Finish(Outcome::kReset, "connection reset while sending");
+      }
+    } else {
+      Finish(Outcome::kError, absl::StrCat("write: ", uv_strerror(status)));
+    }
+    return;
+  }
+  DoHandshake();
+}
+
+void Probe::OnBytes(const uint8_t* data, size_t len) {
+  if (state_ != State::kHandshaking) return;
+  if (result_.first_bytes.size() < kFirstBytesKept) {
+    size_t keep = std::min(len, kFirstBytesKept - result_.first_bytes.size());
+    result_.first_bytes.append(reinterpret_cast<const char*>(data), keep);
+    if (!FirstBytesAreTls(result_.first_bytes)) {
+      Finish(Outcome::kNotTls, "the server's first bytes are not TLS");
+      return;
+    }
+  }
+  attempt_bytes_ += len;
+  result_.bytes_received += len;
+  const uint32_t cap = context_->options().max_handshake_bytes;
+  if (attempt_bytes_ > cap) {
+    Finish(Outcome::kError,
+           absl::StrCat("handshake larger than ", cap, " bytes: cut off"));
+    return;
+  }
+  // AllocCb sized the read to the room in the pair, so this takes it all.
+  int n = BIO_write(network_bio_.get(), data, static_cast<int>(len));
+  if (n != static_cast<int>(len)) {
+    Finish(Outcome::kError, "TLS input buffer overflow");
+    return;
+  }
+  DoHandshake();
+}
+
+void Probe::OnStreamEnd(ssize_t status) {
+  if (state_ != State::kHandshaking) return;
+  if (status == UV_ENOBUFS) {
+    Finish(Outcome::kError, "TLS input buffer full");
+    return;
+  }
+  if (status != UV_EOF && status != UV_ECONNRESET) {
+    Finish(Outcome::kError,
+           absl::StrCat("read: ", uv_strerror(static_cast<int>(status))));
+    return;
+  }
+  if (chain_captured_) {
+    Finish(Outcome::kTls, "connection ended after the certificate");
+    return;
+  }
+  std::string detail =
+      status == UV_ECONNRESET
+          ? "connection reset by peer"
+          : (attempt_bytes_ == 0 ? "closed by peer before any response"
+                                 : "closed by peer mid-handshake");
+  if (!MaybeFallback(Outcome::kReset, "")) {
+    Finish(Outcome::kReset, std::move(detail));
+  }
+}
+
+void Probe::HandshakeFailed() {
+  std::string reason = DrainErrorQueue();
+  Flush();  // our alert, if any, best effort
+  if (state_ != State::kHandshaking) return;
+  if (chain_captured_) {
+    // In certs mode this is our own abort after capturing the chain.
+    Finish(Outcome::kTls,
+           context_->options().mode == ProbeMode::kCerts
+               ? ""
+               : absl::StrCat("handshake failed after the certificate: ",
+                              reason));
+    return;
+  }
+  if (alert_received_ >= 0) {
+    if (MaybeFallback(Outcome::kTlsAlert, reason)) return;
+    result_.alert = alert_received_;
+    Finish(Outcome::kTlsAlert, SSL_alert_desc_string_long(alert_received_));
+    return;
+  }
+  if (MaybeFallback(Outcome::kError, reason)) return;
+  Finish(Outcome::kError, std::move(reason));
+}
+
+bool Probe::MaybeFallback(Outcome outcome, absl::string_view reason) {
+  const int last = context_->num_rungs() - 1;
+  if (rung_ >= last || chain_captured_) return false;
+  const bool version_rejected =
+      alert_received_ == SSL_AD_PROTOCOL_VERSION ||
+      absl::StrContains(reason, "UNSUPPORTED_PROTOCOL") ||
+      absl::StrContains(reason, "WRONG_VERSION_NUMBER");
+  bool hello_rejected = version_rejected;
+  if (outcome == Outcome::kTlsAlert) {
+    switch (alert_received_) {
+      case SSL_AD_HANDSHAKE_FAILURE:
+      case SSL_AD_ILLEGAL_PARAMETER:
+      case SSL_AD_DECODE_ERROR:
+      case SSL_AD_INSUFFICIENT_SECURITY:
+      case SSL_AD_UNEXPECTED_MESSAGE:
+        hello_rejected = true;
+        break;
+      default:
+        break;
+    }
+  }
+  // A server that hangs up on the hello without a word.
+  if (outcome == Outcome::kReset && attempt_bytes_ == 0) hello_rejected = true;
+  if (!hello_rejected) return false;
+  EndAttempt(version_rejected ? last : rung_ + 1);
+  return true;
+}
+
+void Probe::CollectNegotiated() {
+  SSL* ssl = ssl_.get();
+  result_.version = static_cast<uint16_t>(SSL_version(ssl));
+  result_.version_name = SSL_get_version(ssl);
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl);
+  if (cipher == nullptr) cipher = SSL_get_pending_cipher(ssl);
+  if (cipher != nullptr) result_.cipher = SSL_CIPHER_standard_name(cipher);
+  if (uint16_t group = SSL_get_curve_id(ssl); group != 0) {
+    const char* name = SSL_get_curve_name(group);
+    result_.group = name != nullptr ? name : absl::StrCat("0x", absl::Hex(group));
+  }
+  const uint8_t* data = nullptr;
+  unsigned alpn_len = 0;
+  SSL_get0_alpn_selected(ssl, &data, &alpn_len);
+  if (alpn_len > 0) result_.alpn.assign(reinterpret_cast<const char*>(data), alpn_len);
+  if (uint16_t sigalg = SSL_get_peer_signature_algorithm(ssl); sigalg != 0) {
+    const char* name = SSL_get_signature_algorithm_name(sigalg, 0);
+    result_.peer_signature_algorithm =
+        name != nullptr ? name : absl::StrCat("0x", absl::Hex(sigalg));
+  }
+  size_t len = 0;
+  SSL_get0_ocsp_response(ssl, &data, &len);
+  if (len > 0) result_.ocsp_response.assign(reinterpret_cast<const char*>(data), len);
+  SSL_get0_signed_cert_timestamp_list(ssl, &data, &len);
+  if (len > 0) result_.sct_list.assign(reinterpret_cast<const char*>(data), len);
+}
+
+enum ssl_verify_result_t Probe::VerifyCallback(SSL* ssl, uint8_t* out_alert) {
+  auto* probe = static_cast<Probe*>(
+      SSL_get_ex_data(ssl, ClientContext::ExDataIndex()));
+  const STACK_OF(CRYPTO_BUFFER)* certs = SSL_get0_peer_certificates(ssl);
+  probe->result_.chain.clear();
+  for (size_t i = 0; i < sk_CRYPTO_BUFFER_num(certs); ++i) {
+    const CRYPTO_BUFFER* cert = sk_CRYPTO_BUFFER_value(certs, i);
+    probe->result_.chain.emplace_back(
+        reinterpret_cast<const char*>(CRYPTO_BUFFER_data(cert)),
+        CRYPTO_BUFFER_len(cert));
+  }
+  probe->chain_captured_ = true;
+  probe->result_.handshake_ms = MsSince(probe->handshake_start_ns_);
+  probe->CollectNegotiated();
+  if (probe->context_->options().mode == ProbeMode::kCerts) {
+    // We have what we came for: skip the server's signature check and, in
+    // TLS 1.2, the key exchange.
+    *out_alert = SSL_AD_USER_CANCELLED;
+    return ssl_verify_invalid;
+  }
+  // Validation against trust stores is x509/'s job, on the recorded chain.
+  return ssl_verify_ok;
+}
+
+void Probe::InfoCallback(const SSL* ssl, int type, int value) {
+  if (type != SSL_CB_READ_ALERT) return;  // not SSL_CB_WRITE_ALERT
+  auto* probe = static_cast<Probe*>(
+      SSL_get_ex_data(ssl, ClientContext::ExDataIndex()));
+  if (probe != nullptr) probe->alert_received_ = value & 0xff;
+}
+
+// --- timeouts --------------------------------------------------------------
+
+void Probe::OnTimeout() {
+  if (state_ == State::kConnecting) {
+    if (connect_retries_left_ > 0) {
+      --connect_retries_left_;
+      EndAttempt(rung_);
+      return;
+    }
+    Finish(Outcome::kTimeout, "connect");
+    return;
+  }
+  if (state_ == State::kHandshaking) {
+    if (chain_captured_) {
+      Finish(Outcome::kTls, "handshake timed out after the certificate");
+      return;
+    }
+    Finish(Outcome::kTimeout, "handshake");
+  }
+}
+
+// --- kClosing --------------------------------------------------------------
+
+void Probe::EndAttempt(int next_rung) {
+  next_rung_ = next_rung;
+  state_ = State::kClosing;
+  DoClose();
+}
+
+void Probe::Finish(Outcome outcome, std::string detail) {
+  if (state_ == State::kClosing || state_ == State::kDone) return;
+  result_.outcome = outcome;
+  result_.detail = std::move(detail);
+  result_.rung = rung_ + 1;
+  result_.rung_name = context_->rung(rung_).name;
+  next_rung_ = -1;
+  state_ = State::kClosing;
+  DoClose();
+}
+
+void Probe::DoClose() {
+  uv_timer_stop(&timer_);
+  ssl_.reset();
+  network_bio_.reset();
+  auto* tcp = reinterpret_cast<uv_handle_t*>(&tcp_);
+  if (tcp->data == this && !uv_is_closing(tcp)) uv_close(tcp, &Probe::CloseCb);
+  auto* timer = reinterpret_cast<uv_handle_t*>(&timer_);
+  if (next_rung_ < 0 && !uv_is_closing(timer)) uv_close(timer, &Probe::CloseCb);
+}
+
+void Probe::OnHandleClosed() {
+  --open_handles_;
+  if (next_rung_ >= 0 && state_ == State::kClosing) {
+    // The TCP handle is closed: reconnect with the chosen rung.
+    rung_ = next_rung_;
+    next_rung_ = -1;
+    tcp_.data = nullptr;
+    chain_captured_ = false;
+    DoConnect();
+    return;
+  }
+  if (open_handles_ == 0) {
+    state_ = State::kDone;
+    done_(this, done_arg_);  // may free |this|
+  }
+}
+
+// --- libuv trampolines ---------------------------------------------------------
+
+void Probe::ConnectCb(uv_connect_t* req, int status) {
+  if (status == UV_ECANCELED) return;  // the handle is being closed
+  static_cast<Probe*>(req->data)->OnConnected(status);
+}
+
+void Probe::AllocCb(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  auto* probe = static_cast<Probe*>(handle->data);
+  size_t room = probe->network_bio_
+                    ? BIO_ctrl_get_write_guarantee(probe->network_bio_.get())
+                    : 0;
+  buf->base = reinterpret_cast<char*>(loop_read_buffer);
+  buf->len = std::min(room, kLoopReadBufferBytes);
+}
+
+void Probe::ReadCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* probe = static_cast<Probe*>(stream->data);
+  if (nread > 0) {
+    probe->OnBytes(reinterpret_cast<const uint8_t*>(buf->base),
+                   static_cast<size_t>(nread));
+  } else if (nread < 0) {
+    probe->OnStreamEnd(nread);
+  }
+}
+
+void Probe::WriteCb(uv_write_t* req, int status) {
+  if (status == UV_ECANCELED) return;  // closing; the buffer dies with us
+  static_cast<Probe*>(req->data)->OnWritten(status);
+}
+
+void Probe::TimerCb(uv_timer_t* timer) {
+  static_cast<Probe*>(timer->data)->OnTimeout();
+}
+
+void Probe::CloseCb(uv_handle_t* handle) {
+  static_cast<Probe*>(handle->data)->OnHandleClosed();
+}
+
+}  // namespace ers

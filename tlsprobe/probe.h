@@ -1,0 +1,135 @@
+// probe.h: one endpoint's probe, a resumable state machine over a libuv TCP
+// handle: connect, TLS handshake through a bounded BIO pair, close. Each
+// state has one method; the libuv callbacks only move between them.
+//
+//   kConnecting --connected--> kHandshaking --chain/done/fail--> kClosing
+//        ^                          |                               |
+//        +---- retry / fallback ----+-------------------------------+
+//                                                                   v
+//                                                                kDone
+//
+// The Probe is owned by its caller, who allocates it, calls Start once, and
+// may free it only from (or after) the done callback: by then both handles
+// are closed. The done callback never runs inside Start.
+#ifndef ERS_TLSPROBE_PROBE_H_
+#define ERS_TLSPROBE_PROBE_H_
+
+#include <openssl/ssl.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tlsprobe/client_context.h"
+#include "tlsprobe/probe_result.h"
+
+namespace ers {
+
+// ProbeTarget is what to connect to and which name to send.
+struct ProbeTarget {
+  IpAddress address;
+  uint16_t port = 0;
+  std::string name;  // the host name the address came from, if any
+  std::string sni;   // empty: send no SNI
+};
+
+class Probe {
+ public:
+  using DoneCallback = void (*)(Probe* probe, void* arg);
+
+  // Probe prepares a probe on |loop| with |context|, which must outlive it.
+  Probe(uv_loop_t* loop, const ClientContext* context);
+  ~Probe();
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+
+  // Start begins probing |target|. |done| runs exactly once, from a later
+  // loop turn, when result() is final and the probe may be freed.
+  void Start(ProbeTarget target, DoneCallback done, void* arg);
+
+  const ProbeResult& result() const { return result_; }
+  ProbeResult& mutable_result() { return result_; }
+  const ProbeTarget& target() const { return target_; }
+
+  // Callbacks installed on every SSL_CTX by ClientContext.
+  static enum ssl_verify_result_t VerifyCallback(SSL* ssl, uint8_t* out_alert);
+  static void InfoCallback(const SSL* ssl, int type, int value);
+
+  // Per-connection buffer limits. The BIO pair holds at most this much
+  // undelivered ciphertext in each direction; reads from the socket are sized
+  // to the room left, so a fast server is paced by TCP, never buffered
+  // without bound.
+  static constexpr size_t kTlsInputBufferBytes = 8192;  // ServerHello..Cert
+  static constexpr size_t kTlsOutputBufferBytes = 4096;  // ClientHello etc.
+  static constexpr size_t kFirstBytesKept = 16;
+
+ private:
+  enum class State { kIdle, kConnecting, kHandshaking, kClosing, kDone };
+
+  // One method per state.
+  void DoConnect();
+  void DoHandshake();
+  void DoClose();
+
+  // Transitions.
+  void OnConnected(int status);
+  void OnBytes(const uint8_t* data, size_t len);
+  void OnStreamEnd(ssize_t status);
+  void OnTimeout();
+  void OnWritten(int status);
+  void OnHandleClosed();
+
+  // Flush moves pending ciphertext from the BIO pair to the socket; it
+  // returns true if it drained anything.
+  bool Flush();
+  // HandshakeFailed classifies a failed SSL_do_handshake.
+  void HandshakeFailed();
+  // CollectNegotiated records version, cipher, group, ALPN, OCSP, SCTs.
+  void CollectNegotiated();
+  // Finish records the final outcome and closes; EndAttempt closes the TCP
+  // handle only, to reconnect (retry or fallback) when |next_rung| >= 0.
+  void Finish(Outcome outcome, std::string detail);
+  void EndAttempt(int next_rung);
+  // MaybeFallback starts the next rung when |outcome| says the server
+  // rejected this rung's hello; returns true if it did.
+  bool MaybeFallback(Outcome outcome, absl::string_view reason);
+
+  static void ConnectCb(uv_connect_t* req, int status);
+  static void AllocCb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void ReadCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void WriteCb(uv_write_t* req, int status);
+  static void TimerCb(uv_timer_t* timer);
+  static void CloseCb(uv_handle_t* handle);
+
+  uv_loop_t* loop_;
+  const ClientContext* context_;
+  State state_ = State::kIdle;
+  ProbeTarget target_;
+  ProbeResult result_;
+  DoneCallback done_ = nullptr;
+  void* done_arg_ = nullptr;
+
+  uv_tcp_t tcp_;
+  uv_timer_t timer_;
+  uv_connect_t connect_req_;
+  uv_write_t write_req_;
+  int open_handles_ = 0;
+  bool write_pending_ = false;
+  std::unique_ptr<uint8_t[]> write_buf_;  // only while a write is queued
+
+  bssl::UniquePtr<SSL> ssl_;
+  bssl::UniquePtr<BIO> network_bio_;  // our end of the BIO pair
+  int rung_ = 0;
+  int next_rung_ = -1;  // set while closing to reconnect
+  int connect_retries_left_ = 0;
+  bool chain_captured_ = false;
+  int alert_received_ = -1;
+  uint64_t attempt_bytes_ = 0;  // bytes received on this connection
+  uint64_t connect_start_ns_ = 0;
+  uint64_t handshake_start_ns_ = 0;
+};
+
+}  // namespace ers
+
+#endif  // ERS_TLSPROBE_PROBE_H_

@@ -1,0 +1,35 @@
+#include "tlsprobe/probe_result.h"
+
+namespace ers {
+
+const char* OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kTls:
+      return "tls";
+    case Outcome::kRefused:
+      return "refused";
+    case Outcome::kTimeout:
+      return "timeout";
+    case Outcome::kReset:
+      return "reset";
+    case Outcome::kNotTls:
+      return "not_tls";
+    case Outcome::kTlsAlert:
+      return "tls_alert";
+    case Outcome::kError:
+      return "error";
+    case Outcome::kUnresolved:
+      return "unresolved";
+    case Outcome::kExcluded:
+      return "excluded";
+    case Outcome::kNoResources:
+      return "no_resources";
+  }
+  return "error";
+}
+
+const char* ProbeModeName(ProbeMode m) {
+  return m == ProbeMode::kFull ? "full" : "certs";
+}
+
+}  // namespace ers
