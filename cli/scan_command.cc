@@ -1,17 +1,24 @@
 // scan_command.cc: `ers scan`. Builds the target space from the discover
 // configuration (or from targets given on the command line) and walks it.
+#include <cerrno>
 #include <cinttypes>
+#include <cstring>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/scan_plan.h"
+#include "cli/sweep.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "scanner/list_syntax.h"
 #include "scanner/target_walker.h"
 
 namespace ers {
@@ -22,7 +29,16 @@ constexpr const char* kScanHelp = R"(Usage: ers scan [flags]
 Scans every configured server and IP range on its ports (see ers discover),
 or the targets given with --servers/--ips/--ports instead.
 
+Results are written as JSON Lines (schema: docs/result-schema.md) to
+--output or standard output; a summary goes to standard error. Ctrl-C (or
+SIGTERM) stops cleanly and stores a resume point; --resume continues there.
+
 Examples:
+  ers scan
+  ers scan --mode full --concurrency 20000 --rate 5000 --output scan.jsonl
+  ers scan --ips 127.0.0.0/24 --ports 443,8443 --handshake-timeout 2s
+  ers scan --servers web.example.com --resolve web.example.com=127.0.0.1
+  ers scan --resume
   ers scan --dry-run                  show the plan and the first targets
   ers scan --dry-run --shard 2/4      the part of the scan machine 2 of 4 does
   ers scan --dry-run --ips 127.0.0.0/24 --ports 443,8443
@@ -31,6 +47,7 @@ Flags:
 )";
 
 constexpr const char* kSeedSetting = "scan_seed";
+constexpr const char* kResumeSetting = "resume_point";
 constexpr uint64_t kDefaultShow = 10;
 
 std::string Grouped(uint64_t n) {
@@ -101,12 +118,134 @@ absl::StatusOr<std::vector<DiscoverEntry>> AdHocEntries(
   return entries;
 }
 
+
+absl::StatusOr<uint32_t> ParseMillis(const std::optional<std::string>& flag,
+                                     const char* name, uint32_t fallback) {
+  if (!flag.has_value()) return fallback;
+  absl::Duration d;
+  if (!absl::ParseDuration(*flag, &d) || d <= absl::ZeroDuration() ||
+      d > absl::Hours(1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", name, " \"", *flag,
+        "\" is not a duration between 1ms and 1h (e.g. 500ms, 5s)"));
+  }
+  return static_cast<uint32_t>(absl::ToInt64Milliseconds(d));
+}
+
+absl::StatusOr<uint64_t> ParseCount(const std::optional<std::string>& flag,
+                                    const char* name, uint64_t fallback,
+                                    uint64_t max) {
+  if (!flag.has_value()) return fallback;
+  uint64_t v = 0;
+  if (!absl::SimpleAtoi(*flag, &v) || v > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", name, " \"", *flag, "\" is not a number from 0 to ", max));
+  }
+  return v;
+}
+
+// ParseResolve parses "name=address,name2=address2".
+absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> ParseResolve(
+    const std::string& text) {
+  absl::StatusOr<std::vector<absl::string_view>> items =
+      SplitList(text, "--resolve list");
+  if (!items.ok()) return items.status();
+  std::vector<std::pair<std::string, IpAddress>> out;
+  for (absl::string_view item : *items) {
+    std::vector<absl::string_view> parts = absl::StrSplit(item, '=');
+    if (parts.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--resolve entry \"", item, "\" is not NAME=ADDRESS"));
+    }
+    absl::StatusOr<Server> name = ParseServer(parts[0]);
+    if (!name.ok()) return name.status();
+    absl::StatusOr<IpAddress> address = ParseIpAddress(parts[1]);
+    if (!address.ok()) return address.status();
+    out.push_back({name->host, *address});
+  }
+  return out;
+}
+
+// ScanSettings gathers the engine's and probes' flags.
+struct ScanFlags {
+  std::optional<std::string> mode, concurrency, rate, per_address_cap,
+      connect_timeout, handshake_timeout, retries, sni, alpn, resolve, output;
+  bool no_fallback = false;
+};
+
+absl::Status BuildOptions(const ScanFlags& f, ProbeOptions* probe,
+                          EngineOptions* engine) {
+  if (f.mode.has_value()) {
+    if (*f.mode == "full") {
+      probe->mode = ProbeMode::kFull;
+    } else if (*f.mode == "certs") {
+      probe->mode = ProbeMode::kCerts;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--mode \"", *f.mode, "\" must be certs or full"));
+    }
+  }
+  absl::StatusOr<uint32_t> ms =
+      ParseMillis(f.connect_timeout, "connect-timeout", probe->connect_timeout_ms);
+  if (!ms.ok()) return ms.status();
+  probe->connect_timeout_ms = *ms;
+  ms = ParseMillis(f.handshake_timeout, "handshake-timeout",
+                   probe->handshake_timeout_ms);
+  if (!ms.ok()) return ms.status();
+  probe->handshake_timeout_ms = *ms;
+  absl::StatusOr<uint64_t> n =
+      ParseCount(f.retries, "retries", probe->connect_retries, 10);
+  if (!n.ok()) return n.status();
+  probe->connect_retries = static_cast<int>(*n);
+  probe->fallback = !f.no_fallback;
+  if (f.alpn.has_value()) {
+    absl::StatusOr<std::vector<absl::string_view>> protos =
+        SplitList(*f.alpn, "--alpn list");
+    if (!protos.ok()) return protos.status();
+    for (absl::string_view p : *protos) probe->alpn.emplace_back(p);
+  }
+  n = ParseCount(f.concurrency, "concurrency", 0, 1000000);
+  if (!n.ok()) return n.status();
+  engine->concurrency = static_cast<uint32_t>(*n);
+  n = ParseCount(f.rate, "rate", 0, 10000000);
+  if (!n.ok()) return n.status();
+  engine->rate = static_cast<double>(*n);
+  n = ParseCount(f.per_address_cap, "per-address-cap", engine->per_address_cap,
+                 100000);
+  if (!n.ok()) return n.status();
+  if (*n == 0) {
+    return absl::InvalidArgumentError("--per-address-cap must be at least 1");
+  }
+  engine->per_address_cap = static_cast<uint32_t>(*n);
+  if (f.sni.has_value()) {
+    // "none" stands for "no SNI" in the list.
+    for (absl::string_view name : absl::StrSplit(*f.sni, ',')) {
+      name = absl::StripAsciiWhitespace(name);
+      if (name == "none") {
+        engine->sni_names.emplace_back();
+        continue;
+      }
+      absl::StatusOr<Server> server = ParseServer(name);
+      if (!server.ok()) return server.status();
+      engine->sni_names.push_back(server->host);
+    }
+  }
+  if (f.resolve.has_value()) {
+    absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
+        ParseResolve(*f.resolve);
+    if (!r.ok()) return r.status();
+    engine->resolve = *std::move(r);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, seed_flag, shard_flag,
       show_flag, exclude_file, db;
-  bool dry_run = false;
+  bool dry_run = false, resume = false, quiet = false;
+  ScanFlags sf;
   FlagSet flags("scan");
   flags.Bool("dry-run", "print the plan and the first targets; send nothing",
              &dry_run);
@@ -124,6 +263,33 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                "(default 10)", &show_flag);
   flags.String("exclude-file", "PATH", "use this exclusion file instead of "
                "the configured one", &exclude_file);
+  flags.String("mode", "certs|full", "certs: capture the chain and abort "
+               "(default, cheapest); full: complete the handshake", &sf.mode);
+  flags.String("concurrency", "N", "connections in flight (default: sized to "
+               "the open-file limit, at most 10000)", &sf.concurrency);
+  flags.String("rate", "N", "connection attempts per second (default: "
+               "unlimited)", &sf.rate);
+  flags.String("per-address-cap", "N", "connections in flight to one "
+               "address (default 32)", &sf.per_address_cap);
+  flags.String("connect-timeout", "DURATION", "TCP connect timeout (default "
+               "5s)", &sf.connect_timeout);
+  flags.String("handshake-timeout", "DURATION", "TLS handshake timeout "
+               "(default 10s)", &sf.handshake_timeout);
+  flags.String("retries", "N", "retries of a connect that timed out "
+               "(default 1)", &sf.retries);
+  flags.Bool("no-fallback", "do not retry rejected hellos with older TLS "
+             "versions", &sf.no_fallback);
+  flags.String("sni", "LIST", "server names to send to IP targets, one probe "
+               "each (\"none\" for no SNI)", &sf.sni);
+  flags.String("alpn", "LIST", "ALPN protocols to offer, e.g. h2,http/1.1",
+               &sf.alpn);
+  flags.String("resolve", "LIST", "NAME=ADDRESS pairs used instead of DNS",
+               &sf.resolve);
+  flags.String("output", "PATH", "write JSON Lines here (default: standard "
+               "output)", &sf.output);
+  flags.Bool("resume", "continue an interrupted scan from its resume point",
+             &resume);
+  flags.Bool("quiet", "no summary on standard error", &quiet);
   flags.String("db", "PATH", "inventory database (default: see ers --help)",
                &db);
   absl::Status parsed = flags.Parse(args, nullptr);
@@ -170,11 +336,54 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   if (!seed.ok()) return ReportError(io, seed.status());
   TargetWalker walker(&*space, *seed, shard);
 
+  ProbeOptions probe_options;
+  EngineOptions engine_options;
+  if (absl::Status s = BuildOptions(sf, &probe_options, &engine_options);
+      !s.ok()) {
+    return ReportError(io, s);
+  }
+  if (resume) {
+    absl::StatusOr<std::optional<std::string>> point =
+        config.GetSetting(kResumeSetting);
+    if (!point.ok()) return ReportError(io, point.status());
+    if (!point->has_value()) {
+      return ReportError(io, absl::InvalidArgumentError(
+                                 "--resume: no interrupted scan to resume"));
+    }
+    if (absl::Status s = walker.RestorePosition(**point); !s.ok()) {
+      return ReportError(io, s);
+    }
+  }
   if (!dry_run) {
-    return ReportError(
-        io, absl::UnimplementedError(
-                "this build of ers has no sweep engine yet; ers scan "
-                "--dry-run shows what a scan would probe"));
+    FILE* out = io.out;
+    std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &fclose);
+    if (sf.output.has_value() && *sf.output != "-") {
+      file.reset(fopen(sf.output->c_str(), resume ? "a" : "w"));
+      if (!file) {
+        return ReportError(io, absl::PermissionDeniedError(absl::StrCat(
+                                   "cannot write ", *sf.output, ": ",
+                                   strerror(errno))));
+      }
+      out = file.get();
+    }
+    absl::StatusOr<SweepSummary> summary = RunSweep(
+        *space, walker, probe_options, std::move(engine_options), out);
+    if (!summary.ok()) return ReportError(io, summary.status());
+    if (!quiet) fputs(FormatSummary(*summary).c_str(), io.err);
+    if (summary->interrupted) {
+      std::string point = walker.SavePosition(summary->resume_position);
+      if (absl::Status s = config.SetSetting(kResumeSetting, point); !s.ok()) {
+        return ReportError(io, s);
+      }
+      fprintf(io.err, "resume point saved: ers scan --resume continues at "
+                      "target %" PRIu64 " of %" PRIu64 "\n",
+              summary->resume_position, walker.shard_size());
+      return kExitPartial;
+    }
+    if (absl::Status s = config.ClearSetting(kResumeSetting); !s.ok()) {
+      return ReportError(io, s);
+    }
+    return kExitOk;
   }
 
   fprintf(io.out, "scan plan (dry run: nothing is sent)\n");

@@ -13,9 +13,9 @@ namespace ers {
 namespace {
 
 // All probes of a loop share one read buffer: libuv hands it out in the
-// alloc callback and the read callback copies the bytes into that probe's BIO
-// pair before returning, so no probe keeps it. thread_local keeps one per
-// loop thread.
+// alloc callback, and the read callback feeds the bytes to that probe's SSL
+// before returning, so no probe keeps it. thread_local keeps one per loop
+// thread. 64 KiB is four full TLS records: one read takes a whole flight.
 constexpr size_t kLoopReadBufferBytes = 64 * 1024;
 thread_local uint8_t loop_read_buffer[kLoopReadBufferBytes];
 
@@ -91,7 +91,8 @@ void Probe::DoConnect() {
   attempt_bytes_ = 0;
   alert_received_ = -1;
   write_pending_ = false;  // a write of an earlier attempt was cancelled
-  write_buf_.reset();
+  std::string().swap(write_buf_);
+  std::string().swap(bio_state_.out);
   result_.first_bytes.clear();
   uv_tcp_init(loop_, &tcp_);
   tcp_.data = this;
@@ -153,19 +154,16 @@ void Probe::OnConnected(int status) {
   }
   result_.connect_ms = MsSince(connect_start_ns_);
 
-  // TCP is up: only now build the SSL and its BIO pair.
-  const int rung = rung_;
-  ssl_.reset(SSL_new(context_->ctx(rung)));
-  BIO* ssl_side = nullptr;
-  BIO* network_side = nullptr;
-  if (!ssl_ || !BIO_new_bio_pair(&ssl_side, kTlsOutputBufferBytes,
-                                 &network_side, kTlsInputBufferBytes)) {
+  // TCP is up: only now build the SSL and its BIO.
+  ssl_.reset(SSL_new(context_->ctx(rung_)));
+  bssl::UniquePtr<BIO> bio = NewProbeBio(&bio_state_);
+  if (!ssl_ || !bio) {
     ERR_clear_error();
     Finish(Outcome::kNoResources, "out of memory for the TLS state");
     return;
   }
-  SSL_set_bio(ssl_.get(), ssl_side, ssl_side);  // the SSL owns ssl_side
-  network_bio_.reset(network_side);
+  BIO* raw_bio = bio.release();
+  SSL_set_bio(ssl_.get(), raw_bio, raw_bio);  // the SSL owns the BIO
   SSL_set_ex_data(ssl_.get(), ClientContext::ExDataIndex(), this);
   SSL_set_connect_state(ssl_.get());
   if (!target_.sni.empty() &&
@@ -214,26 +212,26 @@ void Probe::DoHandshake() {
 }
 
 bool Probe::Flush() {
-  if (!network_bio_ || write_pending_) return false;
-  size_t pending = BIO_pending(network_bio_.get());
-  if (pending == 0) return false;
-  uint8_t buf[kTlsOutputBufferBytes];
-  int n = BIO_read(network_bio_.get(), buf, std::min(pending, sizeof(buf)));
-  if (n <= 0) return false;
+  std::string& out = bio_state_.out;
+  if (write_pending_ || out.empty()) return false;
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(buf), n);
+  uv_buf_t b = uv_buf_init(&out[0], static_cast<unsigned>(out.size()));
   int written = uv_try_write(stream, &b, 1);
-  if (written == n) return true;
+  if (written >= 0 && static_cast<size_t>(written) == out.size()) {
+    std::string().swap(out);  // hold no memory while waiting
+    return true;
+  }
   if (written < 0 && written != UV_EAGAIN) {
+    std::string().swap(out);
     OnWritten(written);
     return false;
   }
-  // The socket took part of it: queue the rest in a buffer of its own.
+  // The socket took part of it: queue the rest; it stays alive until the
+  // write callback, and new output collects in |out| meanwhile.
   size_t offset = written < 0 ? 0 : static_cast<size_t>(written);
-  size_t rest = static_cast<size_t>(n) - offset;
-  write_buf_.reset(new uint8_t[rest]);
-  memcpy(write_buf_.get(), buf + offset, rest);
-  b = uv_buf_init(reinterpret_cast<char*>(write_buf_.get()), rest);
+  write_buf_.assign(out, offset, std::string::npos);
+  std::string().swap(out);
+  b = uv_buf_init(&write_buf_[0], static_cast<unsigned>(write_buf_.size()));
   write_req_.data = this;
   int r = uv_write(&write_req_, stream, &b, 1, &Probe::WriteCb);
   if (r < 0) {
@@ -247,7 +245,7 @@ bool Probe::Flush() {
 void Probe::OnWritten(int status) {
   write_pending_ = false;
   if (state_ != State::kHandshaking) return;
-  write_buf_.reset();
+  std::string().swap(write_buf_);
   if (status < 0) {
     if (status == UV_EPIPE || status == UV_ECONNRESET) {
       if (!MaybeFallback(Outcome::kReset, "")) {
@@ -258,7 +256,7 @@ void Probe::OnWritten(int status) {
     }
     return;
   }
-  DoHandshake();
+  Flush();  // output produced while this write was queued
 }
 
 void Probe::OnBytes(const uint8_t* data, size_t len) {
@@ -279,21 +277,17 @@ void Probe::OnBytes(const uint8_t* data, size_t len) {
            absl::StrCat("handshake larger than ", cap, " bytes: cut off"));
     return;
   }
-  // AllocCb sized the read to the room in the pair, so this takes it all.
-  int n = BIO_write(network_bio_.get(), data, static_cast<int>(len));
-  if (n != static_cast<int>(len)) {
-    Finish(Outcome::kError, "TLS input buffer overflow");
-    return;
-  }
+  // The SSL reads these bytes through its BIO during this step; it consumes
+  // them all unless the handshake ends within them.
+  bio_state_.in = data;
+  bio_state_.in_len = len;
   DoHandshake();
+  bio_state_.in = nullptr;
+  bio_state_.in_len = 0;
 }
 
 void Probe::OnStreamEnd(ssize_t status) {
   if (state_ != State::kHandshaking) return;
-  if (status == UV_ENOBUFS) {
-    Finish(Outcome::kError, "TLS input buffer full");
-    return;
-  }
   if (status != UV_EOF && status != UV_ECONNRESET) {
     Finish(Outcome::kError,
            absl::StrCat("read: ", uv_strerror(static_cast<int>(status))));
@@ -465,7 +459,6 @@ void Probe::Finish(Outcome outcome, std::string detail) {
 void Probe::DoClose() {
   uv_timer_stop(&timer_);
   ssl_.reset();
-  network_bio_.reset();
   auto* tcp = reinterpret_cast<uv_handle_t*>(&tcp_);
   if (tcp->data == this && !uv_is_closing(tcp)) uv_close(tcp, &Probe::CloseCb);
   auto* timer = reinterpret_cast<uv_handle_t*>(&timer_);
@@ -496,13 +489,9 @@ void Probe::ConnectCb(uv_connect_t* req, int status) {
   static_cast<Probe*>(req->data)->OnConnected(status);
 }
 
-void Probe::AllocCb(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  auto* probe = static_cast<Probe*>(handle->data);
-  size_t room = probe->network_bio_
-                    ? BIO_ctrl_get_write_guarantee(probe->network_bio_.get())
-                    : 0;
+void Probe::AllocCb(uv_handle_t*, size_t, uv_buf_t* buf) {
   buf->base = reinterpret_cast<char*>(loop_read_buffer);
-  buf->len = std::min(room, kLoopReadBufferBytes);
+  buf->len = kLoopReadBufferBytes;
 }
 
 void Probe::ReadCb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {

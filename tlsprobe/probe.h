@@ -22,6 +22,7 @@
 #include <string>
 
 #include "tlsprobe/client_context.h"
+#include "tlsprobe/probe_bio.h"
 #include "tlsprobe/probe_result.h"
 
 namespace ers {
@@ -56,12 +57,7 @@ class Probe {
   static enum ssl_verify_result_t VerifyCallback(SSL* ssl, uint8_t* out_alert);
   static void InfoCallback(const SSL* ssl, int type, int value);
 
-  // Per-connection buffer limits. The BIO pair holds at most this much
-  // undelivered ciphertext in each direction; reads from the socket are sized
-  // to the room left, so a fast server is paced by TCP, never buffered
-  // without bound.
-  static constexpr size_t kTlsInputBufferBytes = 8192;  // ServerHello..Cert
-  static constexpr size_t kTlsOutputBufferBytes = 4096;  // ClientHello etc.
+  // Bytes kept of a server's first bytes, for not_tls results.
   static constexpr size_t kFirstBytesKept = 16;
 
  private:
@@ -80,7 +76,7 @@ class Probe {
   void OnWritten(int status);
   void OnHandleClosed();
 
-  // Flush moves pending ciphertext from the BIO pair to the socket; it
+  // Flush moves pending ciphertext from the BIO's output to the socket; it
   // returns true if it drained anything.
   bool Flush();
   // HandshakeFailed classifies a failed SSL_do_handshake.
@@ -116,10 +112,10 @@ class Probe {
   uv_write_t write_req_;
   int open_handles_ = 0;
   bool write_pending_ = false;
-  std::unique_ptr<uint8_t[]> write_buf_;  // only while a write is queued
+  std::string write_buf_;  // only while a write is queued
 
   bssl::UniquePtr<SSL> ssl_;
-  bssl::UniquePtr<BIO> network_bio_;  // our end of the BIO pair
+  ProbeBioState bio_state_;  // what the SSL's BIO reads and writes
   int rung_ = 0;
   int next_rung_ = -1;  // set while closing to reconnect
   int connect_retries_left_ = 0;

@@ -1,26 +1,45 @@
 #!/usr/bin/env bash
-# demo.sh: installs what is missing, builds ers and runs the product spec's
-# listings against a fresh demo inventory, then shows the scan plan.
+# demo.sh: installs what is missing, builds ers, starts a demo TLS farm
+# (nginx on 127.0.42.0/29, loopback only), configures ers with `ers discover`
+# and sweeps the farm with `ers scan`, then shows the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/setup.sh
-bazel build //cli:ers
-ers=.bazel/bin/cli/ers
+bazel build -c opt //cli:ers //tests:demo_farm
+ers=$PWD/.bazel/bin/cli/ers
 
-demo=.demo
+demo=$PWD/.demo
+if [ -f "$demo/farm/nginx.pid" ]; then
+  kill "$(cat "$demo/farm/nginx.pid")" 2>/dev/null || true
+fi
 rm -rf "$demo"
-mkdir -p "$demo"
-export ERS_DB="$PWD/$demo/ers.db"
+mkdir -p "$demo/farm"
+export ERS_DB="$demo/ers.db"
+
+echo "== the demo farm (nginx on loopback):"
+.bazel/bin/tests/demo_farm "$demo/farm"
+/usr/sbin/nginx -p "$demo/farm/" -c "$demo/farm/nginx.conf"
+trap 'kill "$(cat "$demo/farm/nginx.pid")" 2>/dev/null || true' EXIT
 
 run() {
+  echo
   echo "\$ $*"
   "$ers" "${@:2}"
-  echo
 }
-run ers discover --servers mail.example.com
-run ers discover --servers "mail.example.com,web.example.com" --ports "8443,9443"
-run ers discover --servers server1.example.com --ports "8000-9000,9443"
-run ers discover --ips 198.51.100.0/24 --ports "8000-9000"
+echo
+echo "== configure (the product spec's listings use example names; the demo"
+echo "   points the same commands at the loopback farm):"
+run ers discover --ips 127.0.42.0/29 --ports "8443,9443,10993"
+run ers discover --servers www.demo.test --ports 8443
 run ers discover --list
-run ers scan --dry-run --seed 1
+run ers scan --dry-run --show 5 --resolve www.demo.test=127.0.42.1
+
+echo
+echo "== sweep:"
+echo "(www.demo.test is mapped to the farm with --resolve, as a hosts file would)"
+echo "\$ ers scan --resolve www.demo.test=127.0.42.1 --output $demo/scan.jsonl"
+"$ers" scan --resolve www.demo.test=127.0.42.1 --output "$demo/scan.jsonl"
+echo
+echo "== JSON Lines written to $demo/scan.jsonl ($(wc -l <"$demo/scan.jsonl") results); the TLS ones, shortened:"
+grep '"outcome":"tls"' "$demo/scan.jsonl" | cut -c1-220 | sed 's/$/ .../'

@@ -9,6 +9,7 @@ PACKAGES=(
   libuv1-dev android-libboringssl-dev libfmt-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev
+  nginx
 )
 
 missing=()
@@ -29,6 +30,16 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as nginx start their service on install; the tests start
+# their own servers on loopback, so keep the service down during install.
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod +x "$policy"
+  added_policy=1
+fi
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+[ "$added_policy" = 1 ] && "${sudo[@]}" rm -f "$policy"
 echo "setup: done" >&2
