@@ -7,11 +7,12 @@
 #include "tests/nginx_farm.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: demo_farm DIR\n");
+  if (argc != 2 && argc != 3) {
+    fprintf(stderr, "usage: demo_farm DIR [ADDRESS-PREFIX, default 127.0.42]\n");
     return 2;
   }
-  std::vector<ers::testing::FarmEndpoint> farm = ers::testing::DemoFarm();
+  std::vector<ers::testing::FarmEndpoint> farm =
+      ers::testing::DemoFarm(argc == 3 ? argv[2] : "127.0.42");
   std::string error;
   if (!ers::testing::WriteFarm(argv[1], &farm, 1, &error)) {
     fprintf(stderr, "demo_farm: %s\n", error.c_str());

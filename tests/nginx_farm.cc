@@ -51,29 +51,29 @@ bool RunNginx(const std::string& dir, const std::vector<std::string>& extra,
 
 }  // namespace
 
-std::vector<FarmEndpoint> DemoFarm() {
+std::vector<FarmEndpoint> DemoFarm(const std::string& prefix) {
   std::vector<FarmEndpoint> farm(6);
-  farm[0].address = "127.0.42.1";
+  farm[0].address = prefix + ".1";
   farm[0].port = 8443;
   farm[0].name = "www.demo.test";
-  farm[1].address = "127.0.42.1";
+  farm[1].address = prefix + ".1";
   farm[1].port = 9443;
   farm[1].name = "mail.demo.test";
   farm[1].key_type = testpki::KeyType::kRsa2048;
-  farm[2].address = "127.0.42.2";
+  farm[2].address = prefix + ".2";
   farm[2].port = 8443;
   farm[2].name = "old.demo.test";
   farm[2].expired = true;
-  farm[3].address = "127.0.42.3";
+  farm[3].address = prefix + ".3";
   farm[3].port = 10993;
   farm[3].name = "printer.demo.test";
   farm[3].self_signed = true;
   farm[3].protocols = "TLSv1.2";
-  farm[4].address = "127.0.42.4";
+  farm[4].address = prefix + ".4";
   farm[4].port = 9443;
   farm[4].name = "ldap.demo.test";
   farm[4].key_type = testpki::KeyType::kEcP384;
-  farm[5].address = "127.0.42.5";
+  farm[5].address = prefix + ".5";
   farm[5].port = 8443;
   farm[5].tls = false;
   return farm;

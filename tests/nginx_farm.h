@@ -42,8 +42,8 @@ bool StartNginx(const std::string& dir, std::string* error);
 void StopNginx(const std::string& dir);
 
 // DemoFarm returns the demo's layout: a handful of endpoints on
-// 127.0.42.0/29, ports 8443, 9443 and 10993.
-std::vector<FarmEndpoint> DemoFarm();
+// |prefix|.0/29 (e.g. "127.0.42"), ports 8443, 9443 and 10993.
+std::vector<FarmEndpoint> DemoFarm(const std::string& prefix);
 
 }  // namespace testing
 }  // namespace ers
