@@ -16,6 +16,7 @@
 #include "cli/flags.h"
 #include "cli/scan_plan.h"
 #include "cli/sweep.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "scanner/list_syntax.h"
@@ -169,7 +170,8 @@ absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> ParseResolve(
 // ScanSettings gathers the engine's and probes' flags.
 struct ScanFlags {
   std::optional<std::string> mode, concurrency, rate, per_address_cap,
-      connect_timeout, handshake_timeout, retries, sni, alpn, resolve, output;
+      connect_timeout, handshake_timeout, retries, sni, alpn, resolve, output,
+      workers;
   bool no_fallback = false;
 };
 
@@ -287,6 +289,9 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                &sf.resolve);
   flags.String("output", "PATH", "write JSON Lines here (default: standard "
                "output)", &sf.output);
+  flags.String("workers", "N", "worker processes, one event loop each "
+               "(default: as many as the open-file limit needs for "
+               "--concurrency)", &sf.workers);
   flags.Bool("resume", "continue an interrupted scan from its resume point",
              &resume);
   flags.Bool("quiet", "no summary on standard error", &quiet);
@@ -342,6 +347,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       !s.ok()) {
     return ReportError(io, s);
   }
+  std::vector<std::string> resume_points;
   if (resume) {
     absl::StatusOr<std::optional<std::string>> point =
         config.GetSetting(kResumeSetting);
@@ -350,8 +356,13 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       return ReportError(io, absl::InvalidArgumentError(
                                  "--resume: no interrupted scan to resume"));
     }
-    if (absl::Status s = walker.RestorePosition(**point); !s.ok()) {
-      return ReportError(io, s);
+    resume_points = absl::StrSplit(**point, '\n', absl::SkipEmpty());
+    // A single-loop scan's record also places the dry run's walker (and
+    // checks the record early); worker records are checked by the workers.
+    if (resume_points.size() == 1) {
+      if (absl::Status s = walker.RestorePosition(resume_points[0]); !s.ok()) {
+        return ReportError(io, s);
+      }
     }
   }
   if (!dry_run) {
@@ -366,18 +377,28 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       }
       out = file.get();
     }
-    absl::StatusOr<SweepSummary> summary = RunSweep(
-        *space, walker, probe_options, std::move(engine_options), out);
+    SweepRequest request;
+    request.space = &*space;
+    request.seed = *seed;
+    request.shard = shard;
+    request.probe = probe_options;
+    request.engine = std::move(engine_options);
+    request.resume_points = resume_points;
+    absl::StatusOr<uint64_t> workers = ParseCount(sf.workers, "workers", 0, 1024);
+    if (!workers.ok()) return ReportError(io, workers.status());
+    request.workers = static_cast<uint32_t>(*workers);
+    absl::StatusOr<SweepSummary> summary = RunSweep(request, out);
     if (!summary.ok()) return ReportError(io, summary.status());
     if (!quiet) fputs(FormatSummary(*summary).c_str(), io.err);
     if (summary->interrupted) {
-      std::string point = walker.SavePosition(summary->resume_position);
-      if (absl::Status s = config.SetSetting(kResumeSetting, point); !s.ok()) {
+      std::string points = absl::StrJoin(summary->resume_points, "\n");
+      if (absl::Status s = config.SetSetting(kResumeSetting, points); !s.ok()) {
         return ReportError(io, s);
       }
-      fprintf(io.err, "resume point saved: ers scan --resume continues at "
-                      "target %" PRIu64 " of %" PRIu64 "\n",
-              summary->resume_position, walker.shard_size());
+      fprintf(io.err,
+              "resume point saved: ers scan --resume continues with the %" PRIu64
+              " targets not yet done\n",
+              summary->remaining);
       return kExitPartial;
     }
     if (absl::Status s = config.ClearSetting(kResumeSetting); !s.ok()) {

@@ -1,6 +1,9 @@
-// sweep.h: runs a sweep for `ers scan`: sizes the file limit, builds the
-// client context and engine, writes JSON Lines, stops cleanly on SIGINT or
-// SIGTERM and reports where to resume.
+// sweep.h: runs a sweep for `ers scan`. It sizes the open-file limit and,
+// when one process cannot hold the connections asked for (or --workers asks
+// for more), splits the scan over worker processes, one event loop each,
+// every worker sweeping a sub-shard. Results reach |out| as whole JSON
+// lines; SIGINT and SIGTERM stop every worker cleanly, and the summary
+// carries one resume point per worker.
 #ifndef ERS_CLI_SWEEP_H_
 #define ERS_CLI_SWEEP_H_
 
@@ -15,26 +18,37 @@
 
 namespace ers {
 
+struct SweepRequest {
+  const TargetSpace* space = nullptr;
+  uint64_t seed = 0;
+  Shard shard;
+  ProbeOptions probe;
+  EngineOptions engine;  // engine.concurrency is the total over workers
+  uint32_t workers = 0;  // 0: as many as the open-file limit requires
+  // resume_points, if not empty, continue an interrupted sweep: one record
+  // per worker, as returned in SweepSummary::resume_points.
+  std::vector<std::string> resume_points;
+};
+
 struct SweepSummary {
-  EngineStats stats;
+  EngineStats stats;  // summed over workers
   bool interrupted = false;
-  uint64_t resume_position = 0;
+  std::vector<std::string> resume_points;  // one per worker, when interrupted
+  uint64_t remaining = 0;  // targets not yet done, when interrupted
   double elapsed_s = 0;
-  uint32_t concurrency = 0;
+  uint32_t workers = 1;
+  uint32_t concurrency = 0;  // total over workers
   uint64_t file_limit = 0;
-  // The first kListedEndpoints TLS endpoints, one line each, for people.
-  std::vector<std::string> tls_endpoints;
+  std::vector<std::string> tls_endpoints;  // the first few, for people
 };
 
 inline constexpr size_t kListedEndpoints = 20;
 
-// RunSweep sweeps |walker| with |probe_options| and |engine_options|,
-// writing one JSON line per result to |out|. It fails on setup errors and
-// when |out| cannot be written (kDataLoss: the results would be lost).
-[[nodiscard]] absl::StatusOr<SweepSummary> RunSweep(
-    const TargetSpace& space, TargetWalker& walker,
-    const ProbeOptions& probe_options, EngineOptions engine_options,
-    FILE* out);
+// RunSweep runs |request|, writing one JSON line per result to |out|. It
+// fails on setup errors, on a worker that dies, and when |out| cannot be
+// written (kDataLoss: results would be lost).
+[[nodiscard]] absl::StatusOr<SweepSummary> RunSweep(const SweepRequest& request,
+                                                    FILE* out);
 
 // FormatSummary renders |summary| for people.
 std::string FormatSummary(const SweepSummary& summary);

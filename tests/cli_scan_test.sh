@@ -49,6 +49,19 @@ check "full mode recorded" $?
 ! grep '"outcome":"tls"' "$work/full.jsonl" | grep -q '"peer_signature_algorithm":""'
 check "full handshakes record the peer signature algorithm" $?
 
+"$ers" scan --workers 2 --resolve www.demo.test=127.0.43.1 --output "$work/workers.jsonl" 2>"$work/workers.txt"
+check "two worker processes exit 0" $?
+[ "$(wc -l <"$work/workers.jsonl")" -eq 25 ] && [ "$(grep -c '"outcome":"tls"' "$work/workers.jsonl")" -eq 6 ]
+check "two workers together give the same results" $?
+grep -q "2 workers" "$work/workers.txt"
+check "the summary names the workers: $(head -1 "$work/workers.txt")" $?
+[ "$(sed -E 's/.*"ip":"([^"]*)","port":([0-9]*),"name":"([^"]*)".*/\1:\2:\3/' "$work/workers.jsonl" | sort | uniq -d | wc -l)" -eq 0 ]
+check "no target reported by both workers" $?
+"$ers" scan --concurrency 50000 --resolve www.demo.test=127.0.43.1 --quiet >"$work/big.jsonl"
+check "--concurrency 50000 works whatever the open-file limit" $?
+[ "$(wc -l <"$work/big.jsonl")" -eq 25 ]
+check "--concurrency 50000 gives every result" $?
+
 "$ers" scan --resume >/dev/null 2>&1
 [ $? -eq 2 ]
 check "--resume without an interrupted scan is a usage error" $?
@@ -78,6 +91,25 @@ check "together the two runs cover all 768 targets" $?
 check "repeats stay within the in-flight window" $?
 [ "$(wc -l <"$work/part1.jsonl")" -lt 768 ]
 check "the first run really stopped early" $?
+
+# The same with two workers: the parent forwards the stop to both.
+"$ers" scan --workers 2 --rate 20 --output "$work/w1.jsonl" 2>"$work/w1.err" &
+pid=$!
+for _ in $(seq 1 200); do
+  [ -s "$work/w1.jsonl" ] && [ "$(wc -l <"$work/w1.jsonl")" -ge 20 ] && break
+  sleep 0.1
+done
+kill -TERM "$pid"
+wait "$pid"
+[ $? -eq 3 ]
+check "an interrupted two-worker scan exits 3: $(cat "$work/w1.err")" $?
+"$ers" scan --resume --output "$work/w2.jsonl" 2>"$work/w2.err"
+check "the resumed two-worker scan exits 0: $(cat "$work/w2.err")" $?
+all=$(cat "$work/w1.jsonl" "$work/w2.jsonl" | sed -E 's/.*"ip":"([^"]*)","port":([0-9]*).*/\1:\2/' | sort)
+[ "$(uniq <<<"$all" | wc -l)" -eq 768 ]
+check "two workers, stopped and resumed, cover all 768 targets" $?
+grep -q "2 workers" "$work/w2.err"
+check "the resume runs the same two workers" $?
 
 echo "$((checks - failures)) of $checks checks passed"
 [ "$failures" -eq 0 ]
