@@ -33,9 +33,12 @@ void AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
 
 bssl::UniquePtr<EVP_PKEY> MakeKey(KeyType type) {
   bssl::UniquePtr<EVP_PKEY> pkey(EVP_PKEY_new());
-  if (type == KeyType::kEcP256 || type == KeyType::kEcP384) {
+  if (type == KeyType::kEcP256 || type == KeyType::kEcP384 ||
+      type == KeyType::kEcP224) {
     bssl::UniquePtr<EC_KEY> ec(EC_KEY_new_by_curve_name(
-        type == KeyType::kEcP256 ? NID_X9_62_prime256v1 : NID_secp384r1));
+        type == KeyType::kEcP256   ? NID_X9_62_prime256v1
+        : type == KeyType::kEcP384 ? NID_secp384r1
+                                   : NID_secp224r1));
     if (!ec || !EC_KEY_generate_key(ec.get()) ||
         !EVP_PKEY_assign_EC_KEY(pkey.get(), ec.release())) {
       Die("EC key generation");
@@ -78,7 +81,8 @@ bssl::UniquePtr<X509> MakeCert(const CertSpec& spec, EVP_PKEY* subject_key,
     Die("issuer name");
   }
   AddExtension(cert.get(), issuer, NID_basic_constraints,
-               spec.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+               spec.is_ca || spec.ca_leaf ? "critical,CA:TRUE"
+                                          : "critical,CA:FALSE");
   AddExtension(cert.get(), issuer, NID_key_usage,
                spec.is_ca ? "critical,keyCertSign,cRLSign"
                           : "critical,digitalSignature,keyEncipherment");
@@ -86,8 +90,8 @@ bssl::UniquePtr<X509> MakeCert(const CertSpec& spec, EVP_PKEY* subject_key,
   if (issuer != nullptr) {
     AddExtension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always");
   }
-  if (!spec.is_ca) {
-    AddExtension(cert.get(), issuer, NID_ext_key_usage, "serverAuth");
+  if (!spec.is_ca && !spec.ext_key_usage.empty()) {
+    AddExtension(cert.get(), issuer, NID_ext_key_usage, spec.ext_key_usage);
   }
   std::string san;
   for (const std::string& dns : spec.dns_names) {

@@ -14,7 +14,7 @@
 namespace ers {
 namespace testpki {
 
-enum class KeyType { kEcP256, kEcP384, kRsa2048, kRsa1024 };
+enum class KeyType { kEcP256, kEcP384, kEcP224, kRsa2048, kRsa1024 };
 
 // MakeKey returns a fresh private key of |type|; it aborts the test program
 // on failure (key generation does not fail short of memory exhaustion).
@@ -30,6 +30,9 @@ struct CertSpec {
   int64_t not_after_offset_s = 90 * 24 * 3600;    // relative to now
   const EVP_MD* digest = nullptr;                 // default SHA-256
   uint64_t serial = 1;
+  // ext_key_usage for leaves ("" for none), e.g. "serverAuth", "clientAuth".
+  std::string ext_key_usage = "serverAuth";
+  bool ca_leaf = false;  // basicConstraints CA:TRUE on a non-CA spec's cert
 };
 
 // MakeCert issues a certificate for |spec| and |subject_key|, signed by

@@ -1,0 +1,66 @@
+// chain.h: what a server's chain really is. NormalizeChain orders the served
+// certificates leaf to root by issuer name and key identifiers, sets aside
+// duplicates and unrelated extras, and says what the server did wrong;
+// ValidateChain checks the path against a trust store, completing it from
+// the intermediate cache when the server left it incomplete.
+#ifndef ERS_X509_CHAIN_H_
+#define ERS_X509_CHAIN_H_
+
+#include <openssl/x509.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "x509/certificate.h"
+#include "x509/trust_store.h"
+
+namespace ers {
+
+struct NormalizedChain {
+  // The certificates that parsed, in served order; served_index[i] is the
+  // position certs[i] was served at.
+  std::vector<Certificate> certs;
+  std::vector<bssl::UniquePtr<X509>> x509;
+  std::vector<int> served_index;
+  // parse_errors: one message per served certificate that did not parse.
+  std::vector<std::string> parse_errors;
+
+  std::vector<int> path;        // indices into certs: leaf, its issuer, ...
+  std::vector<int> duplicates;  // served positions repeating an earlier one
+  std::vector<int> unrelated;   // indices into certs not on the path
+  bool misordered = false;      // the path is not in served order
+  bool root_included = false;   // the path ends in a self-signed CA served
+  bool has_leaf() const { return !path.empty(); }
+  const Certificate& leaf() const { return certs[path[0]]; }
+};
+
+// NormalizeChain analyses |served| (DER, in the order served). The leaf is
+// the first certificate, as TLS requires; if it does not parse there is no
+// path.
+NormalizedChain NormalizeChain(const std::vector<std::string>& served);
+
+struct Validation {
+  bool trusted = false;
+  // completed_from_cache: the path needed intermediates the server did not
+  // send (taken from the store's cache).
+  bool completed_from_cache = false;
+  // anchored_public: the trust anchor came from a public bundle.
+  bool anchored_public = false;
+  // reasons, when not trusted: "expired", "not_yet_valid", "unknown_issuer",
+  // "self_signed", "untrusted_root", "bad_signature", "name_mismatch",
+  // "wrong_eku", "invalid_ca", or "other: <BoringSSL's text>".
+  std::vector<std::string> reasons;
+  std::vector<std::string> verified_path;  // SHA-256 hex, leaf to anchor
+};
+
+// ValidateChain validates |chain|'s leaf at |now_unix| for TLS server use,
+// with the served certificates as untrusted intermediates. |host|, when not
+// empty, must match the leaf (host-name targets).
+Validation ValidateChain(const NormalizedChain& chain, const TrustStore& store,
+                         absl::string_view host, int64_t now_unix);
+
+}  // namespace ers
+
+#endif  // ERS_X509_CHAIN_H_

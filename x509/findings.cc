@@ -1,0 +1,282 @@
+#include "x509/findings.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace ers {
+namespace {
+
+constexpr int64_t kDay = 86400;
+
+std::string Describe(const Certificate& c) {
+  return c.subject_cn.empty() ? c.subject : c.subject_cn;
+}
+
+Severity ExpirySeverity(int threshold) {
+  if (threshold <= 7) return Severity::kCritical;
+  if (threshold <= 30) return Severity::kHigh;
+  if (threshold <= 60) return Severity::kMedium;
+  return Severity::kLow;
+}
+
+void Add(std::vector<Finding>* out, const char* id, Severity severity,
+         std::string message, int cert) {
+  Finding f;
+  f.id = id;
+  f.severity = severity;
+  f.message = std::move(message);
+  f.cert = cert;
+  out->push_back(std::move(f));
+}
+
+// CheckKeyAndSignature adds weak_key and weak_signature for one path
+// certificate. A root's self-signature is not checked: nothing relies on it.
+void CheckKeyAndSignature(const Certificate& c, int position,
+                          const Policy& policy, std::vector<Finding>* out) {
+  if (c.key_type == KeyType::kRsa && c.key_bits < policy.min_rsa_bits) {
+    Add(out, "weak_key", Severity::kHigh,
+        absl::StrCat(Describe(c), ": RSA-", c.key_bits, " key (policy: at least ",
+                     policy.min_rsa_bits, ")"),
+        position);
+  } else if (c.key_type == KeyType::kEc && c.key_bits < policy.min_ec_bits) {
+    Add(out, "weak_key", Severity::kHigh,
+        absl::StrCat(Describe(c), ": EC key of ", c.key_bits,
+                     " bits (policy: at least ", policy.min_ec_bits, ")"),
+        position);
+  } else if (c.key_type == KeyType::kDsa) {
+    Add(out, "weak_key", Severity::kHigh,
+        absl::StrCat(Describe(c), ": DSA key"), position);
+  }
+  if (!c.self_signed || position == 0) {
+    if (c.signature_digest == Digest::kMd5) {
+      Add(out, "weak_signature", Severity::kCritical,
+          absl::StrCat(Describe(c), ": signed with MD5 (", c.signature_algorithm, ")"),
+          position);
+    } else if (c.signature_digest == Digest::kSha1) {
+      Add(out, "weak_signature", Severity::kHigh,
+          absl::StrCat(Describe(c), ": signed with SHA-1 (",
+                       c.signature_algorithm, ")"),
+          position);
+    }
+  }
+}
+
+bool MatchesHost(const NormalizedChain& chain, const std::string& host) {
+  X509* leaf = chain.x509[chain.path[0]].get();
+  return X509_check_host(leaf, host.data(), host.size(), 0, nullptr) == 1;
+}
+
+}  // namespace
+
+const char* SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kInfo:
+      return "info";
+    case Severity::kLow:
+      return "low";
+    case Severity::kMedium:
+      return "medium";
+    case Severity::kHigh:
+      return "high";
+    case Severity::kCritical:
+      return "critical";
+  }
+  return "info";
+}
+
+absl::StatusOr<Policy> ParsePolicy(absl::string_view text,
+                                   absl::string_view source) {
+  Policy policy;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    if (size_t hash = line.find('#'); hash != absl::string_view::npos) {
+      line = line.substr(0, hash);
+    }
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    auto error = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ":", line_number, ": ", why));
+    };
+    size_t eq = line.find('=');
+    if (eq == absl::string_view::npos) return error("expected key = value");
+    absl::string_view key = absl::StripAsciiWhitespace(line.substr(0, eq));
+    absl::string_view value = absl::StripAsciiWhitespace(line.substr(eq + 1));
+    auto number = [&](int* out, int lo, int hi) -> absl::Status {
+      if (!absl::SimpleAtoi(value, out) || *out < lo || *out > hi) {
+        return error(absl::StrCat(key, " must be a number from ", lo, " to ", hi));
+      }
+      return absl::OkStatus();
+    };
+    absl::Status s;
+    if (key == "expiry_thresholds_days") {
+      policy.expiry_thresholds_days.clear();
+      for (absl::string_view item : absl::StrSplit(value, ',')) {
+        int days = 0;
+        item = absl::StripAsciiWhitespace(item);
+        if (!absl::SimpleAtoi(item, &days) || days < 1 || days > 3650) {
+          return error(absl::StrCat("threshold \"", item,
+                                    "\" must be a number of days from 1 to 3650"));
+        }
+        policy.expiry_thresholds_days.push_back(days);
+      }
+    } else if (key == "min_rsa_bits") {
+      s = number(&policy.min_rsa_bits, 512, 16384);
+    } else if (key == "min_ec_bits") {
+      s = number(&policy.min_ec_bits, 160, 521);
+    } else if (key == "max_public_validity_days") {
+      s = number(&policy.max_public_validity_days, 1, 10000);
+    } else {
+      return error(absl::StrCat("unknown key \"", key, "\""));
+    }
+    if (!s.ok()) return s;
+  }
+  return policy;
+}
+
+ChainReport AnalyzeChain(const std::vector<std::string>& served,
+                         const EndpointFacts& facts, const TrustStore& store,
+                         const Policy& policy, int64_t now_unix) {
+  ChainReport report;
+  report.chain = NormalizeChain(served);
+  std::vector<Finding>& out = report.findings;
+  const NormalizedChain& chain = report.chain;
+  for (const std::string& e : chain.parse_errors) {
+    Add(&out, "unparsable_certificate", Severity::kHigh, e, -1);
+  }
+  if (!chain.has_leaf()) return report;
+  report.validation = ValidateChain(chain, store, facts.host, now_unix);
+  const Validation& v = report.validation;
+  const Certificate& leaf = chain.leaf();
+
+  // Validity of the leaf.
+  if (now_unix > leaf.not_after_unix) {
+    Add(&out, "expired", Severity::kCritical,
+        absl::StrCat(Describe(leaf), ": expired ",
+                     (now_unix - leaf.not_after_unix) / kDay, " days ago"),
+        0);
+  } else if (now_unix < leaf.not_before_unix) {
+    Add(&out, "not_yet_valid", Severity::kHigh,
+        absl::StrCat(Describe(leaf), ": valid only in ",
+                     (leaf.not_before_unix - now_unix + kDay - 1) / kDay, " days"),
+        0);
+  } else {
+    const int64_t days_left = (leaf.not_after_unix - now_unix) / kDay;
+    int threshold = 0;
+    for (int t : policy.expiry_thresholds_days) {
+      if (days_left < t && (threshold == 0 || t < threshold)) threshold = t;
+    }
+    if (threshold > 0) {
+      Finding f;
+      f.id = "expiring_soon";
+      f.severity = ExpirySeverity(threshold);
+      f.message = absl::StrCat(Describe(leaf), ": expires in ", days_left,
+                               " days (threshold ", threshold, ")");
+      f.days_left = days_left;
+      f.threshold_days = threshold;
+      out.push_back(std::move(f));
+    }
+  }
+  for (size_t i = 1; i < chain.path.size(); ++i) {
+    const Certificate& c = chain.certs[chain.path[i]];
+    if (now_unix > c.not_after_unix) {
+      Add(&out, "intermediate_expired", Severity::kHigh,
+          absl::StrCat(Describe(c), ": expired ",
+                       (now_unix - c.not_after_unix) / kDay, " days ago"),
+          static_cast<int>(i));
+    }
+  }
+
+  // Trust.
+  if (leaf.self_signed) {
+    Add(&out, "self_signed_leaf", Severity::kMedium,
+        absl::StrCat(Describe(leaf), ": self-signed"), 0);
+  }
+  if (!v.trusted) {
+    Add(&out, "untrusted", Severity::kHigh,
+        absl::StrCat("not trusted: ", absl::StrJoin(v.reasons, ", ")), -1);
+  }
+  const bool issuer_missing =
+      std::find(v.reasons.begin(), v.reasons.end(), "unknown_issuer") !=
+      v.reasons.end();
+  if (v.completed_from_cache ||
+      (issuer_missing && !chain.certs[chain.path.back()].self_issued)) {
+    Add(&out, "incomplete_chain", Severity::kMedium,
+        v.completed_from_cache
+            ? "the server does not send every intermediate; the chain was "
+              "completed from the intermediate cache"
+            : absl::StrCat("the issuer of ",
+                           Describe(chain.certs[chain.path.back()]),
+                           " was not sent and is not known"),
+        -1);
+  }
+  if (chain.misordered) {
+    Add(&out, "misordered_chain", Severity::kLow,
+        "the server sends its chain out of order", -1);
+  }
+  if (!chain.duplicates.empty()) {
+    Add(&out, "duplicate_certificates", Severity::kInfo,
+        absl::StrCat("the server sends ", chain.duplicates.size(),
+                     " certificate(s) twice"),
+        -1);
+  }
+  if (!chain.unrelated.empty()) {
+    Add(&out, "unrelated_certificates", Severity::kLow,
+        absl::StrCat("the server sends ", chain.unrelated.size(),
+                     " certificate(s) not on the leaf's path"),
+        -1);
+  }
+  if (chain.root_included) {
+    Add(&out, "root_included", Severity::kInfo,
+        "the server sends the root certificate", -1);
+  }
+
+  // Keys and signatures along the path.
+  for (size_t i = 0; i < chain.path.size(); ++i) {
+    CheckKeyAndSignature(chain.certs[chain.path[i]], static_cast<int>(i),
+                         policy, &out);
+  }
+
+  // The leaf itself.
+  const int64_t validity_days = (leaf.not_after_unix - leaf.not_before_unix) / kDay;
+  if (v.trusted && v.anchored_public &&
+      validity_days > policy.max_public_validity_days) {
+    Add(&out, "long_validity", Severity::kMedium,
+        absl::StrCat(Describe(leaf), ": valid for ", validity_days,
+                     " days (publicly trusted limit ",
+                     policy.max_public_validity_days, ")"),
+        0);
+  }
+  if (!facts.host.empty() && !MatchesHost(chain, facts.host)) {
+    Add(&out, "hostname_mismatch", Severity::kHigh,
+        absl::StrCat(Describe(leaf), " is not valid for ", facts.host), 0);
+  }
+  if (leaf.dns_names.empty() && leaf.ip_addresses.empty()) {
+    Add(&out, "missing_san", Severity::kMedium,
+        absl::StrCat(Describe(leaf), ": no subjectAltName DNS or IP entry"), 0);
+  }
+  if (leaf.is_ca) {
+    Add(&out, "ca_leaf", Severity::kMedium,
+        absl::StrCat(Describe(leaf), ": a CA certificate used as a server's leaf"),
+        0);
+  }
+  if (facts.tls_version != 0 && facts.tls_version < TLS1_2_VERSION) {
+    Add(&out, "deprecated_tls", Severity::kMedium,
+        facts.tls_version == TLS1_1_VERSION ? "TLS 1.1 negotiated"
+                                            : "TLS 1.0 negotiated",
+        -1);
+  }
+  return report;
+}
+
+}  // namespace ers
