@@ -31,6 +31,10 @@ std::string AbsolutePath(const std::string& path);
     ConfigStore& store, const std::optional<std::string>& override_path,
     std::string* out_source);
 
+// ReadSmallFile reads a whole configuration file (at most 64 MiB). Errors
+// name the file and the reason.
+[[nodiscard]] absl::StatusOr<std::string> ReadSmallFile(const std::string& path);
+
 }  // namespace ers
 
 #endif  // ERS_CLI_COMMAND_SUPPORT_H_

@@ -1,6 +1,7 @@
 // scan_command.cc: `ers scan`. Builds the target space from the discover
 // configuration (or from targets given on the command line) and walks it.
 #include <cerrno>
+#include <functional>
 #include <cinttypes>
 #include <cstring>
 #include <optional>
@@ -171,9 +172,61 @@ absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> ParseResolve(
 struct ScanFlags {
   std::optional<std::string> mode, concurrency, rate, per_address_cap,
       connect_timeout, handshake_timeout, retries, sni, alpn, resolve, output,
-      workers;
+      workers, roots, intermediates, policy;
+  bool no_system_roots = false;
+  bool no_analysis = false;
   bool no_fallback = false;
 };
+
+constexpr const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
+
+// LoadTrust builds the trust store and policy from the scan's flags.
+absl::Status LoadTrust(const ScanFlags& f, const Streams& io, TrustStore* store,
+                       Policy* policy) {
+  if (!f.no_system_roots) {
+    absl::StatusOr<std::string> bundle = ReadSmallFile(kSystemBundle);
+    if (bundle.ok()) {
+      absl::Status s = store->AddRootsPem(*bundle, kSystemBundle, true);
+      if (!s.ok()) return s;
+    } else if (!f.roots.has_value()) {
+      fprintf(io.err,
+              "ers: warning: no system CA bundle (%s): every chain will be "
+              "untrusted; install ca-certificates or pass --roots\n",
+              kSystemBundle);
+    }
+  }
+  auto each_file = [](const std::optional<std::string>& list,
+                      const std::function<absl::Status(const std::string&,
+                                                       const std::string&)>& add)
+      -> absl::Status {
+    if (!list.has_value()) return absl::OkStatus();
+    absl::StatusOr<std::vector<absl::string_view>> files = SplitList(*list, "file list");
+    if (!files.ok()) return files.status();
+    for (absl::string_view file : *files) {
+      absl::StatusOr<std::string> pem = ReadSmallFile(std::string(file));
+      if (!pem.ok()) return pem.status();
+      absl::Status s = add(*pem, std::string(file));
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  absl::Status s = each_file(f.roots, [&](const std::string& pem, const std::string& name) {
+    return store->AddRootsPem(pem, name, false);
+  });
+  if (!s.ok()) return s;
+  s = each_file(f.intermediates, [&](const std::string& pem, const std::string& name) {
+    return store->AddIntermediatesPem(pem, name);
+  });
+  if (!s.ok()) return s;
+  if (f.policy.has_value()) {
+    absl::StatusOr<std::string> text = ReadSmallFile(*f.policy);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<Policy> parsed = ParsePolicy(*text, *f.policy);
+    if (!parsed.ok()) return parsed.status();
+    *policy = *std::move(parsed);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status BuildOptions(const ScanFlags& f, ProbeOptions* probe,
                           EngineOptions* engine) {
@@ -292,6 +345,17 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.String("workers", "N", "worker processes, one event loop each "
                "(default: as many as the open-file limit needs for "
                "--concurrency)", &sf.workers);
+  flags.String("roots", "FILES", "also trust the roots in these PEM files "
+               "(enterprise PKIs), comma-separated", &sf.roots);
+  flags.String("intermediates", "FILES", "PEM files of known intermediates, "
+               "used to complete chains servers leave incomplete",
+               &sf.intermediates);
+  flags.Bool("no-system-roots", "do not trust the system's CA bundle",
+             &sf.no_system_roots);
+  flags.String("policy", "FILE", "finding thresholds (see docs/findings.md)",
+               &sf.policy);
+  flags.Bool("no-analysis", "write chains without parsing or validating them",
+             &sf.no_analysis);
   flags.Bool("resume", "continue an interrupted scan from its resume point",
              &resume);
   flags.Bool("quiet", "no summary on standard error", &quiet);
@@ -384,6 +448,15 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     request.probe = probe_options;
     request.engine = std::move(engine_options);
     request.resume_points = resume_points;
+    TrustStore trust;
+    Policy policy;
+    if (!sf.no_analysis) {
+      if (absl::Status s = LoadTrust(sf, io, &trust, &policy); !s.ok()) {
+        return ReportError(io, s);
+      }
+      request.trust = &trust;
+      request.policy = &policy;
+    }
     absl::StatusOr<uint64_t> workers = ParseCount(sf.workers, "workers", 0, 1024);
     if (!workers.ok()) return ReportError(io, workers.status());
     request.workers = static_cast<uint32_t>(*workers);

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,7 @@ struct WorkerResult {
   uint64_t remaining = 0;
   uint32_t concurrency = 0;
   std::vector<std::string> tls_endpoints;
+  std::map<std::string, uint64_t> findings;
 };
 
 std::string EndpointLine(const ProbeResult& r) {
@@ -42,9 +44,11 @@ std::string EndpointLine(const ProbeResult& r) {
 // SweepOneLoop sweeps |walker| on a fresh loop, handing each JSON line to
 // |write_line| (which returns false when the line could not be written).
 absl::StatusOr<WorkerResult> SweepOneLoop(
-    const TargetSpace& space, TargetWalker& walker, const ProbeOptions& probe,
+    const SweepRequest& request, TargetWalker& walker,
     EngineOptions engine_options,
     const std::function<bool(const std::string&)>& write_line) {
+  const TargetSpace& space = *request.space;
+  const ProbeOptions& probe = request.probe;
   absl::StatusOr<std::unique_ptr<ClientContext>> context =
       ClientContext::Create(probe);
   if (!context.ok()) return context.status();
@@ -61,7 +65,19 @@ absl::StatusOr<WorkerResult> SweepOneLoop(
             result.tls_endpoints.size() < kListedEndpoints) {
           result.tls_endpoints.push_back(EndpointLine(r));
         }
-        std::string line = ResultToJson(r);
+        std::string line;
+        if (request.trust != nullptr && request.policy != nullptr &&
+            r.outcome == Outcome::kTls) {
+          EndpointFacts facts;
+          facts.host = r.sni;  // the name the endpoint was asked for
+          facts.tls_version = r.version;
+          ChainReport report = AnalyzeChain(r.chain, facts, *request.trust,
+                                            *request.policy, time(nullptr));
+          for (const Finding& f : report.findings) ++result.findings[f.id];
+          line = ResultToJson(r, &report);
+        } else {
+          line = ResultToJson(r);
+        }
         line += '\n';
         if (!write_failed && !write_line(line)) {
           write_failed = true;
@@ -120,6 +136,7 @@ nlohmann::json ToJson(const WorkerResult& r) {
   j["remaining"] = r.remaining;
   j["concurrency"] = r.concurrency;
   j["tls_endpoints"] = r.tls_endpoints;
+  j["findings"] = r.findings;
   return j;
 }
 
@@ -138,6 +155,7 @@ WorkerResult FromJson(const nlohmann::json& j) {
   r.remaining = j.at("remaining");
   r.concurrency = j.at("concurrency");
   r.tls_endpoints = j.at("tls_endpoints").get<std::vector<std::string>>();
+  r.findings = j.at("findings").get<std::map<std::string, uint64_t>>();
   return r;
 }
 
@@ -182,6 +200,7 @@ void Merge(SweepSummary* summary, const WorkerResult& r) {
       summary->tls_endpoints.push_back(e);
     }
   }
+  for (const auto& [id, n] : r.findings) summary->findings[id] += n;
 }
 
 // RunWorkers forks |workers| processes, one per sub-shard, and merges their
@@ -228,7 +247,7 @@ absl::StatusOr<SweepSummary> RunWorkers(const SweepRequest& request,
         EngineOptions eo = request.engine;
         eo.concurrency = per_worker_concurrency;
         absl::StatusOr<WorkerResult> r = SweepOneLoop(
-            *request.space, walker, request.probe, eo,
+            request, walker, eo,
             [fd = data[1]](const std::string& line) {
               return WriteAll(fd, line.data(), line.size());
             });
@@ -374,7 +393,7 @@ absl::StatusOr<SweepSummary> RunSweep(const SweepRequest& request, FILE* out) {
     }
   }
   absl::StatusOr<WorkerResult> result = SweepOneLoop(
-      *request.space, walker, request.probe, request.engine,
+      request, walker, request.engine,
       [out](const std::string& line) {
         return fwrite(line.data(), 1, line.size(), out) == line.size();
       });
@@ -409,6 +428,12 @@ std::string FormatSummary(const SweepSummary& s) {
                     ":\n");
     for (const std::string& line : s.tls_endpoints) {
       absl::StrAppend(&out, "  ", line, "\n");
+    }
+  }
+  if (!s.findings.empty()) {
+    absl::StrAppend(&out, "findings (endpoints):\n");
+    for (const auto& [id, n] : s.findings) {
+      absl::StrAppend(&out, absl::StrFormat("  %-24s %d\n", id, n));
     }
   }
   if (s.stats.backpressure_events > 0) {

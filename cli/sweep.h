@@ -8,6 +8,7 @@
 #define ERS_CLI_SWEEP_H_
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@
 #include "scanner/engine.h"
 #include "scanner/target_walker.h"
 #include "tlsprobe/client_context.h"
+#include "x509/findings.h"
+#include "x509/trust_store.h"
 
 namespace ers {
 
@@ -28,6 +31,10 @@ struct SweepRequest {
   // resume_points, if not empty, continue an interrupted sweep: one record
   // per worker, as returned in SweepSummary::resume_points.
   std::vector<std::string> resume_points;
+  // When |trust| and |policy| are set, every TLS result's chain is analysed
+  // (x509/) and the analysis is written with the result.
+  const TrustStore* trust = nullptr;
+  const Policy* policy = nullptr;
 };
 
 struct SweepSummary {
@@ -40,6 +47,8 @@ struct SweepSummary {
   uint32_t concurrency = 0;  // total over workers
   uint64_t file_limit = 0;
   std::vector<std::string> tls_endpoints;  // the first few, for people
+  // findings counts endpoints per finding identifier.
+  std::map<std::string, uint64_t> findings;
 };
 
 inline constexpr size_t kListedEndpoints = 20;

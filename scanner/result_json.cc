@@ -6,6 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/time/time.h"
+#include "x509/report_json.h"
 
 namespace ers {
 
@@ -20,7 +21,7 @@ std::string Base64(const std::string& bytes) {
   return out;
 }
 
-std::string ResultToJson(const ProbeResult& r) {
+std::string ResultToJson(const ProbeResult& r, const ChainReport* analysis) {
   nlohmann::ordered_json j;
   j["schema_version"] = kResultSchemaVersion;
   j["ip"] = r.address.ToString();
@@ -58,6 +59,7 @@ std::string ResultToJson(const ProbeResult& r) {
   if (!r.first_bytes.empty() && r.outcome == Outcome::kNotTls) {
     j["first_bytes_hex"] = absl::BytesToHexString(r.first_bytes);
   }
+  if (analysis != nullptr) j["analysis"] = ReportToJson(*analysis);
   // Server-controlled text (ALPN, names) may be any bytes: replace invalid
   // UTF-8 rather than fail.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

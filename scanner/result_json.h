@@ -7,15 +7,18 @@
 #include <string>
 
 #include "tlsprobe/probe_result.h"
+#include "x509/findings.h"
 
 namespace ers {
 
 inline constexpr int kResultSchemaVersion = 1;
 
-// ResultToJson returns |result| as one line of JSON (no trailing newline).
-// Binary fields (DER certificates, OCSP, SCTs) are base64; strings a server
-// controls are escaped, and invalid UTF-8 is replaced, never passed through.
-std::string ResultToJson(const ProbeResult& result);
+// ResultToJson returns |result| as one line of JSON (no trailing newline),
+// with |analysis| of its chain as "analysis" when not null. Binary fields
+// (DER certificates, OCSP, SCTs) are base64; strings a server controls are
+// escaped, and invalid UTF-8 is replaced, never passed through.
+std::string ResultToJson(const ProbeResult& result,
+                         const ChainReport* analysis = nullptr);
 
 // Base64 returns the standard base64 encoding of |bytes|.
 std::string Base64(const std::string& bytes);
