@@ -23,8 +23,11 @@ int main(int argc, char** argv) {
            !e.tls ? "plain HTTP (not TLS)"
                   : (e.name + (e.self_signed ? ", self-signed"
                                : e.expired   ? ", expired"
+                               : e.legacy    ? ", RSA-1024 signed with SHA-1"
+                               : e.days_left ? ", expires in " + std::to_string(e.days_left) + " days"
                                              : "") +
-                     (e.key_type == ers::testpki::KeyType::kRsa2048 ? ", RSA-2048"
+                     (e.legacy ? ""
+                      : e.key_type == ers::testpki::KeyType::kRsa2048 ? ", RSA-2048"
                       : e.key_type == ers::testpki::KeyType::kEcP384 ? ", P-384"
                                                                      : ", P-256"))
                         .c_str());

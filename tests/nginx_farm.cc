@@ -52,7 +52,7 @@ bool RunNginx(const std::string& dir, const std::vector<std::string>& extra,
 }  // namespace
 
 std::vector<FarmEndpoint> DemoFarm(const std::string& prefix) {
-  std::vector<FarmEndpoint> farm(6);
+  std::vector<FarmEndpoint> farm(8);
   farm[0].address = prefix + ".1";
   farm[0].port = 8443;
   farm[0].name = "www.demo.test";
@@ -76,6 +76,14 @@ std::vector<FarmEndpoint> DemoFarm(const std::string& prefix) {
   farm[5].address = prefix + ".5";
   farm[5].port = 8443;
   farm[5].tls = false;
+  farm[6].address = prefix + ".6";
+  farm[6].port = 8443;
+  farm[6].name = "legacy.demo.test";
+  farm[6].legacy = true;
+  farm[7].address = prefix + ".6";
+  farm[7].port = 9443;
+  farm[7].name = "soon.demo.test";
+  farm[7].days_left = 12;
   return farm;
 }
 
@@ -96,16 +104,18 @@ bool WriteFarm(const std::string& dir, std::vector<FarmEndpoint>* endpoints,
        << "  uwsgi_temp_path " << dir << "/tmp/uwsgi;\n"
        << "  scgi_temp_path " << dir << "/tmp/scgi;\n";
   uint64_t serial = 100;
+  std::string roots;
   for (size_t i = 0; i < endpoints->size(); ++i) {
     FarmEndpoint& e = (*endpoints)[i];
     conf << "  server {\n    listen " << e.address << ":" << e.port
          << (e.tls ? " ssl" : "") << ";\n";
     if (e.tls) {
       std::string base = dir + "/ep" + std::to_string(i);
-      testpki::Chain chain = testpki::MakeChain(e.name, e.key_type, serial);
+      testpki::Chain chain = testpki::MakeChain(
+          e.name, e.legacy ? testpki::KeyType::kRsa1024 : e.key_type, serial);
       serial += 10;
       std::string pem;
-      if (e.self_signed || e.expired) {
+      if (e.self_signed || e.expired || e.legacy || e.days_left > 0) {
         testpki::CertSpec spec;
         spec.common_name = e.name;
         spec.dns_names = {e.name};
@@ -114,6 +124,10 @@ bool WriteFarm(const std::string& dir, std::vector<FarmEndpoint>* endpoints,
           spec.not_before_offset_s = -400LL * 24 * 3600;
           spec.not_after_offset_s = -10LL * 24 * 3600;
         }
+        if (e.days_left > 0) {
+          spec.not_after_offset_s = e.days_left * 24LL * 3600 + 3600;
+        }
+        if (e.legacy) spec.digest = EVP_sha1();
         if (e.self_signed) {
           chain.leaf = testpki::MakeCert(spec, chain.leaf_key.get(), nullptr,
                                          chain.leaf_key.get());
@@ -126,6 +140,7 @@ bool WriteFarm(const std::string& dir, std::vector<FarmEndpoint>* endpoints,
         }
       }
       if (pem.empty()) {
+        roots += testpki::CertPem(chain.root.get());
         pem = chain.ServedPem();
         e.served_der = {testpki::Der(chain.leaf.get()),
                         testpki::Der(chain.intermediate.get())};
@@ -138,10 +153,15 @@ bool WriteFarm(const std::string& dir, std::vector<FarmEndpoint>* endpoints,
       conf << "    ssl_certificate " << base << ".pem;\n"
            << "    ssl_certificate_key " << base << ".key;\n"
            << "    ssl_protocols " << e.protocols << ";\n";
+      if (e.legacy) conf << "    ssl_ciphers DEFAULT:@SECLEVEL=0;\n";
     }
     conf << "    return 200 \"ers demo farm\\n\";\n  }\n";
   }
   conf << "}\n";
+  if (!testpki::WriteFile(dir + "/roots.pem", roots)) {
+    *error = "cannot write roots.pem";
+    return false;
+  }
   if (!testpki::WriteFile(dir + "/nginx.conf", conf.str())) {
     *error = "cannot write nginx.conf";
     return false;

@@ -23,12 +23,16 @@ struct FarmEndpoint {
   bool self_signed = false;
   bool expired = false;
   std::string protocols = "TLSv1.2 TLSv1.3";
+  // legacy: an RSA-1024 leaf signed with SHA-1 (nginx is told to accept it).
+  bool legacy = false;
+  int days_left = 0;  // when > 0, the leaf expires in this many days
   // Filled by WriteFarm: the DER chain served (leaf first).
   std::vector<std::string> served_der;
 };
 
 // WriteFarm writes certificates, keys and nginx.conf for |endpoints| into
-// |dir| (which must exist) and fills each endpoint's served_der. The
+// |dir| (which must exist) and fills each endpoint's served_der; roots.pem
+// holds the roots of the farm's chains (to pass to ers scan --roots). The
 // configuration runs |workers| worker processes. Returns false and sets
 // |*error| on failure.
 bool WriteFarm(const std::string& dir, std::vector<FarmEndpoint>* endpoints,

@@ -38,8 +38,17 @@ run ers scan --dry-run --show 5 --resolve www.demo.test=127.0.42.1
 echo
 echo "== sweep:"
 echo "(www.demo.test is mapped to the farm with --resolve, as a hosts file would)"
-echo "\$ ers scan --resolve www.demo.test=127.0.42.1 --output $demo/scan.jsonl"
-"$ers" scan --resolve www.demo.test=127.0.42.1 --output "$demo/scan.jsonl"
+echo "(the farm's private roots are trusted with --roots, as an enterprise PKI would be)"
+echo "\$ ers scan --resolve www.demo.test=127.0.42.1 --roots $demo/farm/roots.pem --output $demo/scan.jsonl"
+"$ers" scan --resolve www.demo.test=127.0.42.1 --roots "$demo/farm/roots.pem" --output "$demo/scan.jsonl"
 echo
 echo "== JSON Lines written to $demo/scan.jsonl ($(wc -l <"$demo/scan.jsonl") results); the TLS ones, shortened:"
 grep '"outcome":"tls"' "$demo/scan.jsonl" | cut -c1-220 | sed 's/$/ .../'
+echo
+echo "== findings per endpoint (from the \"analysis\" of each result):"
+grep '"outcome":"tls"' "$demo/scan.jsonl" |
+  sed -E 's/.*"ip":"([^"]*)","port":([0-9]*),"name":"([^"]*)".*"findings":\[(.*)\]\}\}$/\1:\2 \3|\4/' |
+  while IFS='|' read -r endpoint findings; do
+    ids=$(grep -o '"id":"[a-z_]*"' <<<"$findings" | cut -d'"' -f4 | tr '\n' ' ' || true)
+    printf '  %-36s %s\n' "$endpoint" "${ids:-(none)}"
+  done
