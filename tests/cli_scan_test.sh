@@ -25,12 +25,12 @@ trap 'kill "$(cat "$work/farm/nginx.pid")" 2>/dev/null' EXIT
 "$ers" discover --ips 127.0.43.0/29 --ports "8443,9443,10993" >/dev/null
 "$ers" discover --servers www.demo.test --ports 8443 >/dev/null
 
-"$ers" scan --resolve www.demo.test=127.0.43.1 --output "$work/certs.jsonl" 2>"$work/summary.txt"
+"$ers" scan --resolve www.demo.test=127.0.43.1 --roots "$work/farm/roots.pem" --output "$work/certs.jsonl" 2>"$work/summary.txt"
 check "scan exits 0" $?
 [ "$(wc -l <"$work/certs.jsonl")" -eq 25 ]
 check "one line per target (24 + 1 name)" $?
-[ "$(grep -c '"outcome":"tls"' "$work/certs.jsonl")" -eq 6 ]
-check "six TLS results" $?
+[ "$(grep -c '"outcome":"tls"' "$work/certs.jsonl")" -eq 8 ]
+check "eight TLS results" $?
 [ "$(grep -c '"schema_version":1' "$work/certs.jsonl")" -eq 25 ]
 check "every line carries the schema version" $?
 grep -q '"ip":"127.0.43.5","port":8443,.*"outcome":"not_tls"' "$work/certs.jsonl"
@@ -39,8 +39,23 @@ grep -q '"name":"www.demo.test","sni":"www.demo.test","outcome":"tls"' "$work/ce
 check "the name was resolved and sent as SNI" $?
 grep -q '"ip":"127.0.43.3","port":10993.*"version":"TLSv1.2"' "$work/certs.jsonl"
 check "the TLS 1.2-only endpoint" $?
-grep -q "^  tls: 6$" "$work/summary.txt"
+grep -q "^  tls: 8$" "$work/summary.txt"
 check "summary counts: $(cat "$work/summary.txt")" $?
+grep '"ip":"127.0.43.2","port":8443' "$work/certs.jsonl" | grep -q '"id":"expired"'
+check "the expired endpoint has the expired finding" $?
+grep '"ip":"127.0.43.6","port":8443' "$work/certs.jsonl" | grep -q '"id":"weak_key"'
+check "the legacy endpoint has weak_key" $?
+grep '"ip":"127.0.43.1","port":9443' "$work/certs.jsonl" | grep -q '"findings":\[\]'
+check "a clean endpoint has no findings (its root given with --roots)" $?
+grep -q '"analysis":' "$work/certs.jsonl"
+check "TLS results carry the analysis" $?
+printf 'min_rsa_bits = lots\n' >"$work/bad-policy.conf"
+"$ers" scan --policy "$work/bad-policy.conf" --quiet >/dev/null 2>"$work/policy.err"
+[ $? -eq 2 ] && grep -q "bad-policy.conf:1" "$work/policy.err"
+check "a bad policy file is a usage error naming the line: $(cat "$work/policy.err")" $?
+"$ers" scan --no-analysis --resolve www.demo.test=127.0.43.1 --quiet >"$work/raw.jsonl"
+! grep -q '"analysis":' "$work/raw.jsonl"
+check "--no-analysis writes raw chains only" $?
 
 "$ers" scan --mode full --resolve www.demo.test=127.0.43.1 --quiet >"$work/full.jsonl"
 check "full mode exits 0" $?
@@ -51,7 +66,7 @@ check "full handshakes record the peer signature algorithm" $?
 
 "$ers" scan --workers 2 --resolve www.demo.test=127.0.43.1 --output "$work/workers.jsonl" 2>"$work/workers.txt"
 check "two worker processes exit 0" $?
-[ "$(wc -l <"$work/workers.jsonl")" -eq 25 ] && [ "$(grep -c '"outcome":"tls"' "$work/workers.jsonl")" -eq 6 ]
+[ "$(wc -l <"$work/workers.jsonl")" -eq 25 ] && [ "$(grep -c '"outcome":"tls"' "$work/workers.jsonl")" -eq 8 ]
 check "two workers together give the same results" $?
 grep -q "2 workers" "$work/workers.txt"
 check "the summary names the workers: $(head -1 "$work/workers.txt")" $?
