@@ -115,6 +115,14 @@ TEST(FindingsSweepTest, EachFindingOnItsEndpoint) {
              rsa_inter_key.get(), K),
         rsa_inter.get()},
        K, {"weak_signature"}},
+      {"md5",
+       {leaf([](CertSpec& s) { s.digest = EVP_md5(); }, rsa_inter.get(),
+             rsa_inter_key.get(), K),
+        rsa_inter.get()},
+       K, {"weak_signature"}},
+      {"wrong_eku",
+       {leaf([](CertSpec& s) { s.ext_key_usage = "clientAuth"; }, I, IK, K), I},
+       K, {"untrusted"}},
       {"long_validity",
        {leaf([](CertSpec& s) { s.not_after_offset_s = 800 * kDay; }, I, IK, K), I},
        K, {"long_validity"}},
@@ -185,9 +193,12 @@ TEST(FindingsSweepTest, EachFindingOnItsEndpoint) {
   EXPECT_EQ(lines, static_cast<int>(cases.size()) + 1);
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    if (c.name == "sha1") {
-      // BoringSSL's verifier may also refuse the SHA-1 signature.
+    if (c.name == "sha1" || c.name == "md5") {
+      // BoringSSL's verifier may also refuse these signatures (untrusted).
       EXPECT_TRUE(found[c.name].count("weak_signature"));
+      for (const std::string& id : found[c.name]) {
+        EXPECT_TRUE(id == "weak_signature" || id == "untrusted") << id;
+      }
       continue;
     }
     EXPECT_EQ(found[c.name], c.expected);
@@ -195,6 +206,7 @@ TEST(FindingsSweepTest, EachFindingOnItsEndpoint) {
   EXPECT_EQ(found["hostname_mismatch"],
             (std::set<std::string>{"hostname_mismatch", "untrusted"}));
   EXPECT_EQ(summary->findings["expired"], 1u);
+  EXPECT_EQ(summary->findings["weak_signature"], 2u);
 }
 
 }  // namespace
