@@ -1,11 +1,6 @@
 #include "cli/config_store.h"
 
-#include <sqlite3.h>
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
@@ -27,73 +22,35 @@ CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
-PRAGMA user_version = 1;
 )sql";
-
-// How long a writer waits for another process's transaction (a scan holding
-// the database) before giving up with a clear error.
-constexpr int kBusyTimeoutMs = 10000;
-
-struct FinalizeStmt {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, FinalizeStmt>;
 
 const char* KindName(EntryKind kind) {
   return kind == EntryKind::kServer ? "server" : "ips";
 }
 
-absl::Status MakeParents(const std::string& path) {
-  for (size_t slash = path.find('/', 1); slash != std::string::npos;
-       slash = path.find('/', slash + 1)) {
-    std::string dir = path.substr(0, slash);
-    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "cannot create directory ", dir, ": ", strerror(errno)));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
-
-void ConfigStore::CloseDb::operator()(sqlite3* db) const {
-  sqlite3_close_v2(db);
-}
 
 absl::StatusOr<std::unique_ptr<ConfigStore>> ConfigStore::Open(
     const std::string& path) {
-  if (path.empty()) return absl::InvalidArgumentError("empty database path");
-  absl::Status dirs = MakeParents(path);
-  if (!dirs.ok()) return dirs;
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  std::unique_ptr<ConfigStore> store(new ConfigStore(raw, path));
-  if (rc != SQLITE_OK) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot open inventory ", path, ": ",
-        raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  }
-  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-  absl::Status s = store->Exec("PRAGMA journal_mode = WAL;");
-  if (s.ok()) s = store->Exec(kSchema);
+  absl::StatusOr<SqliteDb> db = OpenSqlite(path);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<ConfigStore> store(new ConfigStore(*std::move(db), path));
+  absl::Status s = store->Exec(kSchema);
   if (!s.ok()) return s;
   return store;
 }
 
-absl::Status ConfigStore::Error(absl::string_view what) const {
-  return absl::InternalError(absl::StrCat("inventory ", path_, ": ", what,
-                                          ": ", sqlite3_errmsg(db_.get())));
+absl::Status ConfigStore::Exec(const char* sql) {
+  return SqlExec(db_.get(), sql, path_);
 }
 
-absl::Status ConfigStore::Exec(const char* sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message != nullptr ? message : "unknown error";
-    sqlite3_free(message);
-    return absl::InternalError(
-        absl::StrCat("inventory ", path_, ": ", text));
+absl::Status ConfigStore::Run(const char* sql,
+                              const std::function<void(sqlite3_stmt*)>& bind) {
+  absl::StatusOr<Stmt> stmt = Prepare(db_.get(), sql);
+  if (!stmt.ok()) return stmt.status();
+  bind(stmt->get());
+  if (sqlite3_step(stmt->get()) != SQLITE_DONE) {
+    return SqliteError(db_.get(), path_, "write");
   }
   return absl::OkStatus();
 }
@@ -106,110 +63,75 @@ absl::StatusOr<DiscoverChange> ConfigStore::Upsert(
     EntryKind kind, absl::string_view spec,
     const std::optional<PortList>& ports) {
   const int64_t now = time(nullptr);
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(),
-                         "SELECT kind, ports FROM discover_entries "
-                         "WHERE spec = ?1",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return Error("prepare");
-  }
-  Stmt select(raw);
-  sqlite3_bind_text(raw, 1, spec.data(), static_cast<int>(spec.size()),
-                    SQLITE_TRANSIENT);
-  int rc = sqlite3_step(raw);
+  absl::StatusOr<Stmt> select =
+      Prepare(db_.get(), "SELECT ports FROM discover_entries WHERE spec = ?1");
+  if (!select.ok()) return select.status();
+  BindText(select->get(), 1, spec);
+  int rc = sqlite3_step(select->get());
   if (rc == SQLITE_ROW) {
-    std::string old_ports =
-        reinterpret_cast<const char*>(sqlite3_column_text(raw, 1));
+    std::string old_ports = ColumnText(select->get(), 0);
     if (!ports.has_value() || ports->ToString() == old_ports) {
       return DiscoverChange::kUnchanged;
     }
-    select.reset();
-    if (sqlite3_prepare_v2(db_.get(),
-                           "UPDATE discover_entries SET ports = ?1, "
-                           "updated_unix = ?2 WHERE spec = ?3",
-                           -1, &raw, nullptr) != SQLITE_OK) {
-      return Error("prepare");
-    }
-    Stmt update(raw);
-    std::string text = ports->ToString();
-    sqlite3_bind_text(raw, 1, text.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(raw, 2, now);
-    sqlite3_bind_text(raw, 3, spec.data(), static_cast<int>(spec.size()),
-                      SQLITE_TRANSIENT);
-    if (sqlite3_step(raw) != SQLITE_DONE) return Error("update");
+    absl::Status s = Run(
+        "UPDATE discover_entries SET ports = ?1, updated_unix = ?2 "
+        "WHERE spec = ?3",
+        [&](sqlite3_stmt* st) {
+          BindText(st, 1, ports->ToString());
+          BindInt(st, 2, now);
+          BindText(st, 3, spec);
+        });
+    if (!s.ok()) return s;
     return DiscoverChange::kPortsChanged;
   }
-  if (rc != SQLITE_DONE) return Error("select");
-  select.reset();
-  if (sqlite3_prepare_v2(db_.get(),
-                         "INSERT INTO discover_entries "
-                         "(kind, spec, ports, added_unix, updated_unix) "
-                         "VALUES (?1, ?2, ?3, ?4, ?4)",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return Error("prepare");
-  }
-  Stmt insert(raw);
-  std::string text =
-      ports.has_value() ? ports->ToString() : PortList::Defaults().ToString();
-  sqlite3_bind_text(raw, 1, KindName(kind), -1, SQLITE_STATIC);
-  sqlite3_bind_text(raw, 2, spec.data(), static_cast<int>(spec.size()),
-                    SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 3, text.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(raw, 4, now);
-  if (sqlite3_step(raw) != SQLITE_DONE) return Error("insert");
+  if (rc != SQLITE_DONE) return SqliteError(db_.get(), path_, "select");
+  absl::Status s = Run(
+      "INSERT INTO discover_entries (kind, spec, ports, added_unix, "
+      "updated_unix) VALUES (?1, ?2, ?3, ?4, ?4)",
+      [&](sqlite3_stmt* st) {
+        BindText(st, 1, KindName(kind));
+        BindText(st, 2, spec);
+        BindText(st, 3, ports.has_value() ? ports->ToString()
+                                          : PortList::Defaults().ToString());
+        BindInt(st, 4, now);
+      });
+  if (!s.ok()) return s;
   return DiscoverChange::kAdded;
 }
 
 absl::StatusOr<int> ConfigStore::SetAllPorts(const PortList& ports) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(),
-                         "UPDATE discover_entries SET ports = ?1, "
-                         "updated_unix = ?2 WHERE ports != ?1",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return Error("prepare");
-  }
-  Stmt update(raw);
-  std::string text = ports.ToString();
-  sqlite3_bind_text(raw, 1, text.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(raw, 2, time(nullptr));
-  if (sqlite3_step(raw) != SQLITE_DONE) return Error("update");
+  absl::Status s = Run(
+      "UPDATE discover_entries SET ports = ?1, updated_unix = ?2 "
+      "WHERE ports != ?1",
+      [&](sqlite3_stmt* st) {
+        BindText(st, 1, ports.ToString());
+        BindInt(st, 2, time(nullptr));
+      });
+  if (!s.ok()) return s;
   return sqlite3_changes(db_.get());
 }
 
 absl::StatusOr<bool> ConfigStore::Remove(absl::string_view spec) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(),
-                         "DELETE FROM discover_entries WHERE spec = ?1", -1,
-                         &raw, nullptr) != SQLITE_OK) {
-    return Error("prepare");
-  }
-  Stmt del(raw);
-  sqlite3_bind_text(raw, 1, spec.data(), static_cast<int>(spec.size()),
-                    SQLITE_TRANSIENT);
-  if (sqlite3_step(raw) != SQLITE_DONE) return Error("delete");
+  absl::Status s = Run("DELETE FROM discover_entries WHERE spec = ?1",
+                       [&](sqlite3_stmt* st) { BindText(st, 1, spec); });
+  if (!s.ok()) return s;
   return sqlite3_changes(db_.get()) > 0;
 }
 
 absl::StatusOr<std::vector<DiscoverEntry>> ConfigStore::List() {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(),
-                         "SELECT kind, spec, ports, added_unix, updated_unix "
-                         "FROM discover_entries "
-                         "ORDER BY kind = 'ips', id",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return Error("prepare");
-  }
-  Stmt select(raw);
+  absl::StatusOr<Stmt> select = Prepare(
+      db_.get(),
+      "SELECT kind, spec, ports, added_unix, updated_unix "
+      "FROM discover_entries ORDER BY kind = 'ips', id");
+  if (!select.ok()) return select.status();
+  sqlite3_stmt* st = select->get();
   std::vector<DiscoverEntry> out;
   int rc;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     DiscoverEntry e;
-    absl::string_view kind =
-        reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
-    e.kind = kind == "ips" ? EntryKind::kIpRange : EntryKind::kServer;
-    e.spec = reinterpret_cast<const char*>(sqlite3_column_text(raw, 1));
-    absl::string_view ports =
-        reinterpret_cast<const char*>(sqlite3_column_text(raw, 2));
+    e.kind = ColumnText(st, 0) == "ips" ? EntryKind::kIpRange : EntryKind::kServer;
+    e.spec = ColumnText(st, 1);
+    std::string ports = ColumnText(st, 2);
     absl::StatusOr<PortList> parsed = PortList::Parse(ports);
     if (!parsed.ok()) {
       return absl::DataLossError(absl::StrCat(
@@ -217,62 +139,42 @@ absl::StatusOr<std::vector<DiscoverEntry>> ConfigStore::List() {
           ports, "\": ", parsed.status().message()));
     }
     e.ports = *std::move(parsed);
-    e.added_unix = sqlite3_column_int64(raw, 3);
-    e.updated_unix = sqlite3_column_int64(raw, 4);
+    e.added_unix = sqlite3_column_int64(st, 3);
+    e.updated_unix = sqlite3_column_int64(st, 4);
     out.push_back(std::move(e));
   }
-  if (rc != SQLITE_DONE) return Error("list");
+  if (rc != SQLITE_DONE) return SqliteError(db_.get(), path_, "list");
   return out;
 }
 
 absl::StatusOr<std::optional<std::string>> ConfigStore::GetSetting(
     absl::string_view key) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), "SELECT value FROM settings WHERE key = ?1",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return Error("prepare");
-  }
-  Stmt select(raw);
-  sqlite3_bind_text(raw, 1, key.data(), static_cast<int>(key.size()),
-                    SQLITE_TRANSIENT);
-  int rc = sqlite3_step(raw);
+  absl::StatusOr<Stmt> select =
+      Prepare(db_.get(), "SELECT value FROM settings WHERE key = ?1");
+  if (!select.ok()) return select.status();
+  BindText(select->get(), 1, key);
+  int rc = sqlite3_step(select->get());
   if (rc == SQLITE_ROW) {
-    return std::optional<std::string>(
-        reinterpret_cast<const char*>(sqlite3_column_text(raw, 0)));
+    return std::optional<std::string>(ColumnText(select->get(), 0));
   }
-  if (rc != SQLITE_DONE) return Error("get setting");
+  if (rc != SQLITE_DONE) return SqliteError(db_.get(), path_, "get setting");
   return std::optional<std::string>();
 }
 
 absl::Status ConfigStore::SetSetting(absl::string_view key,
                                      absl::string_view value) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(),
-                         "INSERT INTO settings (key, value) VALUES (?1, ?2) "
-                         "ON CONFLICT(key) DO UPDATE SET value = ?2",
-                         -1, &raw, nullptr) != SQLITE_OK) {
-    return Error("prepare");
-  }
-  Stmt upsert(raw);
-  sqlite3_bind_text(raw, 1, key.data(), static_cast<int>(key.size()),
-                    SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 2, value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
-  if (sqlite3_step(raw) != SQLITE_DONE) return Error("set setting");
-  return absl::OkStatus();
+  return Run(
+      "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+      "ON CONFLICT(key) DO UPDATE SET value = ?2",
+      [&](sqlite3_stmt* st) {
+        BindText(st, 1, key);
+        BindText(st, 2, value);
+      });
 }
 
 absl::Status ConfigStore::ClearSetting(absl::string_view key) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), "DELETE FROM settings WHERE key = ?1", -1,
-                         &raw, nullptr) != SQLITE_OK) {
-    return Error("prepare");
-  }
-  Stmt del(raw);
-  sqlite3_bind_text(raw, 1, key.data(), static_cast<int>(key.size()),
-                    SQLITE_TRANSIENT);
-  if (sqlite3_step(raw) != SQLITE_DONE) return Error("clear setting");
-  return absl::OkStatus();
+  return Run("DELETE FROM settings WHERE key = ?1",
+             [&](sqlite3_stmt* st) { BindText(st, 1, key); });
 }
 
 absl::StatusOr<std::string> DefaultDatabasePath() {

@@ -5,6 +5,7 @@
 #define ERS_CLI_CONFIG_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,9 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cli/sqlite_db.h"
 #include "scanner/port_list.h"
-
-struct sqlite3;
 
 namespace ers {
 
@@ -82,15 +82,14 @@ class ConfigStore {
   const std::string& path() const { return path_; }
 
  private:
-  struct CloseDb {
-    void operator()(sqlite3* db) const;
-  };
-  ConfigStore(sqlite3* db, std::string path)
-      : db_(db), path_(std::move(path)) {}
+  ConfigStore(SqliteDb db, std::string path)
+      : db_(std::move(db)), path_(std::move(path)) {}
   absl::Status Exec(const char* sql);
-  absl::Status Error(absl::string_view what) const;
+  // Run prepares |sql|, lets |bind| bind it and steps it to completion.
+  absl::Status Run(const char* sql,
+                   const std::function<void(sqlite3_stmt*)>& bind);
 
-  std::unique_ptr<sqlite3, CloseDb> db_;
+  SqliteDb db_;
   std::string path_;
 };
 
