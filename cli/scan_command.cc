@@ -1,5 +1,7 @@
 // scan_command.cc: `ers scan`. Builds the target space from the discover
 // configuration (or from targets given on the command line) and walks it.
+#include <unistd.h>
+
 #include <cerrno>
 #include <functional>
 #include <cinttypes>
@@ -9,13 +11,19 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/scan_plan.h"
+#include "cli/inventory.h"
+#include "cli/progress.h"
+#include "cli/scan_lock.h"
 #include "cli/sweep.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -31,9 +39,12 @@ constexpr const char* kScanHelp = R"(Usage: ers scan [flags]
 Scans every configured server and IP range on its ports (see ers discover),
 or the targets given with --servers/--ips/--ports instead.
 
-Results are written as JSON Lines (schema: docs/result-schema.md) to
---output or standard output; a summary goes to standard error. Ctrl-C (or
-SIGTERM) stops cleanly and stores a resume point; --resume continues there.
+Results go into the inventory (see ers report, ers export) and, with
+--output, to a JSON Lines file (schema: docs/result-schema.md). On a
+terminal a progress line and a summary go to standard error; from cron
+(no terminal) ers prints only errors. Ctrl-C (or SIGTERM) stops cleanly
+and stores a resume point; --resume continues there. Only one scan of an
+inventory runs at a time.
 
 Examples:
   ers scan
@@ -299,7 +310,7 @@ absl::Status BuildOptions(const ScanFlags& f, ProbeOptions* probe,
 int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, seed_flag, shard_flag,
       show_flag, exclude_file, db;
-  bool dry_run = false, resume = false, quiet = false;
+  bool dry_run = false, resume = false, quiet = false, summary_flag = false;
   ScanFlags sf;
   FlagSet flags("scan");
   flags.Bool("dry-run", "print the plan and the first targets; send nothing",
@@ -340,8 +351,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                &sf.alpn);
   flags.String("resolve", "LIST", "NAME=ADDRESS pairs used instead of DNS",
                &sf.resolve);
-  flags.String("output", "PATH", "write JSON Lines here (default: standard "
-               "output)", &sf.output);
+  flags.String("output", "PATH", "also write the results as JSON Lines here "
+               "(- for standard output)", &sf.output);
   flags.String("workers", "N", "worker processes, one event loop each "
                "(default: as many as the open-file limit needs for "
                "--concurrency)", &sf.workers);
@@ -359,6 +370,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.Bool("resume", "continue an interrupted scan from its resume point",
              &resume);
   flags.Bool("quiet", "no summary on standard error", &quiet);
+  flags.Bool("summary", "print the summary even when standard error is not "
+             "a terminal (cron prints only errors)", &summary_flag);
   flags.String("db", "PATH", "inventory database (default: see ers --help)",
                &db);
   absl::Status parsed = flags.Parse(args, nullptr);
@@ -430,16 +443,26 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     }
   }
   if (!dry_run) {
-    FILE* out = io.out;
+    // One scan per inventory at a time.
+    absl::StatusOr<ScanLock> lock = ScanLock::Acquire(config.path());
+    if (!lock.ok()) return ReportError(io, lock.status());
+    absl::StatusOr<std::unique_ptr<Inventory>> inventory =
+        Inventory::Open(config.path());
+    if (!inventory.ok()) return ReportError(io, inventory.status());
+    FILE* out = nullptr;
     std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &fclose);
-    if (sf.output.has_value() && *sf.output != "-") {
-      file.reset(fopen(sf.output->c_str(), resume ? "a" : "w"));
-      if (!file) {
-        return ReportError(io, absl::PermissionDeniedError(absl::StrCat(
-                                   "cannot write ", *sf.output, ": ",
-                                   strerror(errno))));
+    if (sf.output.has_value()) {
+      if (*sf.output == "-") {
+        out = io.out;
+      } else {
+        file.reset(fopen(sf.output->c_str(), resume ? "a" : "w"));
+        if (!file) {
+          return ReportError(io, absl::PermissionDeniedError(absl::StrCat(
+                                     "cannot write ", *sf.output, ": ",
+                                     strerror(errno))));
+        }
+        out = file.get();
       }
-      out = file.get();
     }
     SweepRequest request;
     request.space = &*space;
@@ -460,19 +483,66 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     absl::StatusOr<uint64_t> workers = ParseCount(sf.workers, "workers", 0, 1024);
     if (!workers.ok()) return ReportError(io, workers.status());
     request.workers = static_cast<uint32_t>(*workers);
-    absl::StatusOr<SweepSummary> summary = RunSweep(request, out);
-    if (!summary.ok()) return ReportError(io, summary.status());
-    if (!quiet) fputs(FormatSummary(*summary).c_str(), io.err);
-    if (summary->interrupted) {
+
+    nlohmann::json options = {
+        {"seed", *seed},
+        {"shard", absl::StrCat(shard.index, "/", shard.count)},
+        {"mode", ProbeModeName(probe_options.mode)},
+        {"concurrency", request.engine.concurrency},
+        {"rate", request.engine.rate},
+        {"resume", resume},
+        {"targets", walker.shard_size()}};
+    absl::StatusOr<int64_t> run_id = (*inventory)->BeginRun(options.dump());
+    if (!run_id.ok()) return ReportError(io, run_id.status());
+
+    // Every result: to the JSON Lines output if asked, into the inventory,
+    // and onto the progress line.
+    Progress progress(io.err, walker.shard_size() - walker.position());
+    absl::Status sink_error;
+    LineSink sink = [&](const std::string& line) {
+      if (out != nullptr && fwrite(line.data(), 1, line.size(), out) != line.size()) {
+        sink_error = absl::DataLossError(absl::StrCat(
+            "cannot write ", sf.output.value_or("output"), ": ", strerror(errno)));
+        return false;
+      }
+      absl::Status s = (*inventory)->AddResultLine(
+          *run_id, absl::string_view(line).substr(0, line.size() - 1));
+      if (!s.ok()) {
+        sink_error = s;
+        return false;
+      }
+      progress.Result(absl::StrContains(line, "\"outcome\":\"tls\""));
+      return true;
+    };
+    absl::StatusOr<SweepSummary> summary = RunSweep(request, sink);
+    progress.Clear();
+    if (out != nullptr && fflush(out) != 0 && sink_error.ok()) {
+      sink_error = absl::DataLossError("cannot write the JSON Lines output");
+    }
+    if (!summary.ok()) {
+      (void)(*inventory)->FinishRun(*run_id, "failed", 0, 0);
+      return ReportError(io, !sink_error.ok() ? sink_error : summary.status());
+    }
+    const bool stopped = summary->interrupted || summary->sink_failed;
+    absl::Status finished = (*inventory)->FinishRun(
+        *run_id, summary->sink_failed ? "failed" : stopped ? "interrupted" : "done",
+        summary->stats.targets_walked, summary->elapsed_s);
+    if (!finished.ok()) return ReportError(io, finished);
+    const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));
+    if (show_summary) fputs(FormatSummary(*summary).c_str(), io.err);
+    if (stopped) {
       std::string points = absl::StrJoin(summary->resume_points, "\n");
       if (absl::Status s = config.SetSetting(kResumeSetting, points); !s.ok()) {
         return ReportError(io, s);
       }
+      if (!sink_error.ok()) {
+        fprintf(io.err, "ers: %s\n", std::string(sink_error.message()).c_str());
+      }
       fprintf(io.err,
-              "resume point saved: ers scan --resume continues with the %" PRIu64
-              " targets not yet done\n",
+              "ers: scan stopped; resume point saved: ers scan --resume "
+              "continues with the %" PRIu64 " targets not yet done\n",
               summary->remaining);
-      return kExitPartial;
+      return sink_error.ok() ? kExitPartial : kExitFatal;
     }
     if (absl::Status s = config.ClearSetting(kResumeSetting); !s.ok()) {
       return ReportError(io, s);

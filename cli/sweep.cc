@@ -6,7 +6,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <functional>
@@ -29,6 +31,7 @@ struct WorkerResult {
   uint32_t concurrency = 0;
   std::vector<std::string> tls_endpoints;
   std::map<std::string, uint64_t> findings;
+  bool sink_failed = false;
 };
 
 std::string EndpointLine(const ProbeResult& r) {
@@ -58,6 +61,9 @@ absl::StatusOr<WorkerResult> SweepOneLoop(
   }
   WorkerResult result;
   bool write_failed = false;
+  // The resume point when the sink first failed: that result's position was
+  // still outstanding, so nothing from there on is skipped by a resume.
+  uint64_t resume_cap = UINT64_MAX;
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(
       &loop, &space, &walker, context->get(), std::move(engine_options),
       [&](const ProbeResult& r) {
@@ -81,6 +87,7 @@ absl::StatusOr<WorkerResult> SweepOneLoop(
         line += '\n';
         if (!write_failed && !write_line(line)) {
           write_failed = true;
+          resume_cap = (*engine)->ResumePosition();
           (*engine)->Stop();  // nothing more can be recorded
         }
       });
@@ -107,7 +114,8 @@ absl::StatusOr<WorkerResult> SweepOneLoop(
   absl::Status run = (*engine)->Run();
   result.stats = (*engine)->stats();
   result.interrupted = (*engine)->stopped();
-  const uint64_t resume_at = (*engine)->ResumePosition();
+  const uint64_t resume_at = std::min((*engine)->ResumePosition(), resume_cap);
+  result.sink_failed = write_failed;
   result.resume_point = walker.SavePosition(resume_at);
   result.remaining = walker.shard_size() - resume_at;
   for (uv_signal_t& s : signals) {
@@ -117,11 +125,6 @@ absl::StatusOr<WorkerResult> SweepOneLoop(
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   if (!run.ok()) return run;
-  if (write_failed) {
-    return absl::DataLossError(
-        "could not write results (disk full or closed pipe?); nothing after "
-        "the last complete line was recorded: rerun with --resume");
-  }
   return result;
 }
 
@@ -192,6 +195,7 @@ void Merge(SweepSummary* summary, const WorkerResult& r) {
     s.by_outcome[i] += r.stats.by_outcome[i];
   }
   summary->interrupted |= r.interrupted;
+  summary->sink_failed |= r.sink_failed;
   summary->resume_points.push_back(r.resume_point);
   summary->remaining += r.remaining;
   summary->concurrency += r.concurrency;
@@ -206,7 +210,7 @@ void Merge(SweepSummary* summary, const WorkerResult& r) {
 // RunWorkers forks |workers| processes, one per sub-shard, and merges their
 // lines into |out|.
 absl::StatusOr<SweepSummary> RunWorkers(const SweepRequest& request,
-                                        uint32_t workers, FILE* out,
+                                        uint32_t workers, const LineSink& sink,
                                         SweepSummary summary) {
   struct Child {
     pid_t pid = -1;
@@ -217,7 +221,7 @@ absl::StatusOr<SweepSummary> RunWorkers(const SweepRequest& request,
     bool data_open = true;
   };
   std::vector<Child> children(workers);
-  fflush(out);
+  fflush(stdout);
   fflush(stderr);
   const uint32_t per_worker_concurrency =
       (request.engine.concurrency + workers - 1) / workers;
@@ -305,13 +309,15 @@ absl::StatusOr<SweepSummary> RunWorkers(const SweepRequest& request,
         continue;
       }
       c.partial.append(buf, static_cast<size_t>(n));
-      size_t end = c.partial.rfind('\n');
-      if (end == std::string::npos) continue;
-      if (!write_failed && fwrite(c.partial.data(), 1, end + 1, out) != end + 1) {
-        write_failed = true;
-        ForwardStop(SIGTERM);
+      size_t start = 0;
+      for (size_t end; (end = c.partial.find('\n', start)) != std::string::npos;
+           start = end + 1) {
+        if (!write_failed && !sink(c.partial.substr(start, end + 1 - start))) {
+          write_failed = true;
+          ForwardStop(SIGTERM);
+        }
       }
-      c.partial.erase(0, end + 1);
+      c.partial.erase(0, start);
     }
   }
   std::string errors;
@@ -343,10 +349,9 @@ absl::StatusOr<SweepSummary> RunWorkers(const SweepRequest& request,
         "the scan failed: ", errors,
         ". Results written so far are complete lines; rerun the scan"));
   }
-  if (fflush(out) != 0) write_failed = true;
   if (write_failed) {
     return absl::DataLossError(
-        "could not write results (disk full or closed pipe?); rerun with "
+        "could not record results (disk full or closed pipe?); rerun with "
         "--resume");
   }
   return summary;
@@ -354,7 +359,8 @@ absl::StatusOr<SweepSummary> RunWorkers(const SweepRequest& request,
 
 }  // namespace
 
-absl::StatusOr<SweepSummary> RunSweep(const SweepRequest& request, FILE* out) {
+absl::StatusOr<SweepSummary> RunSweep(const SweepRequest& request,
+                                      const LineSink& sink) {
   SweepSummary summary;
   const uint64_t wanted = uint64_t{request.engine.concurrency != 0
                                        ? request.engine.concurrency
@@ -382,7 +388,7 @@ absl::StatusOr<SweepSummary> RunSweep(const SweepRequest& request, FILE* out) {
   if (workers > 1) {
     SweepRequest r = request;
     if (r.engine.concurrency == 0) r.engine.concurrency = kDefaultConcurrency * workers;
-    absl::StatusOr<SweepSummary> merged = RunWorkers(r, workers, out, summary);
+    absl::StatusOr<SweepSummary> merged = RunWorkers(r, workers, sink, summary);
     if (merged.ok()) merged->elapsed_s = (uv_hrtime() - start_ns) / 1e9;
     return merged;
   }
@@ -392,15 +398,9 @@ absl::StatusOr<SweepSummary> RunSweep(const SweepRequest& request, FILE* out) {
       return s;
     }
   }
-  absl::StatusOr<WorkerResult> result = SweepOneLoop(
-      request, walker, request.engine,
-      [out](const std::string& line) {
-        return fwrite(line.data(), 1, line.size(), out) == line.size();
-      });
+  absl::StatusOr<WorkerResult> result =
+      SweepOneLoop(request, walker, request.engine, sink);
   if (!result.ok()) return result.status();
-  if (fflush(out) != 0) {
-    return absl::DataLossError("could not write results; rerun with --resume");
-  }
   Merge(&summary, *result);
   summary.elapsed_s = (uv_hrtime() - start_ns) / 1e9;
   return summary;

@@ -8,6 +8,7 @@
 #define ERS_CLI_SWEEP_H_
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ struct SweepRequest {
 struct SweepSummary {
   EngineStats stats;  // summed over workers
   bool interrupted = false;
+  // sink_failed: the sink refused a line and the sweep stopped there; the
+  // resume points continue from the first line not recorded.
+  bool sink_failed = false;
   std::vector<std::string> resume_points;  // one per worker, when interrupted
   uint64_t remaining = 0;  // targets not yet done, when interrupted
   double elapsed_s = 0;
@@ -53,11 +57,17 @@ struct SweepSummary {
 
 inline constexpr size_t kListedEndpoints = 20;
 
-// RunSweep runs |request|, writing one JSON line per result to |out|. It
-// fails on setup errors, on a worker that dies, and when |out| cannot be
-// written (kDataLoss: results would be lost).
+// LineSink receives each result as one JSON line (ending in '\n'), always
+// in the calling process; it returns false when the line could not be
+// recorded, which stops the sweep.
+using LineSink = std::function<bool(const std::string& line)>;
+
+// RunSweep runs |request|, handing one JSON line per result to |sink|. It
+// fails on setup errors, on a worker that dies, and when |sink| fails
+// (kDataLoss: results would be lost; the resume point is still returned
+// through the sink's own bookkeeping).
 [[nodiscard]] absl::StatusOr<SweepSummary> RunSweep(const SweepRequest& request,
-                                                    FILE* out);
+                                                    const LineSink& sink);
 
 // FormatSummary renders |summary| for people.
 std::string FormatSummary(const SweepSummary& summary);

@@ -25,7 +25,7 @@ trap 'kill "$(cat "$work/farm/nginx.pid")" 2>/dev/null' EXIT
 "$ers" discover --ips 127.0.43.0/29 --ports "8443,9443,10993" >/dev/null
 "$ers" discover --servers www.demo.test --ports 8443 >/dev/null
 
-"$ers" scan --resolve www.demo.test=127.0.43.1 --roots "$work/farm/roots.pem" --output "$work/certs.jsonl" 2>"$work/summary.txt"
+"$ers" scan --resolve www.demo.test=127.0.43.1 --roots "$work/farm/roots.pem" --output "$work/certs.jsonl" --summary 2>"$work/summary.txt"
 check "scan exits 0" $?
 [ "$(wc -l <"$work/certs.jsonl")" -eq 25 ]
 check "one line per target (24 + 1 name)" $?
@@ -49,22 +49,28 @@ grep '"ip":"127.0.43.1","port":9443' "$work/certs.jsonl" | grep -q '"findings":\
 check "a clean endpoint has no findings (its root given with --roots)" $?
 grep -q '"analysis":' "$work/certs.jsonl"
 check "TLS results carry the analysis" $?
+[ "$(sqlite3 "$ERS_DB" 'select count(*) from certificates')" -eq 13 ]
+check "the inventory stores each certificate once (13 distinct)" $?
+[ "$(sqlite3 "$ERS_DB" 'select count(*) from sightings')" -eq 8 ]
+check "one sighting per (certificate, address, port, name)" $?
+[ "$(sqlite3 "$ERS_DB" "select status || ' ' || tls from scan_runs order by id desc limit 1")" = "done 8" ]
+check "the run is recorded" $?
 printf 'min_rsa_bits = lots\n' >"$work/bad-policy.conf"
 "$ers" scan --policy "$work/bad-policy.conf" --quiet >/dev/null 2>"$work/policy.err"
 [ $? -eq 2 ] && grep -q "bad-policy.conf:1" "$work/policy.err"
 check "a bad policy file is a usage error naming the line: $(cat "$work/policy.err")" $?
-"$ers" scan --no-analysis --resolve www.demo.test=127.0.43.1 --quiet >"$work/raw.jsonl"
+"$ers" scan --no-analysis --resolve www.demo.test=127.0.43.1 --output - >"$work/raw.jsonl"
 ! grep -q '"analysis":' "$work/raw.jsonl"
 check "--no-analysis writes raw chains only" $?
 
-"$ers" scan --mode full --resolve www.demo.test=127.0.43.1 --quiet >"$work/full.jsonl"
+"$ers" scan --mode full --resolve www.demo.test=127.0.43.1 --output - >"$work/full.jsonl"
 check "full mode exits 0" $?
 [ "$(grep -c '"mode":"full"' "$work/full.jsonl")" -eq 25 ]
 check "full mode recorded" $?
 ! grep '"outcome":"tls"' "$work/full.jsonl" | grep -q '"peer_signature_algorithm":""'
 check "full handshakes record the peer signature algorithm" $?
 
-"$ers" scan --workers 2 --resolve www.demo.test=127.0.43.1 --output "$work/workers.jsonl" 2>"$work/workers.txt"
+"$ers" scan --workers 2 --resolve www.demo.test=127.0.43.1 --output "$work/workers.jsonl" --summary 2>"$work/workers.txt"
 check "two worker processes exit 0" $?
 [ "$(wc -l <"$work/workers.jsonl")" -eq 25 ] && [ "$(grep -c '"outcome":"tls"' "$work/workers.jsonl")" -eq 8 ]
 check "two workers together give the same results" $?
@@ -72,7 +78,7 @@ grep -q "2 workers" "$work/workers.txt"
 check "the summary names the workers: $(head -1 "$work/workers.txt")" $?
 [ "$(sed -E 's/.*"ip":"([^"]*)","port":([0-9]*),"name":"([^"]*)".*/\1:\2:\3/' "$work/workers.jsonl" | sort | uniq -d | wc -l)" -eq 0 ]
 check "no target reported by both workers" $?
-"$ers" scan --concurrency 50000 --resolve www.demo.test=127.0.43.1 --quiet >"$work/big.jsonl"
+"$ers" scan --concurrency 50000 --resolve www.demo.test=127.0.43.1 --output - >"$work/big.jsonl"
 check "--concurrency 50000 works whatever the open-file limit" $?
 [ "$(wc -l <"$work/big.jsonl")" -eq 25 ]
 check "--concurrency 50000 gives every result" $?
@@ -91,6 +97,9 @@ for _ in $(seq 1 200); do  # wait (at most 20 s) for the first results
   [ -s "$work/part1.jsonl" ] && [ "$(wc -l <"$work/part1.jsonl")" -ge 20 ] && break
   sleep 0.1
 done
+"$ers" scan --quiet >/dev/null 2>"$work/lock.err"
+[ $? -eq 1 ] && grep -q "another ers scan (pid $pid)" "$work/lock.err"
+check "a second scan of the same inventory is refused: $(cat "$work/lock.err")" $?
 kill -INT "$pid"
 wait "$pid"
 [ $? -eq 3 ]
@@ -107,6 +116,24 @@ check "repeats stay within the in-flight window" $?
 [ "$(wc -l <"$work/part1.jsonl")" -lt 768 ]
 check "the first run really stopped early" $?
 
+# A scan killed outright leaves a consistent inventory; the next run marks
+# it as killed.
+"$ers" scan --rate 40 --output "$work/killed.jsonl" 2>/dev/null &
+pid=$!
+for _ in $(seq 1 200); do
+  [ -s "$work/killed.jsonl" ] && [ "$(wc -l <"$work/killed.jsonl")" -ge 10 ] && break
+  sleep 0.1
+done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+[ "$(sqlite3 "$ERS_DB" 'pragma integrity_check')" = "ok" ]
+check "the inventory is consistent after kill -9" $?
+"$ers" discover --list >/dev/null
+"$ers" scan --dry-run >/dev/null
+"$ers" scan --rate 0 --quiet 2>/dev/null
+[ "$(sqlite3 "$ERS_DB" "select count(*) from scan_runs where status = 'killed'")" -eq 1 ]
+check "the killed run is marked killed" $?
+
 # The same with two workers: the parent forwards the stop to both.
 "$ers" scan --workers 2 --rate 20 --output "$work/w1.jsonl" 2>"$work/w1.err" &
 pid=$!
@@ -118,7 +145,7 @@ kill -TERM "$pid"
 wait "$pid"
 [ $? -eq 3 ]
 check "an interrupted two-worker scan exits 3: $(cat "$work/w1.err")" $?
-"$ers" scan --resume --output "$work/w2.jsonl" 2>"$work/w2.err"
+"$ers" scan --resume --output "$work/w2.jsonl" --summary 2>"$work/w2.err"
 check "the resumed two-worker scan exits 0: $(cat "$work/w2.err")" $?
 all=$(cat "$work/w1.jsonl" "$work/w2.jsonl" | sed -E 's/.*"ip":"([^"]*)","port":([0-9]*).*/\1:\2/' | sort)
 [ "$(uniq <<<"$all" | wc -l)" -eq 768 ]

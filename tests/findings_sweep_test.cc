@@ -167,7 +167,10 @@ TEST(FindingsSweepTest, EachFindingOnItsEndpoint) {
   request.trust = &trust;
   request.policy = &policy;
   FILE* out = tmpfile();
-  absl::StatusOr<SweepSummary> summary = RunSweep(request, out);
+  absl::StatusOr<SweepSummary> summary =
+      RunSweep(request, [out](const std::string& line) {
+        return fwrite(line.data(), 1, line.size(), out) == line.size();
+      });
   ASSERT_TRUE(summary.ok()) << summary.status();
   rewind(out);
 
