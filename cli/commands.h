@@ -26,6 +26,8 @@ struct Streams {
 
 int RunDiscover(const std::vector<std::string>& args, const Streams& io);
 int RunScan(const std::vector<std::string>& args, const Streams& io);
+int RunReport(const std::vector<std::string>& args, const Streams& io);
+int RunExport(const std::vector<std::string>& args, const Streams& io);
 
 // ReportError prints "ers: <message>" and returns the exit code for |status|:
 // kExitUsage for kInvalidArgument, kExitFatal otherwise.

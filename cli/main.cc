@@ -15,7 +15,9 @@ constexpr const char* kUsage = R"(ers: find every TLS endpoint and certificate i
 Usage:
   ers discover [--servers LIST] [--ips LIST] [--ports LIST] ...
                                    configure what to scan (repeatable)
-  ers scan [--dry-run] ...         scan what was discovered
+  ers scan [--dry-run] ...         scan what was discovered (into the inventory)
+  ers report [--json]              expiry, findings, issuers, changes
+  ers export --pem|--csv           certificates as PEM, endpoints as CSV
   ers <command> --help             flags and examples of one command
   ers --version
 
@@ -57,6 +59,8 @@ int main(int argc, char** argv) {
   }
   if (command == "discover") return ers::RunDiscover(args, io);
   if (command == "scan") return ers::RunScan(args, io);
+  if (command == "report") return ers::RunReport(args, io);
+  if (command == "export") return ers::RunExport(args, io);
   fprintf(io.err, "ers: unknown command \"%s\" (try ers --help)\n",
           command.c_str());
   return ers::kExitUsage;

@@ -55,6 +55,43 @@ check "the inventory stores each certificate once (13 distinct)" $?
 check "one sighting per (certificate, address, port, name)" $?
 [ "$(sqlite3 "$ERS_DB" "select status || ' ' || tls from scan_runs order by id desc limit 1")" = "done 8" ]
 check "the run is recorded" $?
+
+# ers report on the known farm.
+"$ers" report --json >"$work/report.json"
+check "ers report --json exits 0" $?
+grep -q '"expired": 1' "$work/report.json"
+check "one expired certificate reported" $?
+grep -q '"within 30 days": 1' "$work/report.json"
+check "the certificate expiring in 12 days is within 30 days" $?
+grep -q '"unexpired_certificates": 6' "$work/report.json"
+check "issuer share counts the 6 unexpired leaves" $?
+grep -A3 '"critical"' "$work/report.json" | grep -q '"expired": 1'
+check "findings by severity: expired is critical" $?
+"$ers" report >"$work/report.txt"
+grep -q "Issuer share among 6 unexpired certificates" "$work/report.txt"
+check "the human report: $(head -3 "$work/report.txt")" $?
+"$ers" export --csv --output "$work/endpoints.csv" 2>/dev/null
+[ "$(wc -l <"$work/endpoints.csv")" -eq 9 ] && head -1 "$work/endpoints.csv" | grep -q '^ip,port,name,sni'
+check "CSV export: a header and one row per TLS endpoint" $?
+"$ers" export --pem >"$work/found.pem"
+[ "$(grep -c 'BEGIN CERTIFICATE' "$work/found.pem")" -eq 13 ]
+check "PEM export of the 13 certificates found" $?
+if command -v openssl >/dev/null; then
+  openssl x509 -in "$work/found.pem" -noout 2>/dev/null
+  check "the PEM export parses" $?
+fi
+
+# New certificates everywhere: the report shows what changed.
+kill "$(cat "$work/farm/nginx.pid")"
+for _ in $(seq 1 100); do kill -0 "$(cat "$work/farm/nginx.pid")" 2>/dev/null || break; sleep 0.1; done
+"$farm_bin" "$work/farm" 127.0.43 >/dev/null
+/usr/sbin/nginx -p "$work/farm/" -c "$work/farm/nginx.conf"
+"$ers" scan --resolve www.demo.test=127.0.43.1 --roots "$work/farm/roots.pem" --quiet
+"$ers" report >"$work/changes.txt"
+grep -q "^  new_certificates: 7$" "$work/changes.txt" &&
+  grep -q "^  disappeared_certificates: 7$" "$work/changes.txt" &&
+  grep -q "^  changed_endpoints: 8$" "$work/changes.txt"
+check "changes since the previous scan: 7 new, 7 gone, 8 endpoints changed: $(sed -n '/^Changes/,$p' "$work/changes.txt" | head -4)" $?
 printf 'min_rsa_bits = lots\n' >"$work/bad-policy.conf"
 "$ers" scan --policy "$work/bad-policy.conf" --quiet >/dev/null 2>"$work/policy.err"
 [ $? -eq 2 ] && grep -q "bad-policy.conf:1" "$work/policy.err"

@@ -1,0 +1,171 @@
+// export_command.cc: `ers export`, the inventory's certificates as PEM, or
+// the latest scan's TLS endpoints as CSV.
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "cli/command_support.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/inventory.h"
+
+namespace ers {
+namespace {
+
+constexpr const char* kExportHelp = R"(Usage: ers export --pem|--csv [flags]
+
+--pem writes the certificates found by the latest scan (leaves and the
+chains served), or every certificate in the inventory with --all, as PEM.
+--csv writes one row per TLS endpoint of the latest scan.
+
+Examples:
+  ers export --pem --output found.pem
+  ers export --pem --all > inventory.pem
+  ers export --csv --output endpoints.csv
+
+Flags:
+)";
+
+// CsvField quotes |v| as RFC 4180 requires.
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Pem(const std::string& der) {
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(der.data());
+  bssl::UniquePtr<X509> x509(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!x509) return "";
+  bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!PEM_write_bio_X509(bio.get(), x509.get())) return "";
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  BIO_mem_contents(bio.get(), &data, &len);
+  return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+int64_t LatestRun(Inventory& inv) {
+  absl::StatusOr<Stmt> q = Prepare(
+      inv.db(), "SELECT coalesce(max(run_id), 0) FROM endpoint_results");
+  if (!q.ok() || sqlite3_step(q->get()) != SQLITE_ROW) return 0;
+  return sqlite3_column_int64(q->get(), 0);
+}
+
+}  // namespace
+
+int RunExport(const std::vector<std::string>& args, const Streams& io) {
+  std::optional<std::string> db, output;
+  bool pem = false, csv = false, all = false;
+  FlagSet flags("export");
+  flags.Bool("pem", "certificates as PEM", &pem);
+  flags.Bool("csv", "TLS endpoints of the latest scan as CSV", &csv);
+  flags.Bool("all", "with --pem: every certificate ever found", &all);
+  flags.String("output", "PATH", "write here instead of standard output", &output);
+  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
+  absl::Status parsed = flags.Parse(args, nullptr);
+  if (!parsed.ok()) return ReportError(io, parsed);
+  if (flags.help_requested()) {
+    fprintf(io.out, "%s%s", kExportHelp, flags.Usage().c_str());
+    return kExitOk;
+  }
+  if (pem == csv) {
+    return ReportError(io, absl::InvalidArgumentError(
+                               "ers export: give exactly one of --pem and --csv"));
+  }
+  absl::StatusOr<std::unique_ptr<ConfigStore>> store = OpenStore(db);
+  if (!store.ok()) return ReportError(io, store.status());
+  absl::StatusOr<std::unique_ptr<Inventory>> inv = Inventory::Open((*store)->path());
+  if (!inv.ok()) return ReportError(io, inv.status());
+  const int64_t run = LatestRun(**inv);
+
+  FILE* out = io.out;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &fclose);
+  if (output.has_value()) {
+    file.reset(fopen(output->c_str(), "w"));
+    if (!file) {
+      return ReportError(io, absl::PermissionDeniedError(absl::StrCat(
+                                 "cannot write ", *output, ": ", strerror(errno))));
+    }
+    out = file.get();
+  }
+  size_t count = 0;
+  if (pem) {
+    absl::StatusOr<Stmt> q = Prepare(
+        (*inv)->db(),
+        all ? "SELECT der, coalesce(subject, '') FROM certificates ORDER BY first_seen"
+            : "SELECT c.der, coalesce(c.subject, '') FROM certificates c WHERE c.sha256 IN "
+              "(SELECT j.value FROM endpoint_results e, json_each(e.chain) j "
+              "WHERE e.run_id = ?1) ORDER BY c.not_after");
+    if (!q.ok()) return ReportError(io, q.status());
+    if (!all) BindInt(q->get(), 1, run);
+    while (sqlite3_step(q->get()) == SQLITE_ROW) {
+      std::string block = Pem(ColumnBlob(q->get(), 0));
+      if (block.empty()) continue;  // unparsable DER has no PEM form
+      fprintf(out, "# %s\n%s", ColumnText(q->get(), 1).c_str(), block.c_str());
+      ++count;
+    }
+  } else {
+    absl::StatusOr<Stmt> q = Prepare(
+        (*inv)->db(),
+        "SELECT e.ip, e.port, e.name, e.sni, e.tls_version, e.cipher, "
+        "e.leaf_sha256, coalesce(c.subject_cn, ''), coalesce(c.issuer_cn, ''), "
+        "coalesce(c.issuer_org, ''), coalesce(c.not_after, 0), e.trusted, e.findings "
+        "FROM endpoint_results e LEFT JOIN certificates c ON c.sha256 = e.leaf_sha256 "
+        "WHERE e.run_id = ?1 ORDER BY e.ip, e.port, e.name");
+    if (!q.ok()) return ReportError(io, q.status());
+    BindInt(q->get(), 1, run);
+    fprintf(out,
+            "ip,port,name,sni,tls_version,cipher,leaf_sha256,subject_cn,issuer_cn,"
+            "issuer_org,not_after,days_left,trusted,findings\r\n");
+    const int64_t now = time(nullptr);
+    sqlite3_stmt* st = q->get();
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const int64_t not_after = sqlite3_column_int64(st, 10);
+      std::vector<std::string> ids;
+      nlohmann::json findings = nlohmann::json::parse(ColumnText(st, 12), nullptr, false);
+      if (findings.is_array()) {
+        for (const auto& f : findings) ids.push_back(f.value("id", ""));
+      }
+      std::vector<std::string> row = {
+          ColumnText(st, 0), ColumnText(st, 1), ColumnText(st, 2), ColumnText(st, 3),
+          ColumnText(st, 4), ColumnText(st, 5), ColumnText(st, 6), ColumnText(st, 7),
+          ColumnText(st, 8), ColumnText(st, 9),
+          not_after ? absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                       absl::FromUnixSeconds(not_after),
+                                       absl::UTCTimeZone())
+                    : "",
+          absl::StrCat(not_after ? (not_after - now) / 86400 : 0),
+          sqlite3_column_int(st, 11) ? "yes" : "no", absl::StrJoin(ids, ";")};
+      std::vector<std::string> quoted;
+      for (const std::string& f : row) quoted.push_back(CsvField(f));
+      fprintf(out, "%s\r\n", absl::StrJoin(quoted, ",").c_str());
+      ++count;
+    }
+  }
+  if (fflush(out) != 0 || ferror(out)) {
+    return ReportError(io, absl::DataLossError("ers export: write failed"));
+  }
+  if (output.has_value()) {
+    fprintf(io.err, "ers: wrote %zu %s to %s\n", count,
+            pem ? "certificates" : "endpoints", output->c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace ers
