@@ -7,7 +7,10 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "scanner/list_syntax.h"
+#include "scanner/server_list.h"
 
 namespace ers {
 
@@ -46,6 +49,28 @@ absl::StatusOr<PrefixSet> LoadExclusions(
   if (!path.has_value() || path->empty()) return PrefixSet();
   *out_source = *path;
   return LoadExclusionFile(*path);
+}
+
+// ParseResolve parses "name=address,name2=address2".
+absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> ParseResolve(
+    const std::string& text) {
+  absl::StatusOr<std::vector<absl::string_view>> items =
+      SplitList(text, "--resolve list");
+  if (!items.ok()) return items.status();
+  std::vector<std::pair<std::string, IpAddress>> out;
+  for (absl::string_view item : *items) {
+    std::vector<absl::string_view> parts = absl::StrSplit(item, '=');
+    if (parts.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--resolve entry \"", item, "\" is not NAME=ADDRESS"));
+    }
+    absl::StatusOr<Server> name = ParseServer(parts[0]);
+    if (!name.ok()) return name.status();
+    absl::StatusOr<IpAddress> address = ParseIpAddress(parts[1]);
+    if (!address.ok()) return address.status();
+    out.push_back({name->host, *address});
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {

@@ -6,15 +6,25 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cli/config_store.h"
+#include "scanner/ip_address.h"
 #include "scanner/prefix_set.h"
 
 namespace ers {
 
 // The settings key holding the exclusion file's absolute path.
 inline constexpr const char* kExcludeFileSetting = "exclude_file";
+// The settings key holding the configured NAME=ADDRESS mapping.
+inline constexpr const char* kResolveSetting = "resolve";
+
+// ParseResolve parses "name=address,name2=address2" (a name may appear more
+// than once, for several addresses).
+[[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>>
+ParseResolve(const std::string& text);
 
 // OpenStore opens the inventory at |db_flag|, or at DefaultDatabasePath().
 [[nodiscard]] absl::StatusOr<std::unique_ptr<ConfigStore>> OpenStore(

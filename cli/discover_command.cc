@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -30,6 +33,7 @@ Examples:
   ers discover --ips 198.51.100.0/24 --ports "8000-9000"
   ers discover --exclude-file /etc/ers/exclude.txt
   ers discover --remove web.example.com
+  ers discover --resolve mail.example.com=10.1.2.3
   ers discover --list
 
 Flags:
@@ -58,7 +62,8 @@ void PrintEntries(const Streams& io, const std::vector<DiscoverEntry>& entries,
 
 int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, exclude_file, remove, db;
-  bool list = false, no_exclude_file = false;
+  std::optional<std::string> resolve;
+  bool list = false, no_exclude_file = false, no_resolve = false;
   FlagSet flags("discover");
   flags.String("servers", "LIST",
                "host names and IP literals, comma-separated", &servers);
@@ -72,6 +77,9 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
                &exclude_file);
   flags.Bool("no-exclude-file", "forget the configured exclusion file",
              &no_exclude_file);
+  flags.String("resolve", "LIST", "NAME=ADDRESS pairs used instead of DNS "
+               "(split-horizon names, tests)", &resolve);
+  flags.Bool("no-resolve", "forget every NAME=ADDRESS pair", &no_resolve);
   flags.Bool("list", "print the configuration", &list);
   flags.String("db", "PATH", "inventory database (default: see ers --help)",
                &db);
@@ -119,6 +127,13 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
         return ReportError(io, s.status());
       }
     }
+  }
+  std::vector<std::pair<std::string, IpAddress>> new_mappings;
+  if (resolve.has_value()) {
+    absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
+        ParseResolve(*resolve);
+    if (!r.ok()) return ReportError(io, r.status());
+    new_mappings = *std::move(r);
   }
   if (exclude_file.has_value()) {
     *exclude_file = AbsolutePath(*exclude_file);
@@ -179,6 +194,39 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     }
     messages.push_back(absl::StrCat("exclusion file set to ", *exclude_file));
   }
+  if (no_resolve) {
+    if (absl::Status s = config.ClearSetting(kResolveSetting); !s.ok()) return fail(s);
+    messages.push_back("name mappings cleared");
+  }
+  if (!new_mappings.empty()) {
+    // Merge: names given now replace their earlier addresses.
+    absl::StatusOr<std::optional<std::string>> stored =
+        config.GetSetting(kResolveSetting);
+    if (!stored.ok()) return fail(stored.status());
+    std::vector<std::pair<std::string, IpAddress>> merged;
+    if (stored->has_value() && !no_resolve) {
+      absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> old =
+          ParseResolve(**stored);
+      if (old.ok()) merged = *std::move(old);
+    }
+    for (const auto& [name, address] : new_mappings) {
+      merged.erase(std::remove_if(merged.begin(), merged.end(),
+                                  [&](const auto& m) { return m.first == name; }),
+                   merged.end());
+    }
+    std::vector<std::string> parts;
+    merged.insert(merged.end(), new_mappings.begin(), new_mappings.end());
+    for (const auto& [name, address] : merged) {
+      parts.push_back(absl::StrCat(name, "=", address.ToString()));
+    }
+    if (absl::Status s = config.SetSetting(kResolveSetting, absl::StrJoin(parts, ","));
+        !s.ok()) {
+      return fail(s);
+    }
+    for (const auto& [name, address] : new_mappings) {
+      messages.push_back(absl::StrCat("resolve ", name, " to ", address.ToString()));
+    }
+  }
   if (absl::Status s = config.Commit(); !s.ok()) return fail(s);
 
   for (const std::string& m : messages) fprintf(io.out, "%s\n", m.c_str());
@@ -189,6 +237,10 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
         config.GetSetting(kExcludeFileSetting);
     if (!ex.ok()) return ReportError(io, ex.status());
     PrintEntries(io, *entries, *ex);
+    absl::StatusOr<std::optional<std::string>> mapping =
+        config.GetSetting(kResolveSetting);
+    if (!mapping.ok()) return ReportError(io, mapping.status());
+    if (mapping->has_value()) fprintf(io.out, "resolve: %s\n", (*mapping)->c_str());
   }
   return kExitOk;
 }

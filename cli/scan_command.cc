@@ -157,28 +157,6 @@ absl::StatusOr<uint64_t> ParseCount(const std::optional<std::string>& flag,
   return v;
 }
 
-// ParseResolve parses "name=address,name2=address2".
-absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> ParseResolve(
-    const std::string& text) {
-  absl::StatusOr<std::vector<absl::string_view>> items =
-      SplitList(text, "--resolve list");
-  if (!items.ok()) return items.status();
-  std::vector<std::pair<std::string, IpAddress>> out;
-  for (absl::string_view item : *items) {
-    std::vector<absl::string_view> parts = absl::StrSplit(item, '=');
-    if (parts.size() != 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--resolve entry \"", item, "\" is not NAME=ADDRESS"));
-    }
-    absl::StatusOr<Server> name = ParseServer(parts[0]);
-    if (!name.ok()) return name.status();
-    absl::StatusOr<IpAddress> address = ParseIpAddress(parts[1]);
-    if (!address.ok()) return address.status();
-    out.push_back({name->host, *address});
-  }
-  return out;
-}
-
 // ScanSettings gathers the engine's and probes' flags.
 struct ScanFlags {
   std::optional<std::string> mode, concurrency, rate, per_address_cap,
@@ -300,7 +278,7 @@ absl::Status BuildOptions(const ScanFlags& f, ProbeOptions* probe,
     absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
         ParseResolve(*f.resolve);
     if (!r.ok()) return r.status();
-    engine->resolve = *std::move(r);
+    engine->resolve = *std::move(r);  // replaces the configured mapping
   }
   return absl::OkStatus();
 }
@@ -423,6 +401,18 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   if (absl::Status s = BuildOptions(sf, &probe_options, &engine_options);
       !s.ok()) {
     return ReportError(io, s);
+  }
+  if (!sf.resolve.has_value()) {
+    // Names mapped with ers discover --resolve.
+    absl::StatusOr<std::optional<std::string>> stored =
+        config.GetSetting(kResolveSetting);
+    if (!stored.ok()) return ReportError(io, stored.status());
+    if (stored->has_value()) {
+      absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
+          ParseResolve(**stored);
+      if (!r.ok()) return ReportError(io, r.status());
+      engine_options.resolve = *std::move(r);
+    }
   }
   std::vector<std::string> resume_points;
   if (resume) {
