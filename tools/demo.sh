@@ -32,15 +32,16 @@ echo "== configure (the product spec's listings use example names; the demo"
 echo "   points the same commands at the loopback farm):"
 run ers discover --ips 127.0.42.0/29 --ports "8443,9443,10993"
 run ers discover --servers www.demo.test --ports 8443
+run ers discover --resolve www.demo.test=127.0.42.1
 run ers discover --list
-run ers scan --dry-run --show 5 --resolve www.demo.test=127.0.42.1
+run ers scan --dry-run --show 5
 
 echo
 echo "== sweep:"
-echo "(www.demo.test is mapped to the farm with --resolve, as a hosts file would)"
-echo "(the farm's private roots are trusted with --roots, as an enterprise PKI would be)"
-echo "\$ ers scan --resolve www.demo.test=127.0.42.1 --roots $demo/farm/roots.pem --output $demo/scan.jsonl"
-"$ers" scan --resolve www.demo.test=127.0.42.1 --roots "$demo/farm/roots.pem" --output "$demo/scan.jsonl"
+echo "(the farm's private roots are trusted with --roots, as an enterprise PKI would be;"
+echo " --summary prints the summary that a terminal would show)"
+echo "\$ ers scan --roots $demo/farm/roots.pem --output $demo/scan.jsonl --summary"
+"$ers" scan --roots "$demo/farm/roots.pem" --output "$demo/scan.jsonl" --summary
 echo
 echo "== JSON Lines written to $demo/scan.jsonl ($(wc -l <"$demo/scan.jsonl") results); the TLS ones, shortened:"
 grep '"outcome":"tls"' "$demo/scan.jsonl" | cut -c1-220 | sed 's/$/ .../'
@@ -52,3 +53,5 @@ grep '"outcome":"tls"' "$demo/scan.jsonl" |
     ids=$(grep -o '"id":"[a-z_]*"' <<<"$findings" | cut -d'"' -f4 | tr '\n' ' ' || true)
     printf '  %-36s %s\n' "$endpoint" "${ids:-(none)}"
   done
+
+run ers report
