@@ -47,9 +47,12 @@ ers scan --dry-run | grep -q "targets: *1,006 "
 check "with the exclusion, 198.51.100.0/24 is cut out of the plan" $?
 
 # Swap the documentation range for a loopback one, map the names, and run
-# listing 5 verbatim.
+# listing 5 verbatim. Under the sanitizers (20 times slower) the range is a
+# /29 instead of a /24: the same endpoints, 8,000 targets instead of 256,256.
+range=127.0.44.0/24
+[ -n "${ERS_SANITIZED:-}" ] && range=127.0.44.0/29
 ers discover --remove 198.51.100.0/24 >/dev/null
-ers discover --ips 127.0.44.0/24 --ports "8000-9000" >/dev/null
+ers discover --ips "$range" --ports "8000-9000" >/dev/null
 ers discover --resolve "mail.example.com=127.0.44.1,web.example.com=127.0.44.2,server1.example.com=127.0.44.4" >/dev/null
 ers discover --list | grep -q "resolve: mail.example.com=127.0.44.1"
 check "the name mapping is stored" $?
