@@ -6,16 +6,7 @@ set -uo pipefail
 ers="$PWD/$1"
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/ers-cli.XXXXXX")
 export ERS_DB="$work/ers.db"
-failures=0
-checks=0
-
-check() {  # check NAME CONDITION-EXIT-CODE
-  checks=$((checks + 1))
-  if [ "$2" -ne 0 ]; then
-    echo "FAIL: $1"
-    failures=$((failures + 1))
-  fi
-}
+source tests/shell_checks.sh
 expect_output() {  # expect_output NAME PATTERN -- command...
   local name=$1 pattern=$2
   shift 3
@@ -102,5 +93,4 @@ check "stored seed gives a stable order" $?
 expect_output "ad hoc" "targets: +9 " -- "$ers" scan --dry-run --ips 127.0.0.1
 
 rm -rf "$work"
-echo "$((checks - failures)) of $checks checks passed"
-[ "$failures" -eq 0 ]
+finish

@@ -9,15 +9,7 @@ ers="$PWD/$1"
 farm_bin="$PWD/$2"
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/ers-listings.XXXXXX")
 export ERS_DB="$work/ers.db"
-failures=0
-checks=0
-check() {
-  checks=$((checks + 1))
-  if [ "$2" -ne 0 ]; then
-    echo "FAIL: $1"
-    failures=$((failures + 1))
-  fi
-}
+source tests/shell_checks.sh
 
 mkdir -p "$work/farm"
 "$farm_bin" "$work/farm" 127.0.44 >/dev/null || { echo "FAIL: demo_farm"; exit 1; }
@@ -78,5 +70,4 @@ check "nothing of 198.51.100.0/24" $?
 ers report | grep -q "expired *1"
 check "ers report sees the expired certificate" $?
 
-echo "$((checks - failures)) of $checks checks passed"
-[ "$failures" -eq 0 ]
+finish

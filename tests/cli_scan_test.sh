@@ -7,15 +7,7 @@ ers="$PWD/$1"
 farm_bin="$PWD/$2"
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/ers-scan.XXXXXX")
 export ERS_DB="$work/ers.db"
-failures=0
-checks=0
-check() {
-  checks=$((checks + 1))
-  if [ "$2" -ne 0 ]; then
-    echo "FAIL: $1"
-    failures=$((failures + 1))
-  fi
-}
+source tests/shell_checks.sh
 
 mkdir -p "$work/farm"
 "$farm_bin" "$work/farm" 127.0.43 >/dev/null || { echo "FAIL: demo_farm"; exit 1; }
@@ -190,5 +182,4 @@ check "two workers, stopped and resumed, cover all 768 targets" $?
 grep -q "2 workers" "$work/w2.err"
 check "the resume runs the same two workers" $?
 
-echo "$((checks - failures)) of $checks checks passed"
-[ "$failures" -eq 0 ]
+finish

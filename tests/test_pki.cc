@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 
 namespace ers {
@@ -21,7 +22,9 @@ namespace {
 }
 
 void AddExtension(X509* cert, X509* issuer, int nid, const std::string& value) {
+  // Zeroed first: X509V3_set_ctx leaves the config database pointer unset.
   X509V3_CTX ctx;
+  memset(&ctx, 0, sizeof(ctx));
   X509V3_set_ctx(&ctx, issuer != nullptr ? issuer : cert, cert, nullptr,
                  nullptr, 0);
   bssl::UniquePtr<X509_EXTENSION> ext(

@@ -8,6 +8,7 @@
 #include <openssl/obj.h>
 #include <openssl/x509v3.h>
 
+#include <cstring>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -23,7 +24,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 void AddExt(X509* cert, int nid, const char* value) {
+  // Zeroed first: X509V3_set_ctx leaves the config database pointer unset.
   X509V3_CTX ctx;
+  memset(&ctx, 0, sizeof(ctx));
   X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
   bssl::UniquePtr<X509_EXTENSION> ext(
       X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value));
@@ -71,7 +74,10 @@ TEST_F(CertificateTest, EveryField) {
   AddExt(cert.get(), NID_info_access,
          "OCSP;URI:http://ocsp.rich.test,caIssuers;URI:http://ca.rich.test/i.crt");
   AddExt(cert.get(), NID_crl_distribution_points, "URI:http://crl.rich.test/c.crl");
-  AddExt(cert.get(), NID_certificate_policies, "2.23.140.1.2.1");
+  // certificatePolicies { policyIdentifier 2.23.140.1.2.1 } (the config
+  // syntax for it needs a configuration database).
+  AddRawExt(cert.get(), "2.5.29.32",
+            std::string("\x30\x0a\x30\x08\x06\x06\x67\x81\x0c\x01\x02\x01", 12));
   // Must-staple: TLS Feature = SEQUENCE { INTEGER 5 }.
   AddRawExt(cert.get(), "1.3.6.1.5.5.7.1.24", std::string("\x30\x03\x02\x01\x05", 5));
   // Two embedded SCTs: OCTET STRING { u16 list { u16 sct, u16 sct } }.
