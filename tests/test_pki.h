@@ -27,7 +27,8 @@ struct CertSpec {
   std::vector<std::string> ip_addresses;  // subjectAltName IP entries
   bool is_ca = false;
   int64_t not_before_offset_s = -3600;            // relative to now
-  int64_t not_after_offset_s = 90 * 24 * 3600;    // relative to now
+  // 200 days: clear of the default 90-day expiry threshold, under 398.
+  int64_t not_after_offset_s = 200 * 24 * 3600;   // relative to now
   const EVP_MD* digest = nullptr;                 // default SHA-256
   uint64_t serial = 1;
   // ext_key_usage for leaves ("" for none), e.g. "serverAuth", "clientAuth".
