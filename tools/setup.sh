@@ -9,7 +9,7 @@ PACKAGES=(
   libuv1-dev android-libboringssl-dev libfmt-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev
-  nginx
+  nginx libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev
 )
 
 missing=()

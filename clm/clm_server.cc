@@ -1,0 +1,247 @@
+#include "clm/clm_server.h"
+
+#include <arpa/inet.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace ers {
+namespace {
+
+// Bodies larger than this are refused (413): a batch of 10,000 sightings
+// with their certificates is well under it.
+constexpr size_t kMaxBody = 64 << 20;
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= a[i] ^ b[i];
+  return diff == 0;
+}
+
+int Reply(MHD_Connection* connection, unsigned status, const nlohmann::json& body,
+          int retry_after = 0) {
+  std::string text = body.dump();
+  MHD_Response* response = MHD_create_response_from_buffer(
+      text.size(), text.data(), MHD_RESPMEM_MUST_COPY);
+  MHD_add_response_header(response, "Content-Type", "application/json");
+  if (retry_after > 0) {
+    MHD_add_response_header(response, "Retry-After",
+                            std::to_string(retry_after).c_str());
+  }
+  int ret = MHD_queue_response(connection, status, response);
+  MHD_destroy_response(response);
+  return ret;
+}
+
+// ClientCertificateName returns the CN of a client certificate that the
+// TLS layer verified against the client CA, or "".
+std::string ClientCertificateName(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  if (info == nullptr || info->tls_session == nullptr) return "";
+  auto session = static_cast<gnutls_session_t>(info->tls_session);
+  unsigned status = 0;
+  if (gnutls_certificate_verify_peers2(session, &status) != 0 || status != 0) {
+    return "";
+  }
+  unsigned count = 0;
+  const gnutls_datum_t* certs = gnutls_certificate_get_peers(session, &count);
+  if (certs == nullptr || count == 0) return "";
+  gnutls_x509_crt_t crt;
+  if (gnutls_x509_crt_init(&crt) != 0) return "";
+  std::string name;
+  if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0) {
+    char cn[256];
+    size_t cn_len = sizeof(cn);
+    if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn,
+                                      &cn_len) == 0) {
+      name.assign(cn, cn_len);
+    }
+  }
+  gnutls_x509_crt_deinit(crt);
+  return name;
+}
+
+}  // namespace
+
+struct ClmServer::Request {
+  std::string body;
+  bool too_large = false;
+};
+
+absl::StatusOr<std::unique_ptr<ClmServer>> ClmServer::Start(ClmServerOptions options,
+                                                           ClmStore* store) {
+  std::unique_ptr<ClmServer> server(new ClmServer());
+  server->options_ = std::move(options);
+  server->store_ = store;
+  sockaddr_in sin;
+  memset(&sin, 0, sizeof(sin));
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(server->options_.port);
+  if (inet_pton(AF_INET, server->options_.address.c_str(), &sin.sin_addr) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "listen address \"", server->options_.address, "\" is not an IPv4 address"));
+  }
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                   MHD_USE_ERROR_LOG;
+  const bool tls = !server->options_.cert_pem.empty();
+  if (tls) flags |= MHD_USE_TLS;
+  MHD_OptionItem opts[8];
+  int n = 0;
+  opts[n++] = {MHD_OPTION_SOCK_ADDR, 0, &sin};
+  opts[n++] = {MHD_OPTION_NOTIFY_COMPLETED,
+               reinterpret_cast<intptr_t>(&ClmServer::Completed), server.get()};
+  opts[n++] = {MHD_OPTION_CONNECTION_TIMEOUT, 60, nullptr};
+  if (tls) {
+    opts[n++] = {MHD_OPTION_HTTPS_MEM_CERT, 0,
+                 const_cast<char*>(server->options_.cert_pem.c_str())};
+    opts[n++] = {MHD_OPTION_HTTPS_MEM_KEY, 0,
+                 const_cast<char*>(server->options_.key_pem.c_str())};
+    if (!server->options_.client_ca_pem.empty()) {
+      opts[n++] = {MHD_OPTION_HTTPS_MEM_TRUST, 0,
+                   const_cast<char*>(server->options_.client_ca_pem.c_str())};
+    }
+  }
+  opts[n++] = {MHD_OPTION_END, 0, nullptr};
+  server->daemon_ = MHD_start_daemon(
+      flags, 0, nullptr, nullptr,
+      reinterpret_cast<MHD_AccessHandlerCallback>(&ClmServer::Access), server.get(),
+      MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+  if (server->daemon_ == nullptr) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", server->options_.address, ":", server->options_.port,
+        " (in use, or a bad certificate or key)"));
+  }
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(server->daemon_, MHD_DAEMON_INFO_BIND_PORT);
+  server->port_ = info != nullptr ? info->port : server->options_.port;
+  return server;
+}
+
+ClmServer::~ClmServer() {
+  if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
+}
+
+void ClmServer::Completed(void*, MHD_Connection*, void** con_cls, int) {
+  delete static_cast<Request*>(*con_cls);
+  *con_cls = nullptr;
+}
+
+int ClmServer::Access(void* cls, MHD_Connection* connection, const char* url,
+                      const char* method, const char*, const char* upload_data,
+                      size_t* upload_data_size, void** con_cls) {
+  auto* self = static_cast<ClmServer*>(cls);
+  if (*con_cls == nullptr) {
+    *con_cls = new Request();
+    return MHD_YES;
+  }
+  auto* request = static_cast<Request*>(*con_cls);
+  if (*upload_data_size > 0) {
+    if (request->body.size() + *upload_data_size > kMaxBody) {
+      request->too_large = true;
+    } else {
+      request->body.append(upload_data, *upload_data_size);
+    }
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+  return self->Handle(connection, url, method, request);
+}
+
+std::string ClmServer::Authenticate(MHD_Connection* connection,
+                                    std::string* identity) {
+  const char* auth =
+      MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Authorization");
+  if (auth != nullptr && absl::StartsWith(auth, "Bearer ")) {
+    const std::string token(auth + 7);
+    for (const auto& [known, name] : options_.tokens) {
+      if (ConstantTimeEquals(token, known)) {
+        *identity = "token";
+        return name;
+      }
+    }
+    return "";  // a wrong token is not retried as a certificate
+  }
+  if (!options_.client_ca_pem.empty()) {
+    std::string cn = ClientCertificateName(connection);
+    if (!cn.empty()) {
+      *identity = absl::StrCat("certificate CN=", cn);
+      return cn;
+    }
+  }
+  return "";
+}
+
+int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
+                      const std::string& method, Request* request) {
+  if (url == "/api/v1/health" && method == "GET") {
+    return Reply(connection, MHD_HTTP_OK, {{"status", "ok"}});
+  }
+  std::string identity;
+  const std::string client = Authenticate(connection, &identity);
+  if (client.empty()) {
+    return Reply(connection, MHD_HTTP_UNAUTHORIZED,
+                 {{"error", "missing or invalid credentials: send a bearer token "
+                            "or a client certificate this server trusts"}});
+  }
+  if (!store_->Touch(client, identity).ok()) {
+    return Reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE, {{"error", "database busy"}});
+  }
+  if (url == "/api/v1/batches" && method == "POST") {
+    if (request->too_large) {
+      return Reply(connection, MHD_HTTP_PAYLOAD_TOO_LARGE,
+                   {{"error", "batch larger than 64 MiB"}});
+    }
+    const int seen = ++uploads_seen_;
+    if (seen <= options_.inject_429) {
+      return Reply(connection, MHD_HTTP_TOO_MANY_REQUESTS, {{"error", "slow down"}},
+                   options_.retry_after_seconds);
+    }
+    nlohmann::json batch = nlohmann::json::parse(request->body, nullptr, false);
+    if (batch.is_discarded()) {
+      return Reply(connection, MHD_HTTP_BAD_REQUEST, {{"error", "body is not JSON"}});
+    }
+    const char* key =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Idempotency-Key");
+    if (key != nullptr && batch.is_object() && !batch.contains("batch_id")) {
+      batch["batch_id"] = key;
+    }
+    absl::StatusOr<nlohmann::json> reply = store_->StoreBatch(client, batch);
+    if (!reply.ok()) {
+      return Reply(connection,
+                   reply.status().code() == absl::StatusCode::kInvalidArgument
+                       ? MHD_HTTP_BAD_REQUEST
+                       : MHD_HTTP_SERVICE_UNAVAILABLE,
+                   {{"error", std::string(reply.status().message())}});
+    }
+    if (seen <= options_.inject_429 + options_.inject_hang) {
+      // Stored, but the reply comes too late: the client must retry, and
+      // the retry must not store the batch twice.
+      std::this_thread::sleep_for(std::chrono::seconds(options_.hang_seconds));
+    }
+    return Reply(connection, MHD_HTTP_OK, *reply);
+  }
+  if (url == "/api/v1/clients" && method == "GET") {
+    absl::StatusOr<nlohmann::json> clients = store_->Clients();
+    if (!clients.ok()) return Reply(connection, 503, {{"error", "database"}});
+    return Reply(connection, MHD_HTTP_OK, {{"clients", *clients}});
+  }
+  if (url == "/api/v1/inventory" && method == "GET") {
+    absl::StatusOr<nlohmann::json> inventory = store_->Inventory();
+    if (!inventory.ok()) return Reply(connection, 503, {{"error", "database"}});
+    return Reply(connection, MHD_HTTP_OK, *inventory);
+  }
+  return Reply(connection, MHD_HTTP_NOT_FOUND,
+               {{"error", absl::StrCat("no ", method, " ", url)}});
+}
+
+}  // namespace ers

@@ -1,0 +1,70 @@
+// clm_server.h: the reference CLM endpoint's HTTP(S) server (GNU
+// libmicrohttpd, TLS through GnuTLS). It implements the upload API of
+// docs/clm-api.yaml: clients authenticate with a bearer token or a client
+// certificate; batches are stored once per idempotency key.
+#ifndef ERS_CLM_CLM_SERVER_H_
+#define ERS_CLM_CLM_SERVER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "clm/clm_store.h"
+
+struct MHD_Daemon;
+struct MHD_Connection;
+
+namespace ers {
+
+struct ClmServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8444;  // 0: any free port
+  std::string cert_pem;  // TLS when set
+  std::string key_pem;
+  std::string client_ca_pem;  // client certificates accepted when set
+  // tokens maps a bearer token to the client name it authenticates.
+  std::map<std::string, std::string> tokens;
+  // Fault injection for the uploader's tests: answer the first N batch
+  // uploads with 429 + Retry-After, or store them and then hold the reply
+  // for |hang_seconds| (a server that hangs mid-response).
+  int inject_429 = 0;
+  int retry_after_seconds = 1;
+  int inject_hang = 0;
+  int hang_seconds = 20;
+};
+
+class ClmServer {
+ public:
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ClmServer>> Start(
+      ClmServerOptions options, ClmStore* store);
+  ~ClmServer();
+
+  uint16_t port() const { return port_; }
+
+ private:
+  ClmServer() = default;
+  struct Request;
+  static int Access(void* cls, MHD_Connection* connection, const char* url,
+                    const char* method, const char* version,
+                    const char* upload_data, size_t* upload_data_size,
+                    void** con_cls);
+  static void Completed(void* cls, MHD_Connection* connection, void** con_cls,
+                        int toe);
+  int Handle(MHD_Connection* connection, const std::string& url,
+             const std::string& method, Request* request);
+  // Authenticate returns the client's name, or "" when not authenticated.
+  std::string Authenticate(MHD_Connection* connection, std::string* identity);
+
+  ClmServerOptions options_;
+  ClmStore* store_ = nullptr;
+  MHD_Daemon* daemon_ = nullptr;
+  uint16_t port_ = 0;
+  std::atomic<int> uploads_seen_{0};
+};
+
+}  // namespace ers
+
+#endif  // ERS_CLM_CLM_SERVER_H_

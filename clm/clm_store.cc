@@ -1,0 +1,247 @@
+#include "clm/clm_store.h"
+
+#include <ctime>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace ers {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS clients (
+  name TEXT PRIMARY KEY, identity TEXT, first_contact INTEGER,
+  last_contact INTEGER, batches INTEGER DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id TEXT PRIMARY KEY, client TEXT NOT NULL, received INTEGER NOT NULL,
+  reply TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS certificates (
+  sha256 TEXT PRIMARY KEY, der BLOB NOT NULL, first_seen INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sightings (
+  client TEXT NOT NULL, sha256 TEXT NOT NULL, ip TEXT NOT NULL,
+  port INTEGER NOT NULL, name TEXT NOT NULL, sni TEXT, tls_version TEXT,
+  first_seen INTEGER, last_seen INTEGER, findings TEXT, chain TEXT,
+  PRIMARY KEY (client, sha256, ip, port, name)
+);
+CREATE TABLE IF NOT EXISTS runs (
+  client TEXT NOT NULL, run_id INTEGER NOT NULL, summary TEXT,
+  PRIMARY KEY (client, run_id)
+);
+)sql";
+
+// Limits on one batch, so a client cannot make the server store without
+// bound in one request.
+constexpr size_t kMaxCertificates = 10000;
+constexpr size_t kMaxSightings = 10000;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ClmStore>> ClmStore::Open(const std::string& path) {
+  absl::StatusOr<SqliteDb> db = OpenSqlite(path);
+  if (!db.ok()) return db.status();
+  absl::Status s = SqlExec(db->get(), kSchema, path);
+  if (!s.ok()) return s;
+  return std::unique_ptr<ClmStore>(new ClmStore(*std::move(db), path));
+}
+
+absl::Status ClmStore::Touch(const std::string& client, const std::string& identity) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<Stmt> st = Prepare(
+      db_.get(),
+      "INSERT INTO clients (name, identity, first_contact, last_contact) "
+      "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(name) DO UPDATE SET "
+      "last_contact = ?3, identity = ?2");
+  if (!st.ok()) return st.status();
+  BindText(st->get(), 1, client);
+  BindText(st->get(), 2, identity);
+  BindInt(st->get(), 3, time(nullptr));
+  if (sqlite3_step(st->get()) != SQLITE_DONE) {
+    return SqliteError(db_.get(), path_, "record a contact");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<nlohmann::json> ClmStore::StoreBatch(const std::string& client,
+                                                    const nlohmann::json& batch) {
+  absl::MutexLock lock(&mu_);
+  if (!batch.is_object() || !batch.contains("batch_id") ||
+      !batch["batch_id"].is_string() || batch["batch_id"].get<std::string>().empty() ||
+      batch["batch_id"].get<std::string>().size() > 128) {
+    return absl::InvalidArgumentError("batch_id (a string of 1 to 128 characters) is required");
+  }
+  const std::string id = batch["batch_id"];
+  // A batch seen before gets its first reply again.
+  absl::StatusOr<Stmt> seen = Prepare(
+      db_.get(), "SELECT reply FROM batches WHERE batch_id = ?1");
+  if (!seen.ok()) return seen.status();
+  BindText(seen->get(), 1, id);
+  if (sqlite3_step(seen->get()) == SQLITE_ROW) {
+    nlohmann::json reply = nlohmann::json::parse(ColumnText(seen->get(), 0), nullptr, false);
+    reply["duplicate"] = true;
+    return reply;
+  }
+  seen->reset();
+  absl::Status s = SqlExec(db_.get(), "BEGIN IMMEDIATE;", path_);
+  if (!s.ok()) return s;
+  nlohmann::json reply;
+  s = StoreBatchLocked(client, batch, &reply);
+  if (!s.ok()) {
+    (void)SqlExec(db_.get(), "ROLLBACK;", path_);
+    return s;
+  }
+  s = SqlExec(db_.get(), "COMMIT;", path_);
+  if (!s.ok()) return s;
+  return reply;
+}
+
+absl::Status ClmStore::StoreBatchLocked(const std::string& client,
+                                        const nlohmann::json& batch,
+                                        nlohmann::json* reply) {
+  const int64_t now = time(nullptr);
+  const auto certificates = batch.value("certificates", nlohmann::json::array());
+  const auto sightings = batch.value("sightings", nlohmann::json::array());
+  if (!certificates.is_array() || !sightings.is_array()) {
+    return absl::InvalidArgumentError("certificates and sightings must be arrays");
+  }
+  if (certificates.size() > kMaxCertificates || sightings.size() > kMaxSightings) {
+    return absl::InvalidArgumentError("batch too large (at most 10000 certificates and 10000 sightings)");
+  }
+  int new_certificates = 0;
+  try {
+    for (const auto& c : certificates) {
+      std::string der;
+      if (!absl::Base64Unescape(c.at("der").get<std::string>(), &der) || der.empty()) {
+        return absl::InvalidArgumentError("certificate der is not base64");
+      }
+      absl::StatusOr<Stmt> st = Prepare(
+          db_.get(), "INSERT OR IGNORE INTO certificates (sha256, der, first_seen) "
+                     "VALUES (?1, ?2, ?3)");
+      if (!st.ok()) return st.status();
+      BindText(st->get(), 1, c.at("sha256").get<std::string>());
+      BindBlob(st->get(), 2, der);
+      BindInt(st->get(), 3, now);
+      if (sqlite3_step(st->get()) != SQLITE_DONE) {
+        return SqliteError(db_.get(), path_, "store a certificate");
+      }
+      new_certificates += sqlite3_changes(db_.get());
+    }
+    for (const auto& s : sightings) {
+      absl::StatusOr<Stmt> st = Prepare(
+          db_.get(),
+          "INSERT INTO sightings (client, sha256, ip, port, name, sni, tls_version, "
+          "first_seen, last_seen, findings, chain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+          "?7, ?8, ?9, ?10, ?11) ON CONFLICT(client, sha256, ip, port, name) DO "
+          "UPDATE SET last_seen = max(last_seen, ?9), findings = ?10, sni = ?6");
+      if (!st.ok()) return st.status();
+      sqlite3_stmt* q = st->get();
+      BindText(q, 1, client);
+      BindText(q, 2, s.at("sha256").get<std::string>());
+      BindText(q, 3, s.at("ip").get<std::string>());
+      BindInt(q, 4, s.at("port").get<int>());
+      BindText(q, 5, s.value("name", ""));
+      BindText(q, 6, s.value("sni", ""));
+      BindText(q, 7, s.value("tls_version", ""));
+      BindInt(q, 8, s.value("first_seen", now));
+      BindInt(q, 9, s.value("last_seen", now));
+      BindText(q, 10, s.value("findings", nlohmann::json::array()).dump());
+      BindText(q, 11, s.value("chain", nlohmann::json::array()).dump());
+      if (sqlite3_step(q) != SQLITE_DONE) {
+        return SqliteError(db_.get(), path_, "store a sighting");
+      }
+    }
+    if (batch.contains("run") && batch["run"].is_object()) {
+      absl::StatusOr<Stmt> st = Prepare(
+          db_.get(), "INSERT OR REPLACE INTO runs (client, run_id, summary) "
+                     "VALUES (?1, ?2, ?3)");
+      if (!st.ok()) return st.status();
+      BindText(st->get(), 1, client);
+      BindInt(st->get(), 2, batch["run"].value("id", 0));
+      BindText(st->get(), 3, batch["run"].dump());
+      if (sqlite3_step(st->get()) != SQLITE_DONE) {
+        return SqliteError(db_.get(), path_, "store the run");
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("batch does not follow the API: ", e.what()));
+  }
+  *reply = {{"batch_id", batch["batch_id"]},
+            {"duplicate", false},
+            {"stored", {{"certificates", certificates.size()},
+                        {"new_certificates", new_certificates},
+                        {"sightings", sightings.size()}}}};
+  absl::StatusOr<Stmt> st = Prepare(
+      db_.get(), "INSERT INTO batches (batch_id, client, received, reply) "
+                 "VALUES (?1, ?2, ?3, ?4)");
+  if (!st.ok()) return st.status();
+  BindText(st->get(), 1, batch["batch_id"].get<std::string>());
+  BindText(st->get(), 2, client);
+  BindInt(st->get(), 3, now);
+  BindText(st->get(), 4, reply->dump());
+  if (sqlite3_step(st->get()) != SQLITE_DONE) {
+    return SqliteError(db_.get(), path_, "record the batch");
+  }
+  st = Prepare(db_.get(), "UPDATE clients SET batches = batches + 1 WHERE name = ?1");
+  if (!st.ok()) return st.status();
+  BindText(st->get(), 1, client);
+  sqlite3_step(st->get());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<nlohmann::json> ClmStore::Clients() {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<Stmt> st = Prepare(
+      db_.get(),
+      "SELECT c.name, coalesce(c.identity, ''), c.first_contact, c.last_contact, "
+      "c.batches, (SELECT count(*) FROM sightings s WHERE s.client = c.name), "
+      "(SELECT count(DISTINCT sha256) FROM sightings s WHERE s.client = c.name) "
+      "FROM clients c ORDER BY c.name");
+  if (!st.ok()) return st.status();
+  nlohmann::json out = nlohmann::json::array();
+  while (sqlite3_step(st->get()) == SQLITE_ROW) {
+    sqlite3_stmt* q = st->get();
+    out.push_back({{"name", ColumnText(q, 0)},
+                   {"identity", ColumnText(q, 1)},
+                   {"first_contact", sqlite3_column_int64(q, 2)},
+                   {"last_contact", sqlite3_column_int64(q, 3)},
+                   {"batches", sqlite3_column_int64(q, 4)},
+                   {"sightings", sqlite3_column_int64(q, 5)},
+                   {"certificates", sqlite3_column_int64(q, 6)}});
+  }
+  return out;
+}
+
+absl::StatusOr<nlohmann::json> ClmStore::Inventory() {
+  absl::MutexLock lock(&mu_);
+  nlohmann::json out;
+  out["certificates"] = nlohmann::json::array();
+  out["sightings"] = nlohmann::json::array();
+  absl::StatusOr<Stmt> st = Prepare(
+      db_.get(), "SELECT sha256, length(der), first_seen FROM certificates ORDER BY sha256");
+  if (!st.ok()) return st.status();
+  while (sqlite3_step(st->get()) == SQLITE_ROW) {
+    out["certificates"].push_back({{"sha256", ColumnText(st->get(), 0)},
+                                   {"der_bytes", sqlite3_column_int64(st->get(), 1)},
+                                   {"first_seen", sqlite3_column_int64(st->get(), 2)}});
+  }
+  st = Prepare(db_.get(),
+               "SELECT client, sha256, ip, port, name, sni, tls_version, first_seen, "
+               "last_seen, findings FROM sightings ORDER BY client, ip, port, name");
+  if (!st.ok()) return st.status();
+  while (sqlite3_step(st->get()) == SQLITE_ROW) {
+    sqlite3_stmt* q = st->get();
+    out["sightings"].push_back(
+        {{"client", ColumnText(q, 0)}, {"sha256", ColumnText(q, 1)},
+         {"ip", ColumnText(q, 2)}, {"port", sqlite3_column_int64(q, 3)},
+         {"name", ColumnText(q, 4)}, {"sni", ColumnText(q, 5)},
+         {"tls_version", ColumnText(q, 6)},
+         {"first_seen", sqlite3_column_int64(q, 7)},
+         {"last_seen", sqlite3_column_int64(q, 8)},
+         {"findings", nlohmann::json::parse(ColumnText(q, 9), nullptr, false)}});
+  }
+  return out;
+}
+
+}  // namespace ers

@@ -1,0 +1,52 @@
+// clm_store.h: the reference CLM's database (SQLite): clients, batches
+// (idempotency keys with the reply they got), certificates, sightings and
+// scan runs. A batch is stored in one transaction, and a batch id seen
+// before returns its first reply: every batch is stored exactly once
+// however often it is retried.
+#ifndef ERS_CLM_CLM_STORE_H_
+#define ERS_CLM_CLM_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "cli/sqlite_db.h"
+
+namespace ers {
+
+class ClmStore {
+ public:
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ClmStore>> Open(
+      const std::string& path);
+
+  // StoreBatch stores |batch| (the upload API's body) from |client| and
+  // returns the reply: {"batch_id", "duplicate", "stored": {...}}.
+  // kInvalidArgument names what is wrong with a malformed batch.
+  [[nodiscard]] absl::StatusOr<nlohmann::json> StoreBatch(
+      const std::string& client, const nlohmann::json& batch);
+
+  // Clients lists every client with its last contact and counts.
+  [[nodiscard]] absl::StatusOr<nlohmann::json> Clients();
+  // Inventory returns certificates (without DER) and sightings.
+  [[nodiscard]] absl::StatusOr<nlohmann::json> Inventory();
+  // Touch records a contact from |client|.
+  [[nodiscard]] absl::Status Touch(const std::string& client,
+                                   const std::string& identity);
+
+ private:
+  ClmStore(SqliteDb db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
+  absl::Status StoreBatchLocked(const std::string& client,
+                                const nlohmann::json& batch,
+                                nlohmann::json* reply);
+
+  absl::Mutex mu_;
+  SqliteDb db_ ABSL_GUARDED_BY(mu_);
+  std::string path_;
+};
+
+}  // namespace ers
+
+#endif  // ERS_CLM_CLM_STORE_H_
