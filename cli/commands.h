@@ -28,6 +28,10 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io);
 int RunScan(const std::vector<std::string>& args, const Streams& io);
 int RunReport(const std::vector<std::string>& args, const Streams& io);
 int RunExport(const std::vector<std::string>& args, const Streams& io);
+int RunLogin(const std::vector<std::string>& args, const Streams& io);
+int RunLogout(const std::vector<std::string>& args, const Streams& io);
+int RunStatus(const std::vector<std::string>& args, const Streams& io);
+int RunPush(const std::vector<std::string>& args, const Streams& io);
 
 // ReportError prints "ers: <message>" and returns the exit code for |status|:
 // kExitUsage for kInvalidArgument, kExitFatal otherwise.

@@ -18,6 +18,10 @@ Usage:
   ers scan [--dry-run] ...         scan what was discovered (into the inventory)
   ers report [--json]              expiry, findings, issuers, changes
   ers export --pem|--csv           certificates as PEM, endpoints as CSV
+  ers login --url URL ...          configure the CLM and this client's credential
+  ers logout                       forget them
+  ers status                       the CLM, this client's identity, the spool
+  ers push                         send spooled batches to the CLM
   ers <command> --help             flags and examples of one command
   ers --version
 
@@ -61,6 +65,10 @@ int main(int argc, char** argv) {
   if (command == "scan") return ers::RunScan(args, io);
   if (command == "report") return ers::RunReport(args, io);
   if (command == "export") return ers::RunExport(args, io);
+  if (command == "login") return ers::RunLogin(args, io);
+  if (command == "logout") return ers::RunLogout(args, io);
+  if (command == "status") return ers::RunStatus(args, io);
+  if (command == "push") return ers::RunPush(args, io);
   fprintf(io.err, "ers: unknown command \"%s\" (try ers --help)\n",
           command.c_str());
   return ers::kExitUsage;

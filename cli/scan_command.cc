@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/scan_plan.h"
+#include "cli/clm_push.h"
 #include "cli/inventory.h"
 #include "cli/progress.h"
 #include "cli/scan_lock.h"
@@ -518,6 +519,13 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
         *run_id, summary->sink_failed ? "failed" : stopped ? "interrupted" : "done",
         summary->stats.targets_walked, summary->elapsed_s);
     if (!finished.ok()) return ReportError(io, finished);
+    // Push the run to the CLM, when one is configured: spooled first, so a
+    // failure here loses nothing (ers push retries).
+    PushOptions push_options;
+    push_options.max_attempts = 3;
+    bool pushed_all = true;
+    const int push_exit = SpoolAndPush(config.path(), **inventory, *run_id,
+                                       push_options, io, &pushed_all);
     const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));
     if (show_summary) fputs(FormatSummary(*summary).c_str(), io.err);
     if (stopped) {
@@ -537,7 +545,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     if (absl::Status s = config.ClearSetting(kResumeSetting); !s.ok()) {
       return ReportError(io, s);
     }
-    return kExitOk;
+    return push_exit;
   }
 
   fprintf(io.out, "scan plan (dry run: nothing is sent)\n");

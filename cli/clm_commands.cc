@@ -1,0 +1,279 @@
+// clm_commands.cc: ers login, logout, status and push, and the push that
+// follows a scan: everything between the inventory and the CLM.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "cli/batches.h"
+#include "cli/clm_push.h"
+#include "cli/command_support.h"
+#include "cli/commands.h"
+#include "cli/credentials.h"
+#include "cli/flags.h"
+#include "cli/spool.h"
+#include "cli/uploader.h"
+
+namespace ers {
+namespace {
+
+constexpr const char* kLoginHelp = R"(Usage: ers login --url https://CLM[:PORT] CREDENTIAL [flags]
+
+Stores how ers reaches the CLM: its URL and this client's credential, in a
+file only you can read (mode 0600; "<inventory>.credentials", or
+$ERS_CREDENTIALS). The credential is a bearer token, read from a file or
+standard input (never from the command line, where other users could see
+it), or a client certificate and key. The CLM's certificate is verified
+against the system's CA store, or --ca-file. ers login checks the
+credential with the CLM before storing it.
+
+Examples:
+  ers login --url https://clm.example.com:8444 --token-file ~/clm-token
+  echo "$TOKEN" | ers login --url https://clm.example.com --token-stdin
+  ers login --url https://clm.example.com --client-cert me.pem --client-key me.key \
+            --ca-file clm-ca.pem
+
+Flags:
+)";
+
+absl::StatusOr<double> Seconds(const std::optional<std::string>& flag, const char* name,
+                               double fallback) {
+  if (!flag.has_value()) return fallback;
+  absl::Duration d;
+  if (!absl::ParseDuration(*flag, &d) || d < absl::ZeroDuration() || d > absl::Hours(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " \"", *flag, "\" is not a duration (e.g. 500ms, 10s)"));
+  }
+  return absl::ToDoubleSeconds(d);
+}
+
+absl::StatusOr<std::string> DbPath(const std::optional<std::string>& db) {
+  if (db.has_value()) return *db;
+  return DefaultDatabasePath();
+}
+
+}  // namespace
+
+absl::Status ParsePushFlags(const std::optional<std::string>& attempts,
+                            const std::optional<std::string>& retry_base,
+                            const std::optional<std::string>& timeout,
+                            PushOptions* options) {
+  if (attempts.has_value() && (!absl::SimpleAtoi(*attempts, &options->max_attempts) ||
+                               options->max_attempts < 1 || options->max_attempts > 100)) {
+    return absl::InvalidArgumentError("--max-attempts must be a number from 1 to 100");
+  }
+  absl::StatusOr<double> base = Seconds(retry_base, "retry-base", options->retry_base_s);
+  if (!base.ok()) return base.status();
+  options->retry_base_s = *base;
+  absl::StatusOr<double> t = Seconds(timeout, "timeout", options->timeout_ms / 1000.0);
+  if (!t.ok()) return t.status();
+  options->timeout_ms = static_cast<long>(*t * 1000);
+  return absl::OkStatus();
+}
+
+int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t run_id,
+                 const PushOptions& options, const Streams& io, bool* pushed_all) {
+  *pushed_all = true;
+  absl::StatusOr<Credentials> creds = LoadCredentials(CredentialsPath(db_path));
+  if (!creds.ok()) {
+    if (absl::IsNotFound(creds.status())) return kExitOk;  // no CLM configured
+    return ReportError(io, creds.status());
+  }
+  Spool spool(SpoolDir(db_path));
+  // Spool first: from here on nothing is lost, whatever happens.
+  absl::StatusOr<std::vector<Batch>> batches = BuildRunBatches(inventory, run_id);
+  if (!batches.ok()) return ReportError(io, batches.status());
+  for (const Batch& b : *batches) {
+    if (absl::Status s = spool.Add(b.id, b.body); !s.ok()) return ReportError(io, s);
+  }
+  PushReport report = PushSpool(*creds, spool, options);
+  if (report.remaining > 0) {
+    *pushed_all = false;
+    fprintf(io.err,
+            "ers: %d batch(es) not delivered to the CLM: %s\n"
+            "ers: they stay spooled in %s; %s\n",
+            report.remaining, report.error.c_str(), spool.dir().c_str(),
+            report.fix_needed ? "fix the problem, then run ers push"
+                              : "ers push (or the next scan) retries them");
+    return report.fix_needed ? kExitUsage : kExitPartial;
+  }
+  return kExitOk;
+}
+
+int RunLogin(const std::vector<std::string>& args, const Streams& io) {
+  std::optional<std::string> url, token_file, client_cert, client_key, ca_file, db;
+  bool token_stdin = false, no_check = false;
+  FlagSet flags("login");
+  flags.String("url", "URL", "the CLM's base URL (https://...)", &url);
+  flags.String("token-file", "FILE", "read the bearer token from FILE", &token_file);
+  flags.Bool("token-stdin", "read the bearer token from standard input", &token_stdin);
+  flags.String("client-cert", "FILE", "authenticate with this client certificate (PEM)",
+               &client_cert);
+  flags.String("client-key", "FILE", "the client certificate's private key (PEM)",
+               &client_key);
+  flags.String("ca-file", "FILE", "verify the CLM against these CAs instead of the "
+               "system store", &ca_file);
+  flags.Bool("no-check", "store without contacting the CLM", &no_check);
+  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
+  absl::Status parsed = flags.Parse(args, nullptr);
+  if (!parsed.ok()) return ReportError(io, parsed);
+  if (flags.help_requested()) {
+    fprintf(io.out, "%s%s", kLoginHelp, flags.Usage().c_str());
+    return kExitOk;
+  }
+  if (!url.has_value() || !absl::StartsWith(*url, "https://")) {
+    return ReportError(io, absl::InvalidArgumentError(
+                               "--url https://... is required (ers talks to the CLM over "
+                               "verified TLS only)"));
+  }
+  Credentials c;
+  c.url = std::string(absl::StripSuffix(*url, "/"));
+  const int ways = token_file.has_value() + token_stdin + client_cert.has_value();
+  if (ways != 1) {
+    return ReportError(io, absl::InvalidArgumentError(
+                               "give exactly one credential: --token-file, --token-stdin, "
+                               "or --client-cert with --client-key"));
+  }
+  if (token_file.has_value()) {
+    absl::StatusOr<std::string> t = ReadSmallFile(*token_file);
+    if (!t.ok()) return ReportError(io, t.status());
+    c.token = std::string(absl::StripAsciiWhitespace(*t));
+  } else if (token_stdin) {
+    std::getline(std::cin, c.token);
+    c.token = std::string(absl::StripAsciiWhitespace(c.token));
+  } else {
+    if (!client_key.has_value()) {
+      return ReportError(io, absl::InvalidArgumentError("--client-cert needs --client-key"));
+    }
+    c.client_cert = AbsolutePath(*client_cert);
+    c.client_key = AbsolutePath(*client_key);
+  }
+  if (token_file.has_value() || token_stdin) {
+    if (c.token.empty() || c.token.find_first_of(" \t\r\n") != std::string::npos) {
+      return ReportError(io, absl::InvalidArgumentError(
+                                 "the token is empty or contains white space"));
+    }
+  }
+  if (ca_file.has_value()) c.ca_file = AbsolutePath(*ca_file);
+  if (!no_check) {
+    PushOptions o;
+    o.timeout_ms = 15000;
+    PostResult r = GetJson(c, "/api/v1/clients", o);
+    if (r.result != PushClass::kAcknowledged) {
+      return ReportError(io, absl::PermissionDeniedError(
+                                 absl::StrCat("the CLM refused this client: ", r.message)));
+    }
+  }
+  absl::StatusOr<std::string> path = DbPath(db);
+  if (!path.ok()) return ReportError(io, path.status());
+  const std::string file = CredentialsPath(*path);
+  if (absl::Status s = SaveCredentials(file, c); !s.ok()) return ReportError(io, s);
+  fprintf(io.out, "logged in to %s as %s (stored in %s)\n", c.url.c_str(),
+          c.Identity().c_str(), file.c_str());
+  return kExitOk;
+}
+
+int RunLogout(const std::vector<std::string>& args, const Streams& io) {
+  std::optional<std::string> db;
+  FlagSet flags("logout");
+  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
+  absl::Status parsed = flags.Parse(args, nullptr);
+  if (!parsed.ok()) return ReportError(io, parsed);
+  if (flags.help_requested()) {
+    fprintf(io.out, "Usage: ers logout\n\nForgets the CLM's URL and credential. "
+                    "Spooled batches stay.\n\nFlags:\n%s", flags.Usage().c_str());
+    return kExitOk;
+  }
+  absl::StatusOr<std::string> path = DbPath(db);
+  if (!path.ok()) return ReportError(io, path.status());
+  const std::string file = CredentialsPath(*path);
+  if (unlink(file.c_str()) != 0 && errno != ENOENT) {
+    return ReportError(io, absl::PermissionDeniedError(
+                               absl::StrCat("cannot remove ", file, ": ", strerror(errno))));
+  }
+  fprintf(io.out, "logged out (%s removed)\n", file.c_str());
+  return kExitOk;
+}
+
+int RunStatus(const std::vector<std::string>& args, const Streams& io) {
+  std::optional<std::string> db;
+  FlagSet flags("status");
+  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
+  absl::Status parsed = flags.Parse(args, nullptr);
+  if (!parsed.ok()) return ReportError(io, parsed);
+  if (flags.help_requested()) {
+    fprintf(io.out, "Usage: ers status\n\nShows the configured CLM, this client's "
+                    "identity and the spool.\n\nFlags:\n%s", flags.Usage().c_str());
+    return kExitOk;
+  }
+  absl::StatusOr<std::string> path = DbPath(db);
+  if (!path.ok()) return ReportError(io, path.status());
+  fprintf(io.out, "inventory:   %s\n", path->c_str());
+  absl::StatusOr<Credentials> c = LoadCredentials(CredentialsPath(*path));
+  if (c.ok()) {
+    fprintf(io.out, "CLM:         %s\nidentity:    %s\n", c->url.c_str(),
+            c->Identity().c_str());
+    if (!c->ca_file.empty()) fprintf(io.out, "CA file:     %s\n", c->ca_file.c_str());
+  } else if (absl::IsNotFound(c.status())) {
+    fprintf(io.out, "CLM:         none (ers login configures one)\n");
+  } else {
+    return ReportError(io, c.status());
+  }
+  Spool spool(SpoolDir(*path));
+  absl::StatusOr<std::vector<std::string>> pending = spool.Pending();
+  if (!pending.ok()) return ReportError(io, pending.status());
+  fprintf(io.out, "spool:       %zu batch(es), %llu bytes in %s\n", pending->size(),
+          static_cast<unsigned long long>(spool.Bytes()), spool.dir().c_str());
+  return kExitOk;
+}
+
+int RunPush(const std::vector<std::string>& args, const Streams& io) {
+  std::optional<std::string> db, attempts, retry_base, timeout;
+  FlagSet flags("push");
+  flags.String("max-attempts", "N", "tries per batch before giving up for now (default 5)",
+               &attempts);
+  flags.String("retry-base", "DURATION", "first backoff, doubled each retry (default 1s)",
+               &retry_base);
+  flags.String("timeout", "DURATION", "per request, reply included (default 60s)", &timeout);
+  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
+  absl::Status parsed = flags.Parse(args, nullptr);
+  if (!parsed.ok()) return ReportError(io, parsed);
+  if (flags.help_requested()) {
+    fprintf(io.out, "Usage: ers push [flags]\n\nSends the spooled batches to the CLM, "
+                    "oldest first; each is removed once the CLM acknowledged it.\n\n"
+                    "Flags:\n%s", flags.Usage().c_str());
+    return kExitOk;
+  }
+  PushOptions options;
+  if (absl::Status s = ParsePushFlags(attempts, retry_base, timeout, &options); !s.ok()) {
+    return ReportError(io, s);
+  }
+  absl::StatusOr<std::string> path = DbPath(db);
+  if (!path.ok()) return ReportError(io, path.status());
+  absl::StatusOr<Credentials> c = LoadCredentials(CredentialsPath(*path));
+  if (!c.ok()) return ReportError(io, c.status());
+  Spool spool(SpoolDir(*path));
+  PushReport report = PushSpool(*c, spool, options);
+  fprintf(io.out, "pushed %d batch(es)%s; %d still spooled\n", report.sent,
+          report.duplicates > 0
+              ? absl::StrCat(" (", report.duplicates, " already stored by the CLM)").c_str()
+              : "",
+          report.remaining);
+  if (report.remaining > 0) {
+    fprintf(io.err, "ers: %s\n", report.error.c_str());
+    return report.fix_needed ? kExitUsage : kExitPartial;
+  }
+  return kExitOk;
+}
+
+}  // namespace ers

@@ -1,0 +1,103 @@
+#include "cli/credentials.h"
+
+#include <fcntl.h>
+#include <openssl/sha.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace ers {
+
+std::string Credentials::Identity() const {
+  if (!token.empty()) {
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const uint8_t*>(token.data()), token.size(), digest);
+    return absl::StrCat("bearer token (sha256 ",
+                        absl::BytesToHexString(absl::string_view(
+                            reinterpret_cast<char*>(digest), 4)),
+                        "...)");
+  }
+  if (!client_cert.empty()) return absl::StrCat("client certificate ", client_cert);
+  return "none";
+}
+
+std::string CredentialsPath(const std::string& db_path) {
+  if (const char* env = getenv("ERS_CREDENTIALS"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return db_path + ".credentials";
+}
+
+absl::StatusOr<Credentials> LoadCredentials(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return absl::NotFoundError(absl::StrCat(
+          "no CLM configured (", path, " does not exist): run ers login"));
+    }
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read ", path, ": ", strerror(errno)));
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+    close(fd);
+    return absl::PermissionDeniedError(absl::StrCat(
+        "credentials file ", path, " may be read by others (mode ",
+        absl::StrFormat("%04o", st.st_mode & 07777),
+        "); it must be yours with mode 0600: chmod 600 ", path));
+  }
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0 && text.size() < (1 << 20)) {
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) {
+    return absl::DataLossError(absl::StrCat(
+        "credentials file ", path, " is malformed: run ers login again"));
+  }
+  Credentials c;
+  c.url = j["url"];
+  c.token = j.value("token", "");
+  c.client_cert = j.value("client_cert", "");
+  c.client_key = j.value("client_key", "");
+  c.ca_file = j.value("ca_file", "");
+  return c;
+}
+
+absl::Status SaveCredentials(const std::string& path, const Credentials& c) {
+  nlohmann::json j = {{"url", c.url}};
+  if (!c.token.empty()) j["token"] = c.token;
+  if (!c.client_cert.empty()) j["client_cert"] = c.client_cert;
+  if (!c.client_key.empty()) j["client_key"] = c.client_key;
+  if (!c.ca_file.empty()) j["ca_file"] = c.ca_file;
+  const std::string text = j.dump(2) + "\n";
+  const std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot write ", tmp, ": ", strerror(errno)));
+  }
+  fchmod(fd, 0600);  // whatever the umask
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            fsync(fd) == 0;
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return absl::DataLossError(absl::StrCat("cannot write ", path, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ers

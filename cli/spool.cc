@@ -1,0 +1,103 @@
+#include "cli/spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace ers {
+
+absl::Status Spool::Add(const std::string& batch_id, const std::string& body) {
+  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot create spool ", dir_, ": ", strerror(errno)));
+  }
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  // Name: time and a per-process sequence, so files sort in the order added.
+  const std::string name = absl::StrFormat(
+      "%020d-%06d-%s.json",
+      static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec, sequence_++, batch_id);
+  const std::string path = absl::StrCat(dir_, "/", name);
+  const std::string tmp = absl::StrCat(dir_, "/.", name, ".tmp");
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot write to spool ", dir_, ": ", strerror(errno)));
+  }
+  bool ok = write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
+            fsync(fd) == 0;
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return absl::DataLossError(
+        absl::StrCat("cannot spool a batch in ", dir_, ": ", strerror(err)));
+  }
+  int dir_fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    fsync(dir_fd);  // the rename itself survives a crash
+    close(dir_fd);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Spool::Pending() const {
+  std::vector<std::string> files;
+  DIR* d = opendir(dir_.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return files;
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read spool ", dir_, ": ", strerror(errno)));
+  }
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name[0] == '.' || !absl::EndsWith(name, ".json")) continue;
+    files.push_back(absl::StrCat(dir_, "/", name));
+  }
+  closedir(d);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+absl::StatusOr<std::string> Spool::Read(const std::string& file) const {
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot read ", file));
+  std::string text;
+  char buf[1 << 16];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  if (n < 0) return absl::DataLossError(absl::StrCat("error reading ", file));
+  return text;
+}
+
+absl::Status Spool::Remove(const std::string& file) {
+  if (unlink(file.c_str()) != 0 && errno != ENOENT) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot remove ", file, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t Spool::Bytes() const {
+  uint64_t total = 0;
+  absl::StatusOr<std::vector<std::string>> files = Pending();
+  if (!files.ok()) return 0;
+  for (const std::string& f : *files) {
+    struct stat st;
+    if (stat(f.c_str(), &st) == 0) total += static_cast<uint64_t>(st.st_size);
+  }
+  return total;
+}
+
+}  // namespace ers

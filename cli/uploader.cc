@@ -1,0 +1,207 @@
+#include "cli/uploader.h"
+
+#include <curl/curl.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace ers {
+namespace {
+
+// Replies larger than this are cut off: the CLM's acknowledgement is small.
+constexpr size_t kMaxReply = 1 << 20;
+
+void InitCurlOnce() {
+  static const bool done = [] {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return true;
+  }();
+  (void)done;
+}
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* s) const { curl_slist_free_all(s); }
+};
+
+size_t WriteBody(char* data, size_t size, size_t n, void* user) {
+  auto* body = static_cast<std::string*>(user);
+  const size_t len = size * n;
+  if (body->size() + len > kMaxReply) return 0;  // aborts the transfer
+  body->append(data, len);
+  return len;
+}
+
+// ParseRetryAfter reads delay-seconds or an HTTP-date.
+double ParseRetryAfter(absl::string_view value) {
+  value = absl::StripAsciiWhitespace(value);
+  double seconds = 0;
+  if (absl::SimpleAtod(value, &seconds) && seconds >= 0) return seconds;
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", std::string(value), &t, &err)) {
+    return std::max(0.0, absl::ToDoubleSeconds(t - absl::Now()));
+  }
+  return -1;
+}
+
+PostResult Request(const Credentials& c, const std::string& path, const std::string* body,
+                   const std::string& idempotency_key, const PushOptions& options) {
+  InitCurlOnce();
+  PostResult r;
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) {
+    r.message = "cannot initialise libcurl";
+    return r;
+  }
+  const std::string url = c.url + path;
+  CURL* h = curl.get();
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  // Only HTTP(S), also on redirects: this libcurl could speak much more.
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, options.timeout_ms);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!c.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, c.ca_file.c_str());
+  if (!c.client_cert.empty()) {
+    curl_easy_setopt(h, CURLOPT_SSLCERT, c.client_cert.c_str());
+    curl_easy_setopt(h, CURLOPT_SSLKEY, c.client_key.c_str());
+  }
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  auto add_header = [&](const std::string& line) {
+    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  };
+  add_header("Content-Type: application/json");
+  add_header("Accept: application/json");
+  if (!c.token.empty()) add_header("Authorization: Bearer " + c.token);
+  if (!idempotency_key.empty()) add_header("Idempotency-Key: " + idempotency_key);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  if (body != nullptr) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  }
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteBody);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &r.body);
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+  CURLcode rc = curl_easy_perform(h);
+  if (rc != CURLE_OK) {
+    r.result = PushClass::kRetry;
+    const bool tls_problem = rc == CURLE_PEER_FAILED_VERIFICATION ||
+                             rc == CURLE_SSL_CACERT_BADFILE ||
+                             rc == CURLE_SSL_CERTPROBLEM;
+    if (tls_problem) r.result = PushClass::kFixNeeded;
+    r.message = absl::StrCat(url, ": ", error[0] != '\0' ? error : curl_easy_strerror(rc),
+                             tls_problem ? " (check --ca-file / the client certificate)" : "");
+    return r;
+  }
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.http_status);
+  curl_header* retry = nullptr;
+  if (curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &retry) == CURLHE_OK) {
+    r.retry_after_s = ParseRetryAfter(retry->value);
+  }
+  std::string server_error;
+  nlohmann::json reply = nlohmann::json::parse(r.body, nullptr, false);
+  if (reply.is_object() && reply.contains("error") && reply["error"].is_string()) {
+    server_error = reply["error"];
+  }
+  const long s = r.http_status;
+  if (s >= 200 && s < 300) {
+    r.result = PushClass::kAcknowledged;
+  } else if (s == 408 || s == 429 || s >= 500) {
+    r.result = PushClass::kRetry;
+  } else {
+    r.result = PushClass::kFixNeeded;
+  }
+  if (r.result != PushClass::kAcknowledged) {
+    r.message = absl::StrCat(url, ": HTTP ", s,
+                             server_error.empty() ? "" : absl::StrCat(" (", server_error, ")"),
+                             s == 401 || s == 403 ? "; check the credentials (ers login)" : "");
+  }
+  return r;
+}
+
+}  // namespace
+
+PostResult PostJson(const Credentials& c, const std::string& path, const std::string& body,
+                    const std::string& idempotency_key, const PushOptions& options) {
+  return Request(c, path, &body, idempotency_key, options);
+}
+
+PostResult GetJson(const Credentials& c, const std::string& path,
+                   const PushOptions& options) {
+  return Request(c, path, nullptr, "", options);
+}
+
+PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& options) {
+  PushReport report;
+  absl::StatusOr<std::vector<std::string>> files = spool.Pending();
+  if (!files.ok()) {
+    report.error = std::string(files.status().message());
+    report.fix_needed = true;
+    return report;
+  }
+  std::mt19937_64 rng(std::random_device{}());
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  for (size_t i = 0; i < files->size(); ++i) {
+    const std::string& file = (*files)[i];
+    absl::StatusOr<std::string> body = spool.Read(file);
+    if (!body.ok()) continue;  // removed meanwhile by another push
+    nlohmann::json batch = nlohmann::json::parse(*body, nullptr, false);
+    const std::string id = batch.is_object() ? batch.value("batch_id", "") : "";
+    bool acknowledged = false;
+    for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
+      PostResult r = PostJson(c, "/api/v1/batches", *body, id, options);
+      if (r.result == PushClass::kAcknowledged) {
+        nlohmann::json reply = nlohmann::json::parse(r.body, nullptr, false);
+        if (reply.is_object() && reply.value("duplicate", false)) ++report.duplicates;
+        acknowledged = true;
+        break;
+      }
+      report.error = r.message;
+      if (r.result == PushClass::kFixNeeded) {
+        report.fix_needed = true;
+        break;
+      }
+      if (attempt == options.max_attempts) break;
+      // Exponential backoff with jitter; the server's Retry-After wins when
+      // longer (capped, so a hostile value cannot stall cron forever).
+      double delay = std::min(options.retry_max_s,
+                              options.retry_base_s * std::pow(2.0, attempt - 1)) *
+                     jitter(rng);
+      if (r.retry_after_s >= 0) {
+        delay = std::max(delay, std::min(r.retry_after_s, options.retry_max_s));
+      }
+      timespec ts{static_cast<time_t>(delay),
+                  static_cast<long>((delay - static_cast<time_t>(delay)) * 1e9)};
+      nanosleep(&ts, nullptr);
+    }
+    if (!acknowledged) {
+      report.remaining = static_cast<int>(files->size() - i);
+      return report;
+    }
+    if (absl::Status s = spool.Remove(file); !s.ok()) {
+      report.error = std::string(s.message());
+    }
+    ++report.sent;
+  }
+  report.error.clear();
+  return report;
+}
+
+}  // namespace ers

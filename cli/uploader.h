@@ -1,0 +1,61 @@
+// uploader.h: sends spooled batches to the CLM over HTTP(S) with libcurl
+// (the GnuTLS build, restricted to http and https), as an authenticated
+// client. Each reply is classified: 2xx acknowledged (the batch is removed
+// from the spool); 4xx other than 408 and 429 needs fixing (bad credentials,
+// a rejected batch: not retried); 408, 429, 5xx and transport errors are
+// retried with exponential backoff and jitter, honouring Retry-After. TLS is
+// always verified: against the system store or the configured CA file.
+#ifndef ERS_CLI_UPLOADER_H_
+#define ERS_CLI_UPLOADER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cli/credentials.h"
+#include "cli/spool.h"
+
+namespace ers {
+
+struct PushOptions {
+  int max_attempts = 5;           // per batch, per push
+  double retry_base_s = 1.0;      // first backoff; doubles each retry
+  double retry_max_s = 60.0;      // backoff ceiling (also caps Retry-After)
+  long connect_timeout_ms = 10000;
+  long timeout_ms = 60000;        // a whole request, reply included
+};
+
+enum class PushClass { kAcknowledged, kFixNeeded, kRetry };
+
+struct PostResult {
+  PushClass result = PushClass::kRetry;
+  long http_status = 0;       // 0 when no reply arrived
+  double retry_after_s = -1;  // from Retry-After, when given
+  std::string message;        // for people; never contains the credential
+  std::string body;
+};
+
+// PostJson sends |body| to |path| (e.g. "/api/v1/batches") of the CLM with
+// |idempotency_key| (if not empty) and classifies the reply.
+PostResult PostJson(const Credentials& c, const std::string& path,
+                    const std::string& body, const std::string& idempotency_key,
+                    const PushOptions& options);
+
+// GetJson fetches |path| (credentials checked like a push).
+PostResult GetJson(const Credentials& c, const std::string& path,
+                   const PushOptions& options);
+
+struct PushReport {
+  int sent = 0;        // acknowledged and removed from the spool
+  int duplicates = 0;  // of which the CLM had already stored
+  int remaining = 0;   // still spooled
+  bool fix_needed = false;
+  std::string error;   // the last failure, for people
+};
+
+// PushSpool sends every spooled batch, oldest first, stopping at the first
+// one that needs fixing or that still fails after the retries.
+PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& options);
+
+}  // namespace ers
+
+#endif  // ERS_CLI_UPLOADER_H_
