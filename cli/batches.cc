@@ -44,8 +44,10 @@ absl::StatusOr<std::vector<Batch>> BuildRunBatches(Inventory& inventory, int64_t
   std::vector<Batch> batches;
   nlohmann::json sightings = nlohmann::json::array();
   std::set<std::string> certs;
-  auto flush = [&]() -> absl::Status {
-    if (sightings.empty()) return absl::OkStatus();
+  // flush ends a batch; |always| sends one even without sightings, so the
+  // CLM learns of every run.
+  auto flush = [&](bool always) -> absl::Status {
+    if (sightings.empty() && !always) return absl::OkStatus();
     nlohmann::json certificates = nlohmann::json::array();
     for (const std::string& sha : certs) {
       absl::StatusOr<Stmt> c =
@@ -87,10 +89,10 @@ absl::StatusOr<std::vector<Batch>> BuildRunBatches(Inventory& inventory, int64_t
                          {"first_seen", sqlite3_column_int64(st, 8)},
                          {"last_seen", sqlite3_column_int64(st, 9)}});
     if (sightings.size() >= sightings_per_batch) {
-      if (absl::Status s = flush(); !s.ok()) return s;
+      if (absl::Status s = flush(false); !s.ok()) return s;
     }
   }
-  if (absl::Status s = flush(); !s.ok()) return s;
+  if (absl::Status s = flush(batches.empty()); !s.ok()) return s;
   return batches;
 }
 

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -97,6 +99,10 @@ int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t run_i
     if (absl::Status s = spool.Add(b.id, b.body); !s.ok()) return ReportError(io, s);
   }
   PushReport report = PushSpool(*creds, spool, options);
+  if (options.max_attempts <= 0) {
+    *pushed_all = false;
+    return kExitOk;  // spooled only, as asked
+  }
   if (report.remaining > 0) {
     *pushed_all = false;
     fprintf(io.err,
@@ -207,7 +213,9 @@ int RunLogout(const std::vector<std::string>& args, const Streams& io) {
 
 int RunStatus(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> db;
+  bool remote = false;
   FlagSet flags("status");
+  flags.Bool("remote", "also ask the CLM what it holds from its clients", &remote);
   flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
   absl::Status parsed = flags.Parse(args, nullptr);
   if (!parsed.ok()) return ReportError(io, parsed);
@@ -224,6 +232,28 @@ int RunStatus(const std::vector<std::string>& args, const Streams& io) {
     fprintf(io.out, "CLM:         %s\nidentity:    %s\n", c->url.c_str(),
             c->Identity().c_str());
     if (!c->ca_file.empty()) fprintf(io.out, "CA file:     %s\n", c->ca_file.c_str());
+    if (remote) {
+      PushOptions o;
+      o.timeout_ms = 15000;
+      PostResult r = GetJson(*c, "/api/v1/clients", o);
+      if (r.result != PushClass::kAcknowledged) {
+        return ReportError(io, absl::UnavailableError(r.message));
+      }
+      nlohmann::json clients = nlohmann::json::parse(r.body, nullptr, false);
+      fprintf(io.out, "CLM clients:\n");
+      if (clients.is_object() && clients["clients"].is_array()) {
+        for (const auto& cl : clients["clients"]) {
+          fprintf(io.out, "  %-20s %-32s last contact %s, %lld batches, %lld sightings, "
+                          "%lld certificates\n",
+                  cl.value("name", "").c_str(), cl.value("identity", "").c_str(),
+                  absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                                   absl::FromUnixSeconds(cl.value("last_contact", 0LL)),
+                                   absl::UTCTimeZone()).c_str(),
+                  cl.value("batches", 0LL), cl.value("sightings", 0LL),
+                  cl.value("certificates", 0LL));
+        }
+      }
+    }
   } else if (absl::IsNotFound(c.status())) {
     fprintf(io.out, "CLM:         none (ers login configures one)\n");
   } else {

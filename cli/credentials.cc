@@ -83,6 +83,10 @@ absl::Status SaveCredentials(const std::string& path, const Credentials& c) {
   if (!c.client_key.empty()) j["client_key"] = c.client_key;
   if (!c.ca_file.empty()) j["ca_file"] = c.ca_file;
   const std::string text = j.dump(2) + "\n";
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    mkdir(path.substr(0, slash).c_str(), 0700);  // existing ones stay as they are
+  }
   const std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {

@@ -289,7 +289,8 @@ absl::Status BuildOptions(const ScanFlags& f, ProbeOptions* probe,
 int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, seed_flag, shard_flag,
       show_flag, exclude_file, db;
-  bool dry_run = false, resume = false, quiet = false, summary_flag = false;
+  bool dry_run = false, resume = false, quiet = false, summary_flag = false,
+       no_push = false;
   ScanFlags sf;
   FlagSet flags("scan");
   flags.Bool("dry-run", "print the plan and the first targets; send nothing",
@@ -349,6 +350,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.Bool("resume", "continue an interrupted scan from its resume point",
              &resume);
   flags.Bool("quiet", "no summary on standard error", &quiet);
+  flags.Bool("no-push", "spool the results for the CLM but do not send them now "
+             "(ers push does)", &no_push);
   flags.Bool("summary", "print the summary even when standard error is not "
              "a terminal (cron prints only errors)", &summary_flag);
   flags.String("db", "PATH", "inventory database (default: see ers --help)",
@@ -522,7 +525,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     // Push the run to the CLM, when one is configured: spooled first, so a
     // failure here loses nothing (ers push retries).
     PushOptions push_options;
-    push_options.max_attempts = 3;
+    push_options.max_attempts = no_push ? 0 : 3;
     bool pushed_all = true;
     const int push_exit = SpoolAndPush(config.path(), **inventory, *run_id,
                                        push_options, io, &pushed_all);

@@ -156,6 +156,10 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
     report.fix_needed = true;
     return report;
   }
+  if (options.max_attempts <= 0) {  // spool only
+    report.remaining = static_cast<int>(files->size());
+    return report;
+  }
   std::mt19937_64 rng(std::random_device{}());
   std::uniform_real_distribution<double> jitter(0.5, 1.5);
   for (size_t i = 0; i < files->size(); ++i) {
