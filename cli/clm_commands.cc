@@ -253,6 +253,27 @@ int RunStatus(const std::vector<std::string>& args, const Streams& io) {
                   cl.value("certificates", 0LL));
         }
       }
+      PostResult inv = GetJson(*c, "/api/v1/inventory", o);
+      nlohmann::json inventory = nlohmann::json::parse(inv.body, nullptr, false);
+      if (inv.result == PushClass::kAcknowledged && inventory.is_object() &&
+          inventory["sightings"].is_array()) {
+        fprintf(io.out, "CLM inventory: %zu certificates, %zu sightings%s\n",
+                inventory["certificates"].size(), inventory["sightings"].size(),
+                inventory["sightings"].size() > 20 ? " (first 20)" : "");
+        size_t shown = 0;
+        for (const auto& s : inventory["sightings"]) {
+          if (shown++ >= 20) break;
+          std::string ids;
+          if (s["findings"].is_array()) {
+            for (const auto& f : s["findings"]) {
+              absl::StrAppend(&ids, ids.empty() ? "" : " ", f.value("id", ""));
+            }
+          }
+          fprintf(io.out, "  %-12s %s:%lld %s  %s\n", s.value("client", "").c_str(),
+                  s.value("ip", "").c_str(), s.value("port", 0LL),
+                  s.value("name", "").c_str(), ids.empty() ? "(no findings)" : ids.c_str());
+        }
+      }
     }
   } else if (absl::IsNotFound(c.status())) {
     fprintf(io.out, "CLM:         none (ers login configures one)\n");

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/setup.sh
-bazel build -c opt //cli:ers //tests:demo_farm
+bazel build -c opt //cli:ers //clm:ers-clm //tests:demo_farm //tests:clm_pki
 ers=$PWD/.bazel/bin/cli/ers
 
 demo=$PWD/.demo
@@ -20,7 +20,23 @@ export ERS_DB="$demo/ers.db"
 echo "== the demo farm (nginx on loopback):"
 .bazel/bin/tests/demo_farm "$demo/farm"
 /usr/sbin/nginx -p "$demo/farm/" -c "$demo/farm/nginx.conf"
-trap 'kill "$(cat "$demo/farm/nginx.pid")" 2>/dev/null || true' EXIT
+clm_pid=""
+trap 'kill "$(cat "$demo/farm/nginx.pid")" 2>/dev/null || true; [ -n "$clm_pid" ] && kill "$clm_pid" 2>/dev/null || true' EXIT
+
+echo
+echo "== the reference CLM (ers-clm, HTTPS on 127.0.0.1, a token for this client):"
+mkdir -p "$demo/clm"
+.bazel/bin/tests/clm_pki "$demo/clm" demo-cert
+token=demo-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf 'demo-scanner %s\n' "$token" >"$demo/clm/tokens"
+(umask 077; printf '%s\n' "$token" >"$demo/clm/token")
+.bazel/bin/clm/ers-clm --listen 127.0.0.1:0 --db "$demo/clm/clm.db" \
+  --cert "$demo/clm/server.pem" --key "$demo/clm/server.key" \
+  --tokens-file "$demo/clm/tokens" --port-file "$demo/clm/port" 2>"$demo/clm/log" &
+clm_pid=$!
+for _ in $(seq 1 100); do [ -s "$demo/clm/port" ] && break; sleep 0.1; done
+clm_url="https://127.0.0.1:$(cat "$demo/clm/port")"
+echo "listening on $clm_url"
 
 run() {
   echo
@@ -34,12 +50,14 @@ run ers discover --ips 127.0.42.0/29 --ports "8443,9443,10993"
 run ers discover --servers www.demo.test --ports 8443
 run ers discover --resolve www.demo.test=127.0.42.1
 run ers discover --list
+run ers login --url "$clm_url" --token-file "$demo/clm/token" --ca-file "$demo/clm/ca.pem"
 run ers scan --dry-run --show 5
 
 echo
 echo "== sweep:"
 echo "(the farm's private roots are trusted with --roots, as an enterprise PKI would be;"
-echo " --summary prints the summary that a terminal would show)"
+echo " --summary prints the summary that a terminal would show; the results are"
+echo " pushed to the CLM at the end of the scan)"
 echo "\$ ers scan --roots $demo/farm/roots.pem --output $demo/scan.jsonl --summary"
 "$ers" scan --roots "$demo/farm/roots.pem" --output "$demo/scan.jsonl" --summary
 echo
@@ -55,3 +73,4 @@ grep '"outcome":"tls"' "$demo/scan.jsonl" |
   done
 
 run ers report
+run ers status --remote
