@@ -156,6 +156,11 @@ std::unique_ptr<TestServer> TestServer::Start(const ServerOptions& options,
       *error = "bad SCT list";
       return nullptr;
     }
+    if (!options.groups.empty() &&
+        !SSL_CTX_set1_curves_list(s->ctx_.get(), options.groups.c_str())) {
+      *error = "bad groups";
+      return nullptr;
+    }
     if (!options.alpn.empty()) {
       SSL_CTX_set_alpn_select_cb(s->ctx_.get(), &SelectAlpn,
                                  &s->options_.alpn);
@@ -247,6 +252,31 @@ void TestServer::Handle(int fd) {
           "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
           "Connection: close\r\n\r\n";
       (void)!write(fd, kReply, sizeof(kReply) - 1);
+      close(fd);
+      return;
+    }
+    case Behavior::kAlert: {
+      (void)!read(fd, buf, sizeof(buf));
+      static const uint8_t kAlertRecord[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+      (void)!write(fd, kAlertRecord, sizeof(kAlertRecord));
+      close(fd);
+      return;
+    }
+    case Behavior::kMalformed: {
+      (void)!read(fd, buf, sizeof(buf));
+      // A handshake record longer than any TLS record may be.
+      static const uint8_t kBad[] = {0x16, 0x03, 0x03, 0x50, 0x00, 0x02, 0x00,
+                                     0x00, 0x40, 0xff, 0xff, 0xff, 0xff};
+      (void)!write(fd, kBad, sizeof(kBad));
+      held_.push_back(fd);
+      return;
+    }
+    case Behavior::kResetMidFlight: {
+      (void)!read(fd, buf, sizeof(buf));
+      uint8_t part[64] = {0x16, 0x03, 0x03, 0x10, 0x00, 0x02, 0x00, 0x0f, 0xfc, 0x03, 0x03};
+      (void)!write(fd, part, sizeof(part));
+      linger l{1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
       close(fd);
       return;
     }

@@ -27,6 +27,9 @@ enum class Behavior {
   kDrip,     // sends a TLS record header one byte a second
   kEndless,  // sends a never-ending handshake message
   kCloseOnHello,  // reads the hello and closes without a word
+  kAlert,         // answers the hello with a fatal handshake_failure alert
+  kMalformed,     // answers the hello with a malformed handshake record
+  kResetMidFlight,  // sends part of a server flight, then resets
 };
 
 struct ServerOptions {
@@ -46,6 +49,9 @@ struct ServerOptions {
   // alpn, if set, is the protocol the server selects when the client
   // offers it.
   std::string alpn;
+  // groups, if set, limits the server's key-exchange groups (e.g. "P-384"
+  // forces a HelloRetryRequest for a client whose key share is X25519).
+  std::string groups;
 };
 
 class TestServer {

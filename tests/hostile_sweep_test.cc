@@ -1,0 +1,148 @@
+// A sweep through a farm of hostile servers on loopback, next to one honest
+// server: every hostile endpoint gets a classified outcome, memory stays
+// under a stated bound, and the honest endpoint is not delayed by its
+// neighbours.
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "scanner/engine.h"
+#include "tests/test_pki.h"
+#include "tests/test_servers.h"
+
+namespace ers {
+namespace {
+
+using testing::Behavior;
+
+// Peak RSS of this process (servers included), in MiB.
+double PeakRssMiB() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmHWM:") {
+      double kb = 0;
+      status >> kb;
+      return kb / 1024;
+    }
+  }
+  return 0;
+}
+
+// The stated bound: the whole test process, its servers and a 1 MiB
+// certificate included, stays under 256 MiB.
+constexpr double kRssBoundMiB = 256;
+
+TEST(HostileSweepTest, EveryHostileServerIsClassified) {
+  testpki::Chain chain = testpki::MakeChain("honest.test", testpki::KeyType::kEcP256);
+  // A 1 MiB certificate: one huge extension.
+  testpki::CertSpec big_spec;
+  big_spec.common_name = "big.test";
+  auto big_key = testpki::MakeKey(testpki::KeyType::kEcP256);
+  bssl::UniquePtr<X509> big = testpki::MakeCert(big_spec, big_key.get(), nullptr, big_key.get());
+  {
+    bssl::UniquePtr<ASN1_OCTET_STRING> blob(ASN1_OCTET_STRING_new());
+    std::string filler(1 << 20, 'x');
+    ASN1_OCTET_STRING_set(blob.get(), reinterpret_cast<const uint8_t*>(filler.data()),
+                          static_cast<int>(filler.size()));
+    bssl::UniquePtr<ASN1_OBJECT> oid(OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1));
+    bssl::UniquePtr<X509_EXTENSION> ext(
+        X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, blob.get()));
+    X509_add_ext(big.get(), ext.get(), -1);
+    X509_sign(big.get(), big_key.get(), EVP_sha256());
+  }
+  // A chain of 100 certificates: the leaf and 99 copies of its issuer.
+  std::vector<X509*> long_chain = {chain.leaf.get()};
+  for (int i = 0; i < 99; ++i) long_chain.push_back(chain.intermediate.get());
+
+  struct Case {
+    const char* name;
+    Behavior behavior;
+    std::vector<X509*> chain;
+    EVP_PKEY* key;
+    std::string groups;
+    Outcome expected;
+  };
+  std::vector<Case> cases = {
+      {"honest", Behavior::kTls, {chain.leaf.get(), chain.intermediate.get()},
+       chain.leaf_key.get(), "", Outcome::kTls},
+      {"endless", Behavior::kEndless, {}, nullptr, "", Outcome::kError},
+      {"huge_certificate", Behavior::kTls, {big.get()}, big_key.get(), "", Outcome::kError},
+      {"hundred_certificates", Behavior::kTls, long_chain, chain.leaf_key.get(), "",
+       Outcome::kTls},
+      {"malformed", Behavior::kMalformed, {}, nullptr, "", Outcome::kError},
+      {"alert", Behavior::kAlert, {}, nullptr, "", Outcome::kTlsAlert},
+      {"hello_retry", Behavior::kTls, {chain.leaf.get(), chain.intermediate.get()},
+       chain.leaf_key.get(), "P-384", Outcome::kTls},
+      {"reset_mid_flight", Behavior::kResetMidFlight, {}, nullptr, "", Outcome::kReset},
+      {"drip", Behavior::kDrip, {}, nullptr, "", Outcome::kTimeout},
+      {"silent", Behavior::kSilent, {}, nullptr, "", Outcome::kTimeout},
+      {"garbage", Behavior::kGarbage, {}, nullptr, "", Outcome::kNotTls},
+  };
+  const uint16_t port = testing::FreePort("127.0.0.1");
+  std::vector<std::unique_ptr<testing::TestServer>> servers;
+  std::map<std::string, const Case*> by_address;
+  TargetSpace::Builder builder;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    testing::ServerOptions o;
+    o.behavior = cases[i].behavior;
+    o.address = "127.0.70." + std::to_string(i + 1);
+    o.port = port;
+    o.chain = cases[i].chain;
+    o.key = cases[i].key;
+    o.groups = cases[i].groups;
+    std::string error;
+    servers.push_back(testing::TestServer::Start(o, &error));
+    ASSERT_NE(servers.back(), nullptr) << error;
+    by_address[o.address] = &cases[i];
+    builder.AddRange(*ParseIpRange(o.address), *PortList::Parse(std::to_string(port)));
+  }
+  TargetSpace space = *std::move(builder).Build();
+  TargetWalker walker(&space, 3, Shard{1, 1});
+  ProbeOptions po;
+  po.handshake_timeout_ms = 2000;
+  po.fallback = false;  // one attempt each: the outcomes are the servers' own
+  auto context = ClientContext::Create(po);
+  ASSERT_TRUE(context.ok());
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::map<std::string, ProbeResult> results;
+  auto engine = Engine::Create(&loop, &space, &walker, context->get(), EngineOptions(),
+                               [&](const ProbeResult& r) {
+                                 results[r.address.ToString()] = r;
+                               });
+  ASSERT_TRUE(engine.ok());
+  const uint64_t start = uv_hrtime();
+  ASSERT_TRUE((*engine)->Run().ok());
+  const double elapsed_s = (uv_hrtime() - start) / 1e9;
+  engine->reset();
+  uv_loop_close(&loop);
+
+  ASSERT_EQ(results.size(), cases.size());
+  for (const auto& [address, r] : results) {
+    const Case& c = *by_address[address];
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(OutcomeName(r.outcome), std::string(OutcomeName(c.expected))) << r.detail;
+    EXPECT_LE(r.bytes_received, po.max_handshake_bytes + 64 * 1024);
+    printf("  %-22s %-10s %8.1f ms  %s\n", c.name, OutcomeName(r.outcome),
+           r.connect_ms + r.handshake_ms, r.detail.c_str());
+  }
+  EXPECT_EQ(results["127.0.70.4"].chain.size(), 100u);
+  EXPECT_EQ(results["127.0.70.7"].group, "P-384") << "the HelloRetryRequest was followed";
+  // The honest server answered at once, whatever its neighbours did.
+  const ProbeResult& honest = results["127.0.70.1"];
+  EXPECT_LT(honest.connect_ms + honest.handshake_ms, 500);
+  // The whole sweep is bounded by the handshake timeout, not by the
+  // hostile servers (the drip would take 30 s).
+  EXPECT_LT(elapsed_s, 2.0 + 3.0);
+  EXPECT_LT(PeakRssMiB(), kRssBoundMiB);
+  printf("hostile sweep: %.2f s, peak RSS %.1f MiB (bound %.0f)\n", elapsed_s, PeakRssMiB(),
+         kRssBoundMiB);
+}
+
+}  // namespace
+}  // namespace ers
