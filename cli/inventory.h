@@ -9,6 +9,7 @@
 #define ERS_CLI_INVENTORY_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,14 @@ class Inventory {
   // transaction committed every kBatch lines and by Flush.
   [[nodiscard]] absl::Status AddResultLine(int64_t run_id, absl::string_view line);
   [[nodiscard]] absl::Status Flush();
+  // SetCheckpoint makes every commit also store |checkpoint|'s text as the
+  // inventory's resume point (settings "resume_point"), in the same
+  // transaction. Commits happen every kBatch TLS results or
+  // kCommitIntervalNs, whichever first. Pass nullptr to stop.
+  void SetCheckpoint(std::function<absl::StatusOr<std::string>()> checkpoint) {
+    checkpoint_ = std::move(checkpoint);
+  }
+
   // FinishRun commits and records the run's end.
   [[nodiscard]] absl::Status FinishRun(int64_t run_id, absl::string_view status,
                                        uint64_t targets, double duration_s);
@@ -61,11 +70,13 @@ class Inventory {
   const std::string& path() const { return path_; }
 
   static constexpr int kBatch = 500;
+  static constexpr uint64_t kCommitIntervalNs = 50'000'000;
 
  private:
   Inventory(SqliteDb db, std::string path)
       : db_(std::move(db)), path_(std::move(path)) {}
   absl::Status EnsureTransaction();
+  absl::Status WriteResumePoint(const std::string& point);
   absl::Status ImportTls(int64_t run_id, const std::string& line);
   absl::Status StoreCertificate(const std::string& sha256,
                                 const std::string& der, int64_t seen);
@@ -73,6 +84,8 @@ class Inventory {
   SqliteDb db_;
   std::string path_;
   bool in_transaction_ = false;
+  std::function<absl::StatusOr<std::string>()> checkpoint_;
+  uint64_t last_commit_ns_ = 0;
   int pending_ = 0;
   uint64_t run_results_ = 0;
   uint64_t run_tls_ = 0;

@@ -508,7 +508,20 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       progress.Result(absl::StrContains(line, "\"outcome\":\"tls\""));
       return true;
     };
+    // Checkpoints: every inventory commit also stores the resume point, after
+    // the JSON Lines output reached the disk, so a scan killed outright
+    // resumes (ers scan --resume) without losing a target.
+    std::function<std::string()> resume_provider;
+    request.resume_provider = &resume_provider;
+    (*inventory)->SetCheckpoint([&]() -> absl::StatusOr<std::string> {
+      if (!resume_provider) return std::string();
+      if (out != nullptr && (fflush(out) != 0 || (out != io.out && fsync(fileno(out)) != 0))) {
+        return absl::DataLossError("cannot write the JSON Lines output");
+      }
+      return resume_provider();
+    });
     absl::StatusOr<SweepSummary> summary = RunSweep(request, sink);
+    (*inventory)->SetCheckpoint(nullptr);
     progress.Clear();
     if (out != nullptr && fflush(out) != 0 && sink_error.ok()) {
       sink_error = absl::DataLossError("cannot write the JSON Lines output");

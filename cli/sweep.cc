@@ -111,7 +111,13 @@ absl::StatusOr<WorkerResult> SweepOneLoop(
         kSignals[i]);
     uv_unref(reinterpret_cast<uv_handle_t*>(&signals[i]));
   }
+  if (request.resume_provider != nullptr) {
+    *request.resume_provider = [&walker, &engine, &resume_cap] {
+      return walker.SavePosition(std::min((*engine)->ResumePosition(), resume_cap));
+    };
+  }
   absl::Status run = (*engine)->Run();
+  if (request.resume_provider != nullptr) *request.resume_provider = nullptr;
   result.stats = (*engine)->stats();
   result.interrupted = (*engine)->stopped();
   const uint64_t resume_at = std::min((*engine)->ResumePosition(), resume_cap);

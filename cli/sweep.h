@@ -36,6 +36,10 @@ struct SweepRequest {
   // (x509/) and the analysis is written with the result.
   const TrustStore* trust = nullptr;
   const Policy* policy = nullptr;
+  // resume_provider, when not null, is set for the duration of a
+  // single-loop sweep to a function returning the current resume point
+  // (callable from the sink); the caller checkpoints with it.
+  std::function<std::string()>* resume_provider = nullptr;
 };
 
 struct SweepSummary {
