@@ -170,6 +170,36 @@ struct ScanFlags {
 
 constexpr const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
 
+// TruncatePartialLine cuts |path| after its last newline, if it does not end
+// in one. A missing file is fine.
+absl::Status TruncatePartialLine(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(fopen(path.c_str(), "r+"), &fclose);
+  if (!f) return absl::OkStatus();
+  if (fseeko(f.get(), 0, SEEK_END) != 0) return absl::OkStatus();
+  off_t end = ftello(f.get());
+  off_t pos = end;
+  char buf[4096];
+  while (pos > 0) {
+    const off_t chunk = std::min<off_t>(pos, sizeof(buf));
+    fseeko(f.get(), pos - chunk, SEEK_SET);
+    if (fread(buf, 1, static_cast<size_t>(chunk), f.get()) != static_cast<size_t>(chunk)) break;
+    for (off_t i = chunk - 1; i >= 0; --i) {
+      if (buf[i] == '\n') {
+        const off_t keep = pos - chunk + i + 1;
+        if (keep != end && ftruncate(fileno(f.get()), keep) != 0) {
+          return absl::DataLossError(absl::StrCat("cannot repair ", path, ": ", strerror(errno)));
+        }
+        return absl::OkStatus();
+      }
+    }
+    pos -= chunk;
+  }
+  if (end > 0 && ftruncate(fileno(f.get()), 0) != 0) {
+    return absl::DataLossError(absl::StrCat("cannot repair ", path, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 // LoadTrust builds the trust store and policy from the scan's flags.
 absl::Status LoadTrust(const ScanFlags& f, const Streams& io, TrustStore* store,
                        Policy* policy) {
@@ -449,6 +479,13 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       if (*sf.output == "-") {
         out = io.out;
       } else {
+        if (resume) {
+          // A line cut short when the last run stopped (a full disk, a
+          // kill) would run into the next one: drop it first.
+          if (absl::Status t = TruncatePartialLine(*sf.output); !t.ok()) {
+            return ReportError(io, t);
+          }
+        }
         file.reset(fopen(sf.output->c_str(), resume ? "a" : "w"));
         if (!file) {
           return ReportError(io, absl::PermissionDeniedError(absl::StrCat(
