@@ -110,33 +110,45 @@ PostResult Request(const Credentials& c, const std::string& path, const std::str
                              tls_problem ? " (check --ca-file / the client certificate)" : "");
     return r;
   }
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.http_status);
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   curl_header* retry = nullptr;
-  if (curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &retry) == CURLHE_OK) {
-    r.retry_after_s = ParseRetryAfter(retry->value);
-  }
+  const bool has_retry =
+      curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &retry) == CURLHE_OK;
+  std::string body_copy = std::move(r.body);
+  return ClassifyReply(url, status, body_copy, has_retry ? retry->value : nullptr);
+}
+
+}  // namespace
+
+PostResult ClassifyReply(const std::string& url, long status, const std::string& body,
+                         const char* retry_after) {
+  PostResult r;
+  r.http_status = status;
+  r.body = body;
+  if (retry_after != nullptr) r.retry_after_s = ParseRetryAfter(retry_after);
   std::string server_error;
-  nlohmann::json reply = nlohmann::json::parse(r.body, nullptr, false);
+  nlohmann::json reply = nlohmann::json::parse(body, nullptr, false);
   if (reply.is_object() && reply.contains("error") && reply["error"].is_string()) {
-    server_error = reply["error"];
+    // The CLM's text, bounded: a hostile server cannot flood the terminal.
+    server_error = reply["error"].get<std::string>().substr(0, 300);
   }
-  const long s = r.http_status;
-  if (s >= 200 && s < 300) {
+  if (status >= 200 && status < 300) {
     r.result = PushClass::kAcknowledged;
-  } else if (s == 408 || s == 429 || s >= 500) {
+  } else if (status == 408 || status == 429 || status >= 500) {
     r.result = PushClass::kRetry;
   } else {
     r.result = PushClass::kFixNeeded;
   }
   if (r.result != PushClass::kAcknowledged) {
-    r.message = absl::StrCat(url, ": HTTP ", s,
+    r.message = absl::StrCat(url, ": HTTP ", status,
                              server_error.empty() ? "" : absl::StrCat(" (", server_error, ")"),
-                             s == 401 || s == 403 ? "; check the credentials (ers login)" : "");
+                             status == 401 || status == 403
+                                 ? "; check the credentials (ers login)"
+                                 : "");
   }
   return r;
 }
-
-}  // namespace
 
 PostResult PostJson(const Credentials& c, const std::string& path, const std::string& body,
                     const std::string& idempotency_key, const PushOptions& options) {

@@ -34,6 +34,12 @@ struct PostResult {
   std::string body;
 };
 
+// ClassifyReply classifies an HTTP reply from the CLM: |status|, |body| (the
+// CLM's JSON, possibly with an "error") and the Retry-After header value
+// (null if absent). |url| is only used in the message.
+PostResult ClassifyReply(const std::string& url, long status, const std::string& body,
+                         const char* retry_after);
+
 // PostJson sends |body| to |path| (e.g. "/api/v1/batches") of the CLM with
 // |idempotency_key| (if not empty) and classifies the reply.
 PostResult PostJson(const Credentials& c, const std::string& path,

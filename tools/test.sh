@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh: installs what is missing, builds everything and runs every test,
-# twice: optimized, then under AddressSanitizer + UndefinedBehaviorSanitizer.
-# Prints one closing line "N passed, N failed" (test cases over both runs)
-# and exits non-zero on any failure.
+# twice: optimized, then under AddressSanitizer + UndefinedBehaviorSanitizer;
+# then each libFuzzer target for a short bounded time (FUZZ_SECONDS, default
+# 20). Prints one closing line "N passed, N failed" (test cases over both
+# runs, plus one per fuzz target) and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +55,19 @@ run_suite() {
 
 run_suite "optimized build" .bazel/testlogs
 run_suite "AddressSanitizer + UndefinedBehaviorSanitizer" .bazel-asan/testlogs --config=asan
+
+echo "== fuzzing (tools/fuzz.sh ${FUZZ_SECONDS:-20})"
+fuzz_log=$(mktemp)
+tools/fuzz.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee "$fuzz_log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || overall=1
+fuzz_counts=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$fuzz_log")
+rm -f "$fuzz_log"
+if [ -n "$fuzz_counts" ]; then
+  passed=$(( passed + ${fuzz_counts% *} ))
+  failed=$(( failed + ${fuzz_counts#* } ))
+else
+  failed=$(( failed + 1 ))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$overall" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,28 @@
+// Fuzz target: parse, normalize, validate and analyse a served chain. The
+// input is split into certificates at every "\xff\xfe" pair; the seeds are
+// DER certificates and chains of the test PKI.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "x509/findings.h"
+#include "x509/report_json.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static ers::TrustStore* const store = new ers::TrustStore();
+  const std::string input(reinterpret_cast<const char*>(data), size);
+  std::vector<std::string> chain;
+  size_t start = 0;
+  for (size_t pos; (pos = input.find("\xff\xfe", start)) != std::string::npos && chain.size() < 16;
+       start = pos + 2) {
+    chain.push_back(input.substr(start, pos - start));
+  }
+  chain.push_back(input.substr(start));
+  ers::EndpointFacts facts;
+  facts.host = "fuzz.test";
+  facts.tls_version = 0x0301;
+  ers::ChainReport report = ers::AnalyzeChain(chain, facts, *store, ers::Policy(), 1795590000);
+  (void)ers::ReportToJson(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return 0;
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# fuzz.sh: builds the libFuzzer targets in tests/fuzz/ with clang (ASan +
+# UBSan + libFuzzer) and runs each for a bounded time.
+#   tools/fuzz.sh [SECONDS-PER-TARGET] (default 60)
+# Prints one line per target with the executions it ran, and exits non-zero
+# on any crash, leak or timeout (the reproducer is kept under .cache/fuzz/).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+tools/setup.sh || exit 1
+out=.cache/fuzz
+mkdir -p "$out/bin"
+CXX=clang++-14
+command -v "$CXX" >/dev/null || CXX=clang++
+
+absl_libs="-labsl_hash -labsl_city -labsl_low_level_hash -labsl_raw_hash_set
+  -labsl_hashtablez_sampler -labsl_statusor -labsl_status -labsl_cord
+  -labsl_cordz_info -labsl_cord_internal -labsl_cordz_functions
+  -labsl_exponential_biased -labsl_cordz_handle -labsl_bad_optional_access
+  -labsl_str_format_internal -labsl_strerror -labsl_bad_variant_access
+  -labsl_synchronization -labsl_graphcycles_internal -labsl_stacktrace
+  -labsl_symbolize -labsl_debugging_internal -labsl_demangle_internal
+  -labsl_malloc_internal -labsl_time -labsl_civil_time -labsl_strings
+  -labsl_strings_internal -latomic -lrt -labsl_base -labsl_spinlock_wait
+  -labsl_int128 -labsl_throw_delegate -labsl_raw_logging_internal
+  -labsl_log_severity -labsl_time_zone"
+flags="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+  -I. -isystem /usr/include/android"
+libs="-L/usr/lib/x86_64-linux-gnu/android -Wl,-rpath,/usr/lib/x86_64-linux-gnu/android
+  -lssl -lcrypto -lsqlite3 $absl_libs -lpthread"
+scanner="scanner/ip_address.cc scanner/port_list.cc scanner/prefix_set.cc
+  scanner/server_list.cc scanner/target_space.cc scanner/list_syntax.cc
+  scanner/permutation.cc scanner/target_walker.cc"
+x509="x509/certificate.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
+
+declare -A sources=(
+  [fuzz_target_spec]="$scanner"
+  [fuzz_x509]="$x509"
+  [fuzz_result_json]="scanner/result_json.cc tlsprobe/probe_result.cc scanner/ip_address.cc scanner/list_syntax.cc $x509"
+  [fuzz_inventory_import]="cli/inventory.cc cli/sqlite_db.cc $x509"
+  [fuzz_uploader_reply]="cli/uploader.cc cli/spool.cc cli/credentials.cc"
+)
+declare -A extra_libs=([fuzz_uploader_reply]="-lcurl")
+
+# Seeds: DER certificates and chains of the test PKI.
+bazel build //tests:clm_pki //tests:demo_farm >/dev/null 2>&1
+seeds=$out/seeds
+rm -rf "$seeds" && mkdir -p "$seeds/x509" "$seeds/pki" "$seeds/farm"
+.bazel/bin/tests/clm_pki "$seeds/pki" fuzz-client >/dev/null
+.bazel/bin/tests/demo_farm "$seeds/farm" >/dev/null
+if command -v openssl >/dev/null; then
+  n=0
+  for pem in "$seeds"/pki/*.pem "$seeds"/farm/ep*.pem; do
+    openssl x509 -in "$pem" -outform der -out "$seeds/x509/cert$n.der" 2>/dev/null && n=$((n + 1))
+  done
+  # A served chain: leaf, separator, issuer.
+  for f in "$seeds"/farm/ep*.pem; do
+    csplit -s -z -f "$seeds/part" "$f" '/-----BEGIN/' '{*}' 2>/dev/null || continue
+    parts=("$seeds"/part*)
+    if [ ${#parts[@]} -ge 2 ]; then
+      { openssl x509 -in "${parts[0]}" -outform der; printf '\xff\xfe'; openssl x509 -in "${parts[1]}" -outform der; } \
+        >"$seeds/x509/chain$n.bin" 2>/dev/null
+      n=$((n + 1))
+    fi
+    rm -f "$seeds"/part*
+  done
+fi
+mkdir -p "$seeds/fuzz_target_spec" "$seeds/fuzz_inventory_import" "$seeds/fuzz_uploader_reply" "$seeds/fuzz_result_json"
+printf '198.51.100.0/24,10.0.0.1-10.0.0.9,2001:db8::/120' >"$seeds/fuzz_target_spec/a"
+printf '8000-9000,9443' >"$seeds/fuzz_target_spec/b"
+printf '# exclusions\n10.0.0.0/8\n192.0.2.1\n' >"$seeds/fuzz_target_spec/c"
+printf '{"schema_version":1,"ip":"127.0.0.1","port":443,"name":"","sni":"","outcome":"tls","time":"2026-11-25T06:00:00.000Z","tls":{"version":"TLSv1.3"},"chain":["MAMCAQA="]}' >"$seeds/fuzz_inventory_import/a"
+printf '\xc8\x00\n{"batch_id":"x","duplicate":true}' >"$seeds/fuzz_uploader_reply/a"
+printf '\xad\x01120\n{"error":"slow down"}' >"$seeds/fuzz_uploader_reply/b"
+printf 'www.example.com' >"$seeds/fuzz_result_json/a"
+
+failed=0
+passed=0
+for target in fuzz_target_spec fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_uploader_reply; do
+  bin="$out/bin/$target"
+  # Rebuild only when a source or header is newer than the binary.
+  if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} scanner x509 cli tlsprobe \
+        -name '*.h' -newer "$bin" -o -name '*.cc' -newer "$bin" 2>/dev/null | head -1)" ]; then
+    :
+  elif ! $CXX $flags "tests/fuzz/$target.cc" ${sources[$target]} $libs ${extra_libs[$target]:-} -o "$bin" 2>"$out/$target.build.log"; then
+    echo "fuzz: $target: build failed (see $out/$target.build.log)"
+    failed=$((failed + 1))
+    continue
+  fi
+  corpus="$out/corpus/$target"
+  mkdir -p "$corpus" "$out/crashes/$target"
+  seed_dir="$seeds/$target"
+  [ "$target" = fuzz_x509 ] && seed_dir="$seeds/x509"
+  "$bin" "$corpus" "$seed_dir" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+    -artifact_prefix="$out/crashes/$target/" -print_final_stats=1 >"$out/$target.log" 2>&1
+  status=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$target.log" | tail -1)
+  if [ "$status" -eq 0 ]; then
+    echo "fuzz: $target: ${execs:-?} executions in ${seconds} s, no crash"
+    passed=$((passed + 1))
+  else
+    echo "fuzz: $target: FAILED (exit $status); see $out/$target.log and $out/crashes/$target/"
+    tail -30 "$out/$target.log"
+    failed=$((failed + 1))
+  fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
