@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
+#include "cli/json_fields.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -239,7 +240,10 @@ absl::Status Inventory::ImportTls(int64_t run_id, const std::string& line) {
   }
   try {
     const std::string ip = j.at("ip").get<std::string>();
-    const int port = j.at("port").get<int>();
+    int64_t port = 0;
+    if (!JsonInteger(j.at("port"), 1, 65535, &port)) {
+      return absl::InvalidArgumentError("port is not a number from 1 to 65535");
+    }
     const std::string name = j.value("name", "");
     const std::string sni = j.value("sni", "");
     const int64_t seen = ParseTime(j.value("time", "")) != 0

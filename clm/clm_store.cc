@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "absl/strings/escaping.h"
+#include "cli/json_fields.h"
 #include "absl/strings/str_cat.h"
 
 namespace ers {
@@ -129,6 +130,13 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
       new_certificates += sqlite3_changes(db_.get());
     }
     for (const auto& s : sightings) {
+      int64_t port = 0, first_seen = 0, last_seen = 0;
+      if (!s.is_object() || !JsonInteger(s.at("port"), 1, 65535, &port) ||
+          !JsonIntegerField(s, "first_seen", 0, INT64_MAX, now, &first_seen) ||
+          !JsonIntegerField(s, "last_seen", 0, INT64_MAX, now, &last_seen)) {
+        return absl::InvalidArgumentError(
+            "a sighting's port (1-65535) or times (Unix seconds) are not integers");
+      }
       absl::StatusOr<Stmt> st = Prepare(
           db_.get(),
           "INSERT INTO sightings (client, sha256, ip, port, name, sni, tls_version, "
@@ -140,25 +148,27 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
       BindText(q, 1, client);
       BindText(q, 2, s.at("sha256").get<std::string>());
       BindText(q, 3, s.at("ip").get<std::string>());
-      BindInt(q, 4, s.at("port").get<int>());
+      BindInt(q, 4, port);
       BindText(q, 5, s.value("name", ""));
       BindText(q, 6, s.value("sni", ""));
       BindText(q, 7, s.value("tls_version", ""));
-      BindInt(q, 8, s.value("first_seen", now));
-      BindInt(q, 9, s.value("last_seen", now));
+      BindInt(q, 8, first_seen);
+      BindInt(q, 9, last_seen);
       BindText(q, 10, s.value("findings", nlohmann::json::array()).dump());
       BindText(q, 11, s.value("chain", nlohmann::json::array()).dump());
       if (sqlite3_step(q) != SQLITE_DONE) {
         return SqliteError(db_.get(), path_, "store a sighting");
       }
     }
-    if (batch.contains("run") && batch["run"].is_object()) {
+    int64_t run_id = 0;
+    if (batch.contains("run") && batch["run"].is_object() &&
+        JsonIntegerField(batch["run"], "id", 0, INT64_MAX, 0, &run_id)) {
       absl::StatusOr<Stmt> st = Prepare(
           db_.get(), "INSERT OR REPLACE INTO runs (client, run_id, summary) "
                      "VALUES (?1, ?2, ?3)");
       if (!st.ok()) return st.status();
       BindText(st->get(), 1, client);
-      BindInt(st->get(), 2, batch["run"].value("id", 0));
+      BindInt(st->get(), 2, run_id);
       BindText(st->get(), 3, batch["run"].dump());
       if (sqlite3_step(st->get()) != SQLITE_DONE) {
         return SqliteError(db_.get(), path_, "store the run");
