@@ -198,7 +198,7 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
   }
   if (url == "/api/v1/batches" && method == "POST") {
     if (request->too_large) {
-      return Reply(connection, MHD_HTTP_PAYLOAD_TOO_LARGE,
+      return Reply(connection, MHD_HTTP_CONTENT_TOO_LARGE,
                    {{"error", "batch larger than 64 MiB"}});
     }
     const int seen = ++uploads_seen_;

@@ -60,7 +60,7 @@ std::string ServerNameOf(const SSL_CLIENT_HELLO* hello) {
                      CBS_len(&name));
 }
 
-int SelectAlpn(SSL* ssl, const uint8_t** out, uint8_t* out_len,
+int SelectAlpn(SSL*, const uint8_t** out, uint8_t* out_len,
                const uint8_t* in, unsigned in_len, void* arg) {
   const std::string& wanted = *static_cast<const std::string*>(arg);
   for (unsigned i = 0; i < in_len;) {
