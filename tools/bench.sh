@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 bazel build //bench:all
-for b in target_walk_benchmark x509_benchmark inflight_benchmark; do
+for b in target_walk_benchmark x509_benchmark crypto_floor_benchmark inflight_benchmark; do
   echo "== $b"
   ".bazel/bin/bench/$b" "$@"
 done
