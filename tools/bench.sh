@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# bench.sh: installs what is missing, builds and runs the benchmarks in
-# bench/, printing their figures.
+# bench.sh: installs what is missing, builds and runs every benchmark:
+# the micro-benchmarks (target walk, x509 analysis, crypto floor), the
+# in-flight memory benchmark, and the side-by-side comparison with the
+# tools users pick instead (bench/compare.sh). Needs root for the private
+# network namespaces of the last two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
 bazel build //bench:all
-for b in target_walk_benchmark x509_benchmark crypto_floor_benchmark inflight_benchmark; do
+for b in target_walk_benchmark x509_benchmark crypto_floor_benchmark; do
   echo "== $b"
-  ".bazel/bin/bench/$b" "$@"
+  ".bazel/bin/bench/$b"
 done
+echo "== inflight_benchmark"
+.bazel/bin/bench/inflight_benchmark
+echo "== compare (writes .bench/compare.md and .bench/compare.json)"
+bench/compare.sh
