@@ -59,6 +59,8 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
   std::vector<X509*> long_chain = {chain.leaf.get()};
   for (int i = 0; i < 99; ++i) long_chain.push_back(chain.intermediate.get());
 
+  const std::string hrr = testing::CaptureHelloRetryRequest();
+  ASSERT_GT(hrr.size(), 50u);
   struct Case {
     const char* name;
     Behavior behavior;
@@ -82,6 +84,7 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
       {"drip", Behavior::kDrip, {}, nullptr, "", Outcome::kTimeout},
       {"silent", Behavior::kSilent, {}, nullptr, "", Outcome::kTimeout},
       {"garbage", Behavior::kGarbage, {}, nullptr, "", Outcome::kNotTls},
+      {"hello_retry_loop", Behavior::kHelloRetryLoop, {}, nullptr, "", Outcome::kError},
   };
   const uint16_t port = testing::FreePort("127.0.0.1");
   std::vector<std::unique_ptr<testing::TestServer>> servers;
@@ -95,6 +98,7 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
     o.chain = cases[i].chain;
     o.key = cases[i].key;
     o.groups = cases[i].groups;
+    o.hello_retry_request = hrr;
     std::string error;
     servers.push_back(testing::TestServer::Start(o, &error));
     ASSERT_NE(servers.back(), nullptr) << error;
@@ -133,6 +137,9 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
   }
   EXPECT_EQ(results["127.0.70.4"].chain.size(), 100u);
   EXPECT_EQ(results["127.0.70.7"].group, "P-384") << "the HelloRetryRequest was followed";
+  // The loop: the first HelloRetryRequest was accepted (a second ClientHello
+  // went out), the second was refused.
+  EXPECT_GE(results["127.0.70.12"].bytes_received, 2 * hrr.size());
   // The honest server answered at once, whatever its neighbours did.
   const ProbeResult& honest = results["127.0.70.1"];
   EXPECT_LT(honest.connect_ms + honest.handshake_ms, 500);

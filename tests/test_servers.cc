@@ -98,6 +98,34 @@ enum ssl_select_cert_result_t TestServer::OnClientHello(
   return ssl_select_cert_success;
 }
 
+std::string CaptureHelloRetryRequest() {
+  bssl::UniquePtr<SSL_CTX> cctx(SSL_CTX_new(TLS_method())), sctx(SSL_CTX_new(TLS_method()));
+  SSL_CTX_set1_curves_list(cctx.get(), "X25519:P-384");
+  SSL_CTX_set1_curves_list(sctx.get(), "P-384");
+  SSL_CTX_set_min_proto_version(sctx.get(), TLS1_3_VERSION);
+  bssl::UniquePtr<EVP_PKEY> key(nullptr);
+  bssl::UniquePtr<SSL> client(SSL_new(cctx.get())), server(SSL_new(sctx.get()));
+  BIO *a = nullptr, *b = nullptr;
+  BIO_new_bio_pair(&a, 0, &b, 0);
+  SSL_set_bio(client.get(), a, a);
+  SSL_set_connect_state(client.get());
+  SSL_do_handshake(client.get());  // the ClientHello goes into the pair
+  // The server side reads it through a memory BIO and writes its answer to
+  // another, so the flight can be taken whole.
+  std::string hello(BIO_pending(b), '\0');
+  BIO_read(b, &hello[0], static_cast<int>(hello.size()));
+  BIO* in = BIO_new_mem_buf(hello.data(), static_cast<int>(hello.size()));
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(server.get(), in, out);
+  SSL_set_accept_state(server.get());
+  SSL_do_handshake(server.get());  // needs a certificate only after the HRR
+  ERR_clear_error();
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  BIO_mem_contents(out, &data, &len);
+  return std::string(reinterpret_cast<const char*>(data), len);
+}
+
 std::string TestServer::last_sni() {
   std::lock_guard<std::mutex> lock(mu_);
   return last_sni_;
@@ -277,6 +305,24 @@ void TestServer::Handle(int fd) {
       (void)!write(fd, part, sizeof(part));
       linger l{1, 0};
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+      close(fd);
+      return;
+    }
+    case Behavior::kHelloRetryLoop: {
+      // Offsets of legacy_session_id in a ClientHello and a ServerHello:
+      // record header 5 + handshake header 4 + version 2 + random 32.
+      constexpr size_t kSessionIdAt = 5 + 4 + 2 + 32;
+      std::string hrr = options_.hello_retry_request;
+      for (int round = 0; round < 10; ++round) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0) break;
+        if (static_cast<size_t>(n) > kSessionIdAt + 33 && hrr.size() > kSessionIdAt + 33 &&
+            static_cast<uint8_t>(buf[kSessionIdAt]) == 32 &&
+            static_cast<uint8_t>(hrr[kSessionIdAt]) == 32) {
+          memcpy(&hrr[kSessionIdAt + 1], buf + kSessionIdAt + 1, 32);
+        }
+        if (write(fd, hrr.data(), hrr.size()) <= 0) break;
+      }
       close(fd);
       return;
     }

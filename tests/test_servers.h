@@ -30,6 +30,7 @@ enum class Behavior {
   kAlert,         // answers the hello with a fatal handshake_failure alert
   kMalformed,     // answers the hello with a malformed handshake record
   kResetMidFlight,  // sends part of a server flight, then resets
+  kHelloRetryLoop,  // answers every ClientHello with a HelloRetryRequest
 };
 
 struct ServerOptions {
@@ -52,7 +53,15 @@ struct ServerOptions {
   // groups, if set, limits the server's key-exchange groups (e.g. "P-384"
   // forces a HelloRetryRequest for a client whose key share is X25519).
   std::string groups;
+  // hello_retry_request is the server flight kHelloRetryLoop replays, its
+  // session id patched to echo each client's (see CaptureHelloRetryRequest).
+  std::string hello_retry_request;
 };
+
+// CaptureHelloRetryRequest runs a BoringSSL client (key share X25519) and
+// server (P-384 only) in memory and returns the server's first flight: a
+// HelloRetryRequest. Empty on failure.
+std::string CaptureHelloRetryRequest();
 
 class TestServer {
  public:
