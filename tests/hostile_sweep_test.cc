@@ -61,6 +61,10 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
 
   const std::string hrr = testing::CaptureHelloRetryRequest();
   ASSERT_GT(hrr.size(), 50u);
+  const std::vector<std::string> flight =
+      testing::CaptureTls12Flight({chain.leaf.get(), chain.intermediate.get()},
+                                  chain.leaf_key.get());
+  ASSERT_GE(flight.size(), 4u);  // ServerHello, Certificate, ServerKeyExchange, Done
   struct Case {
     const char* name;
     Behavior behavior;
@@ -68,6 +72,7 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
     EVP_PKEY* key;
     std::string groups;
     Outcome expected;
+    int alert_after = 0;
   };
   std::vector<Case> cases = {
       {"honest", Behavior::kTls, {chain.leaf.get(), chain.intermediate.get()},
@@ -85,6 +90,14 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
       {"silent", Behavior::kSilent, {}, nullptr, "", Outcome::kTimeout},
       {"garbage", Behavior::kGarbage, {}, nullptr, "", Outcome::kNotTls},
       {"hello_retry_loop", Behavior::kHelloRetryLoop, {}, nullptr, "", Outcome::kError},
+      // An alert at each step of a TLS 1.2 server flight. Before the
+      // Certificate it ends the probe as tls_alert; from the Certificate on,
+      // the chain is already captured (certs mode): tls.
+      {"alert_after_server_hello", Behavior::kAlertAtStep, {}, nullptr, "",
+       Outcome::kTlsAlert, 1},
+      {"alert_after_certificate", Behavior::kAlertAtStep, {}, nullptr, "", Outcome::kTls, 2},
+      {"alert_after_key_exchange", Behavior::kAlertAtStep, {}, nullptr, "", Outcome::kTls, 3},
+      {"alert_after_hello_done", Behavior::kAlertAtStep, {}, nullptr, "", Outcome::kTls, 4},
   };
   const uint16_t port = testing::FreePort("127.0.0.1");
   std::vector<std::unique_ptr<testing::TestServer>> servers;
@@ -99,6 +112,8 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
     o.key = cases[i].key;
     o.groups = cases[i].groups;
     o.hello_retry_request = hrr;
+    o.flight_records = flight;
+    o.alert_after_records = cases[i].alert_after;
     std::string error;
     servers.push_back(testing::TestServer::Start(o, &error));
     ASSERT_NE(servers.back(), nullptr) << error;

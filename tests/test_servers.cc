@@ -126,6 +126,49 @@ std::string CaptureHelloRetryRequest() {
   return std::string(reinterpret_cast<const char*>(data), len);
 }
 
+std::vector<std::string> CaptureTls12Flight(const std::vector<X509*>& chain, EVP_PKEY* key) {
+  bssl::UniquePtr<SSL_CTX> cctx(SSL_CTX_new(TLS_method())), sctx(SSL_CTX_new(TLS_method()));
+  SSL_CTX_set_max_proto_version(sctx.get(), TLS1_2_VERSION);
+  SSL_CTX_use_certificate(sctx.get(), chain[0]);
+  for (size_t i = 1; i < chain.size(); ++i) SSL_CTX_add1_chain_cert(sctx.get(), chain[i]);
+  SSL_CTX_use_PrivateKey(sctx.get(), key);
+  bssl::UniquePtr<SSL> client(SSL_new(cctx.get())), server(SSL_new(sctx.get()));
+  BIO *a = nullptr, *b = nullptr;
+  BIO_new_bio_pair(&a, 0, &b, 0);
+  SSL_set_bio(client.get(), a, a);
+  SSL_set_connect_state(client.get());
+  SSL_do_handshake(client.get());
+  std::string hello(BIO_pending(b), '\0');
+  BIO_read(b, &hello[0], static_cast<int>(hello.size()));
+  BIO* in = BIO_new_mem_buf(hello.data(), static_cast<int>(hello.size()));
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(server.get(), in, out);
+  SSL_set_accept_state(server.get());
+  SSL_do_handshake(server.get());
+  ERR_clear_error();
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+  BIO_mem_contents(out, &data, &len);
+  std::vector<std::string> records;
+  // Split at record boundaries; split a record holding several handshake
+  // messages into one record per message, so each step can be cut.
+  for (size_t pos = 0; pos + 5 <= len;) {
+    size_t body = (size_t{data[pos + 3]} << 8) | data[pos + 4];
+    if (pos + 5 + body > len) break;
+    const uint8_t* p = data + pos + 5;
+    for (size_t off = 0; off + 4 <= body;) {
+      size_t msg = 4 + ((size_t{p[off + 1]} << 16) | (size_t{p[off + 2]} << 8) | p[off + 3]);
+      if (off + msg > body) break;
+      std::string rec = {0x16, 0x03, 0x03, static_cast<char>(msg >> 8), static_cast<char>(msg & 0xff)};
+      rec.append(reinterpret_cast<const char*>(p + off), msg);
+      records.push_back(std::move(rec));
+      off += msg;
+    }
+    pos += 5 + body;
+  }
+  return records;
+}
+
 std::string TestServer::last_sni() {
   std::lock_guard<std::mutex> lock(mu_);
   return last_sni_;
@@ -324,6 +367,18 @@ void TestServer::Handle(int fd) {
         if (write(fd, hrr.data(), hrr.size()) <= 0) break;
       }
       close(fd);
+      return;
+    }
+    case Behavior::kAlertAtStep: {
+      (void)!read(fd, buf, sizeof(buf));
+      for (int i = 0; i < options_.alert_after_records &&
+                      i < static_cast<int>(options_.flight_records.size());
+           ++i) {
+        (void)!write(fd, options_.flight_records[i].data(), options_.flight_records[i].size());
+      }
+      static const uint8_t kAlertRecord[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+      (void)!write(fd, kAlertRecord, sizeof(kAlertRecord));
+      held_.push_back(fd);  // no FIN: the alert alone must end it
       return;
     }
     case Behavior::kCloseOnHello:

@@ -31,6 +31,8 @@ enum class Behavior {
   kMalformed,     // answers the hello with a malformed handshake record
   kResetMidFlight,  // sends part of a server flight, then resets
   kHelloRetryLoop,  // answers every ClientHello with a HelloRetryRequest
+  kAlertAtStep,     // sends the first N records of a real TLS 1.2 server
+                    // flight, then a fatal alert
 };
 
 struct ServerOptions {
@@ -56,7 +58,15 @@ struct ServerOptions {
   // hello_retry_request is the server flight kHelloRetryLoop replays, its
   // session id patched to echo each client's (see CaptureHelloRetryRequest).
   std::string hello_retry_request;
+  // For kAlertAtStep: the records of a server flight and how many to send.
+  std::vector<std::string> flight_records;
+  int alert_after_records = 0;
 };
+
+// CaptureTls12Flight runs a BoringSSL client and a TLS 1.2 server with
+// |chain| and |key| in memory and returns the server's first flight, split
+// into records (ServerHello, Certificate, ServerKeyExchange, ...).
+std::vector<std::string> CaptureTls12Flight(const std::vector<X509*>& chain, EVP_PKEY* key);
 
 // CaptureHelloRetryRequest runs a BoringSSL client (key share X25519) and
 // server (P-384 only) in memory and returns the server's first flight: a
