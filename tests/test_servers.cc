@@ -107,6 +107,7 @@ std::string CaptureHelloRetryRequest() {
   bssl::UniquePtr<SSL> client(SSL_new(cctx.get())), server(SSL_new(sctx.get()));
   BIO *a = nullptr, *b = nullptr;
   BIO_new_bio_pair(&a, 0, &b, 0);
+  bssl::UniquePtr<BIO> network_end(b);  // |a| belongs to the client SSL
   SSL_set_bio(client.get(), a, a);
   SSL_set_connect_state(client.get());
   SSL_do_handshake(client.get());  // the ClientHello goes into the pair
@@ -135,6 +136,7 @@ std::vector<std::string> CaptureTls12Flight(const std::vector<X509*>& chain, EVP
   bssl::UniquePtr<SSL> client(SSL_new(cctx.get())), server(SSL_new(sctx.get()));
   BIO *a = nullptr, *b = nullptr;
   BIO_new_bio_pair(&a, 0, &b, 0);
+  bssl::UniquePtr<BIO> network_end(b);  // |a| belongs to the client SSL
   SSL_set_bio(client.get(), a, a);
   SSL_set_connect_state(client.get());
   SSL_do_handshake(client.get());
