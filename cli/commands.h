@@ -32,6 +32,7 @@ int RunLogin(const std::vector<std::string>& args, const Streams& io);
 int RunLogout(const std::vector<std::string>& args, const Streams& io);
 int RunStatus(const std::vector<std::string>& args, const Streams& io);
 int RunPush(const std::vector<std::string>& args, const Streams& io);
+int RunImport(const std::vector<std::string>& args, const Streams& io);
 
 // ReportError prints "ers: <message>" and returns the exit code for |status|:
 // kExitUsage for kInvalidArgument, kExitFatal otherwise.

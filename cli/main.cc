@@ -18,6 +18,7 @@ Usage:
   ers scan [--dry-run] ...         scan what was discovered (into the inventory)
   ers report [--json]              expiry, findings, issuers, changes
   ers export --pem|--csv           certificates as PEM, endpoints as CSV
+  ers import FILE.jsonl...         results of ers scan --output into the inventory
   ers login --url URL ...          configure the CLM and this client's credential
   ers logout                       forget them
   ers status                       the CLM, this client's identity, the spool
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
   if (command == "logout") return ers::RunLogout(args, io);
   if (command == "status") return ers::RunStatus(args, io);
   if (command == "push") return ers::RunPush(args, io);
+  if (command == "import") return ers::RunImport(args, io);
   fprintf(io.err, "ers: unknown command \"%s\" (try ers --help)\n",
           command.c_str());
   return ers::kExitUsage;

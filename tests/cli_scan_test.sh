@@ -73,6 +73,17 @@ if command -v openssl >/dev/null; then
   check "the PEM export parses" $?
 fi
 
+# ers import: the JSON Lines of the first scan into a fresh inventory.
+ERS_DB="$work/imported.db" "$ers" import "$work/certs.jsonl" >"$work/import.out"
+check "ers import exits 0: $(cat "$work/import.out")" $?
+[ "$(sqlite3 "$work/imported.db" 'select count(*) from certificates')" -eq 13 ] &&
+  [ "$(sqlite3 "$work/imported.db" 'select count(*) from sightings')" -eq 8 ]
+check "the imported inventory matches the scanned one" $?
+printf '{"outcome":"tls","port":99999999}\n' >>"$work/certs.jsonl"
+ERS_DB="$work/imported2.db" "$ers" import "$work/certs.jsonl" >/dev/null 2>"$work/import.err"
+[ $? -eq 3 ] && grep -q "certs.jsonl:26: skipped" "$work/import.err"
+check "a malformed line is reported with its line number and skipped: $(cat "$work/import.err")" $?
+
 # New certificates everywhere: the report shows what changed.
 kill "$(cat "$work/farm/nginx.pid")"
 for _ in $(seq 1 100); do kill -0 "$(cat "$work/farm/nginx.pid")" 2>/dev/null || break; sleep 0.1; done
