@@ -57,10 +57,12 @@ measure() {
   echo "$name /$prefix: ${wall}s, $hps handshakes/s, $cpu CPU s per 1000, found $found of $truth" >&2
 }
 
-ers_count() {  # ers_count PREFIX MODE
+ers_count() {  # ers_count PREFIX MODE [analysis]
   rm -f "$work/ers.db"*
+  local analysis=--no-analysis
+  [ "${3:-}" = analysis ] && analysis=
   ERS_DB=$work/ers.db "$ers" scan --ips "127.1.0.0/$1" --ports $ports --mode "$2" \
-    --no-analysis --concurrency 4000 --handshake-timeout 5s --output "$work/out.jsonl" --quiet
+    $analysis --concurrency 4000 --handshake-timeout 5s --output "$work/out.jsonl" --quiet
   grep -c '"outcome":"tls"' "$work/out.jsonl"
 }
 export -f ers_count
@@ -70,6 +72,10 @@ for prefix in $ers_prefixes; do
   truth=$(( (1 << (32 - prefix)) * 2 ))
   measure "ers (certs)" "$prefix" "$truth" -- bash -c "ers_count $prefix certs"
   measure "ers (full)" "$prefix" "$truth" -- bash -c "ers_count $prefix full"
+  if [ "$prefix" = 20 ]; then
+    # With the chain analysis (parse, validate, findings) and the inventory.
+    measure "ers (certs + analysis)" "$prefix" "$truth" -- bash -c "ers_count $prefix certs analysis"
+  fi
 done
 truth=$(( (1 << (32 - peer_prefix)) * 2 ))
 measure "python asyncio (500)" "$peer_prefix" "$truth" -- \

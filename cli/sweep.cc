@@ -17,7 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "scanner/fd_limit.h"
+#include "absl/container/flat_hash_map.h"
 #include "scanner/result_json.h"
+#include "x509/report_json.h"
 
 namespace ers {
 namespace {
@@ -60,6 +62,15 @@ absl::StatusOr<WorkerResult> SweepOneLoop(
     return absl::InternalError(absl::StrCat("uv_loop_init: ", uv_strerror(r)));
   }
   WorkerResult result;
+  // Identical chains (a load balancer's, a wildcard certificate's) are
+  // analysed once: the analysis depends only on the chain, the name asked
+  // for and the TLS version. Bounded; emptied when full.
+  struct CachedAnalysis {
+    nlohmann::ordered_json json;
+    std::vector<std::string> finding_ids;
+  };
+  absl::flat_hash_map<std::string, CachedAnalysis> analysis_cache;
+  constexpr size_t kAnalysisCacheEntries = 4096;
   bool write_failed = false;
   // The resume point when the sink first failed: that result's position was
   // still outstanding, so nothing from there on is skipped by a resume.
@@ -74,13 +85,24 @@ absl::StatusOr<WorkerResult> SweepOneLoop(
         std::string line;
         if (request.trust != nullptr && request.policy != nullptr &&
             r.outcome == Outcome::kTls) {
-          EndpointFacts facts;
-          facts.host = r.sni;  // the name the endpoint was asked for
-          facts.tls_version = r.version;
-          ChainReport report = AnalyzeChain(r.chain, facts, *request.trust,
-                                            *request.policy, time(nullptr));
-          for (const Finding& f : report.findings) ++result.findings[f.id];
-          line = ResultToJson(r, &report);
+          std::string key = absl::StrCat(r.sni, "\n", r.version, "\n");
+          for (const std::string& der : r.chain) {
+            absl::StrAppend(&key, der.size(), ":", der);
+          }
+          auto it = analysis_cache.find(key);
+          if (it == analysis_cache.end()) {
+            EndpointFacts facts;
+            facts.host = r.sni;  // the name the endpoint was asked for
+            facts.tls_version = r.version;
+            ChainReport report = AnalyzeChain(r.chain, facts, *request.trust,
+                                              *request.policy, time(nullptr));
+            CachedAnalysis entry{ReportToJson(report), {}};
+            for (const Finding& f : report.findings) entry.finding_ids.push_back(f.id);
+            if (analysis_cache.size() >= kAnalysisCacheEntries) analysis_cache.clear();
+            it = analysis_cache.emplace(std::move(key), std::move(entry)).first;
+          }
+          for (const std::string& id : it->second.finding_ids) ++result.findings[id];
+          line = ResultToJsonWithAnalysis(r, it->second.json);
         } else {
           line = ResultToJson(r);
         }

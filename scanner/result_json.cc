@@ -21,7 +21,34 @@ std::string Base64(const std::string& bytes) {
   return out;
 }
 
+namespace {
+
+nlohmann::ordered_json ResultObject(const ProbeResult& r);
+
+std::string Dump(const nlohmann::ordered_json& j) {
+  // Server-controlled text (ALPN, names) may be any bytes: replace invalid
+  // UTF-8 rather than fail.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 std::string ResultToJson(const ProbeResult& r, const ChainReport* analysis) {
+  nlohmann::ordered_json j = ResultObject(r);
+  if (analysis != nullptr) j["analysis"] = ReportToJson(*analysis);
+  return Dump(j);
+}
+
+std::string ResultToJsonWithAnalysis(const ProbeResult& r,
+                                     const nlohmann::ordered_json& analysis) {
+  nlohmann::ordered_json j = ResultObject(r);
+  j["analysis"] = analysis;
+  return Dump(j);
+}
+
+namespace {
+
+nlohmann::ordered_json ResultObject(const ProbeResult& r) {
   nlohmann::ordered_json j;
   j["schema_version"] = kResultSchemaVersion;
   j["ip"] = r.address.ToString();
@@ -59,10 +86,9 @@ std::string ResultToJson(const ProbeResult& r, const ChainReport* analysis) {
   if (!r.first_bytes.empty() && r.outcome == Outcome::kNotTls) {
     j["first_bytes_hex"] = absl::BytesToHexString(r.first_bytes);
   }
-  if (analysis != nullptr) j["analysis"] = ReportToJson(*analysis);
-  // Server-controlled text (ALPN, names) may be any bytes: replace invalid
-  // UTF-8 rather than fail.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return j;
 }
+
+}  // namespace
 
 }  // namespace ers

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "tlsprobe/probe_result.h"
 #include "x509/findings.h"
 
@@ -19,6 +21,11 @@ inline constexpr int kResultSchemaVersion = 1;
 // escaped, and invalid UTF-8 is replaced, never passed through.
 std::string ResultToJson(const ProbeResult& result,
                          const ChainReport* analysis = nullptr);
+
+// ResultToJsonWithAnalysis is ResultToJson with the analysis already in its
+// JSON form (ReportToJson), e.g. from a cache of identical chains.
+std::string ResultToJsonWithAnalysis(const ProbeResult& result,
+                                     const nlohmann::ordered_json& analysis);
 
 // Base64 returns the standard base64 encoding of |bytes|.
 std::string Base64(const std::string& bytes);
