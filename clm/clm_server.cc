@@ -20,6 +20,7 @@ namespace {
 // Bodies larger than this are refused (413): a batch of 10,000 sightings
 // with their certificates is well under it.
 constexpr size_t kMaxBody = 64 << 20;
+constexpr int kMaxConnections = 64;
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
@@ -96,12 +97,15 @@ absl::StatusOr<std::unique_ptr<ClmServer>> ClmServer::Start(ClmServerOptions opt
                    MHD_USE_ERROR_LOG;
   const bool tls = !server->options_.cert_pem.empty();
   if (tls) flags |= MHD_USE_TLS;
-  MHD_OptionItem opts[8];
+  MHD_OptionItem opts[9];
   int n = 0;
   opts[n++] = {MHD_OPTION_SOCK_ADDR, 0, &sin};
   opts[n++] = {MHD_OPTION_NOTIFY_COMPLETED,
                reinterpret_cast<intptr_t>(&ClmServer::Completed), server.get()};
   opts[n++] = {MHD_OPTION_CONNECTION_TIMEOUT, 60, nullptr};
+  // Each connection may buffer a body of up to kMaxBody: bound how many run
+  // at once, so clients cannot make the server hold memory without end.
+  opts[n++] = {MHD_OPTION_CONNECTION_LIMIT, kMaxConnections, nullptr};
   if (tls) {
     opts[n++] = {MHD_OPTION_HTTPS_MEM_CERT, 0,
                  const_cast<char*>(server->options_.cert_pem.c_str())};

@@ -98,33 +98,39 @@ enum ssl_select_cert_result_t TestServer::OnClientHello(
   return ssl_select_cert_success;
 }
 
-std::string CaptureHelloRetryRequest() {
-  bssl::UniquePtr<SSL_CTX> cctx(SSL_CTX_new(TLS_method())), sctx(SSL_CTX_new(TLS_method()));
-  SSL_CTX_set1_curves_list(cctx.get(), "X25519:P-384");
-  SSL_CTX_set1_curves_list(sctx.get(), "P-384");
-  SSL_CTX_set_min_proto_version(sctx.get(), TLS1_3_VERSION);
-  bssl::UniquePtr<EVP_PKEY> key(nullptr);
-  bssl::UniquePtr<SSL> client(SSL_new(cctx.get())), server(SSL_new(sctx.get()));
+// ServerFirstFlight runs a client of |cctx| and a server of |sctx| in memory
+// and returns the server's answer to the ClientHello, whole.
+static std::string ServerFirstFlight(SSL_CTX* cctx, SSL_CTX* sctx) {
+  bssl::UniquePtr<SSL> client(SSL_new(cctx)), server(SSL_new(sctx));
   BIO *a = nullptr, *b = nullptr;
   BIO_new_bio_pair(&a, 0, &b, 0);
   bssl::UniquePtr<BIO> network_end(b);  // |a| belongs to the client SSL
   SSL_set_bio(client.get(), a, a);
   SSL_set_connect_state(client.get());
   SSL_do_handshake(client.get());  // the ClientHello goes into the pair
-  // The server side reads it through a memory BIO and writes its answer to
+  // The server reads it through a memory BIO and writes its answer to
   // another, so the flight can be taken whole.
   std::string hello(BIO_pending(b), '\0');
   BIO_read(b, &hello[0], static_cast<int>(hello.size()));
   BIO* in = BIO_new_mem_buf(hello.data(), static_cast<int>(hello.size()));
   BIO* out = BIO_new(BIO_s_mem());
-  SSL_set_bio(server.get(), in, out);
+  SSL_set_bio(server.get(), in, out);  // the server SSL owns both
   SSL_set_accept_state(server.get());
-  SSL_do_handshake(server.get());  // needs a certificate only after the HRR
+  SSL_do_handshake(server.get());
   ERR_clear_error();
   const uint8_t* data = nullptr;
   size_t len = 0;
   BIO_mem_contents(out, &data, &len);
   return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+std::string CaptureHelloRetryRequest() {
+  bssl::UniquePtr<SSL_CTX> cctx(SSL_CTX_new(TLS_method())), sctx(SSL_CTX_new(TLS_method()));
+  SSL_CTX_set1_curves_list(cctx.get(), "X25519:P-384");
+  SSL_CTX_set1_curves_list(sctx.get(), "P-384");
+  SSL_CTX_set_min_proto_version(sctx.get(), TLS1_3_VERSION);
+  // The server needs no certificate to ask for another key share.
+  return ServerFirstFlight(cctx.get(), sctx.get());
 }
 
 std::vector<std::string> CaptureTls12Flight(const std::vector<X509*>& chain, EVP_PKEY* key) {
@@ -133,24 +139,9 @@ std::vector<std::string> CaptureTls12Flight(const std::vector<X509*>& chain, EVP
   SSL_CTX_use_certificate(sctx.get(), chain[0]);
   for (size_t i = 1; i < chain.size(); ++i) SSL_CTX_add1_chain_cert(sctx.get(), chain[i]);
   SSL_CTX_use_PrivateKey(sctx.get(), key);
-  bssl::UniquePtr<SSL> client(SSL_new(cctx.get())), server(SSL_new(sctx.get()));
-  BIO *a = nullptr, *b = nullptr;
-  BIO_new_bio_pair(&a, 0, &b, 0);
-  bssl::UniquePtr<BIO> network_end(b);  // |a| belongs to the client SSL
-  SSL_set_bio(client.get(), a, a);
-  SSL_set_connect_state(client.get());
-  SSL_do_handshake(client.get());
-  std::string hello(BIO_pending(b), '\0');
-  BIO_read(b, &hello[0], static_cast<int>(hello.size()));
-  BIO* in = BIO_new_mem_buf(hello.data(), static_cast<int>(hello.size()));
-  BIO* out = BIO_new(BIO_s_mem());
-  SSL_set_bio(server.get(), in, out);
-  SSL_set_accept_state(server.get());
-  SSL_do_handshake(server.get());
-  ERR_clear_error();
-  const uint8_t* data = nullptr;
-  size_t len = 0;
-  BIO_mem_contents(out, &data, &len);
+  const std::string flight = ServerFirstFlight(cctx.get(), sctx.get());
+  const auto* data = reinterpret_cast<const uint8_t*>(flight.data());
+  const size_t len = flight.size();
   std::vector<std::string> records;
   // Split at record boundaries; split a record holding several handshake
   // messages into one record per message, so each step can be cut.
