@@ -1,22 +1,17 @@
 #include "cli/batches.h"
 
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <set>
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
+#include "base/digest.h"
+#include "base/encoding.h"
 
 namespace ers {
 
-std::string NewBatchId() {
-  uint8_t bytes[16];
-  RAND_bytes(bytes, sizeof(bytes));
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<char*>(bytes), sizeof(bytes)));
-}
+std::string NewBatchId() { return RandomHex(16); }
 
 absl::StatusOr<std::vector<Batch>> BuildRunBatches(Inventory& inventory, int64_t run_id,
                                                    size_t sightings_per_batch) {
@@ -56,7 +51,7 @@ absl::StatusOr<std::vector<Batch>> BuildRunBatches(Inventory& inventory, int64_t
       BindText(c->get(), 1, sha);
       if (sqlite3_step(c->get()) == SQLITE_ROW) {
         certificates.push_back(
-            {{"sha256", sha}, {"der", absl::Base64Escape(ColumnBlob(c->get(), 0))}});
+            {{"sha256", sha}, {"der", Base64Encode(ColumnBlob(c->get(), 0))}});
       }
     }
     Batch b;

@@ -22,7 +22,7 @@
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "cli/credentials.h"
-#include "cli/flags.h"
+#include "base/flags.h"
 #include "cli/spool.h"
 #include "cli/uploader.h"
 

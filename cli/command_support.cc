@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
-#include "scanner/list_syntax.h"
+#include "base/list_syntax.h"
 #include "scanner/server_list.h"
 
 namespace ers {

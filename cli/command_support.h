@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/config_store.h"
-#include "scanner/ip_address.h"
+#include "base/ip_address.h"
 #include "scanner/prefix_set.h"
 
 namespace ers {

@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "cli/sqlite_db.h"
+#include "base/sqlite_db.h"
 #include "scanner/port_list.h"
 
 namespace ers {

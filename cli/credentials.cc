@@ -1,7 +1,6 @@
 #include "cli/credentials.h"
 
 #include <fcntl.h>
-#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
+#include "base/digest.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -19,11 +18,7 @@ namespace ers {
 
 std::string Credentials::Identity() const {
   if (!token.empty()) {
-    uint8_t digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const uint8_t*>(token.data()), token.size(), digest);
-    return absl::StrCat("bearer token (sha256 ",
-                        absl::BytesToHexString(absl::string_view(
-                            reinterpret_cast<char*>(digest), 4)),
+    return absl::StrCat("bearer token (sha256 ", Sha256Hex(token).substr(0, 8),
                         "...)");
   }
   if (!client_cert.empty()) return absl::StrCat("client certificate ", client_cert);

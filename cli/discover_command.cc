@@ -10,9 +10,9 @@
 #include "absl/strings/str_join.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
-#include "cli/flags.h"
-#include "scanner/ip_address.h"
-#include "scanner/list_syntax.h"
+#include "base/flags.h"
+#include "base/ip_address.h"
+#include "base/list_syntax.h"
 #include "scanner/server_list.h"
 
 namespace ers {

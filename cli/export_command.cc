@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "base/flags.h"
 #include "cli/inventory.h"
 
 namespace ers {

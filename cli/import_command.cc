@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "base/flags.h"
 #include "cli/inventory.h"
 
 namespace ers {

@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "cli/sqlite_db.h"
+#include "base/sqlite_db.h"
 
 namespace ers {
 

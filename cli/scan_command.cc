@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
-#include "cli/flags.h"
+#include "base/flags.h"
 #include "cli/scan_plan.h"
 #include "cli/clm_push.h"
 #include "cli/inventory.h"
@@ -29,7 +29,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "scanner/list_syntax.h"
+#include "base/list_syntax.h"
 #include "scanner/target_walker.h"
 
 namespace ers {

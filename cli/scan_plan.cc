@@ -1,7 +1,7 @@
 #include "cli/scan_plan.h"
 
 #include "absl/strings/str_cat.h"
-#include "scanner/ip_address.h"
+#include "base/ip_address.h"
 #include "scanner/server_list.h"
 
 namespace ers {

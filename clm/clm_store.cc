@@ -2,8 +2,8 @@
 
 #include <ctime>
 
-#include "absl/strings/escaping.h"
-#include "cli/json_fields.h"
+#include "base/encoding.h"
+#include "base/json_fields.h"
 #include "absl/strings/str_cat.h"
 
 namespace ers {
@@ -114,7 +114,7 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
   try {
     for (const auto& c : certificates) {
       std::string der;
-      if (!absl::Base64Unescape(c.at("der").get<std::string>(), &der) || der.empty()) {
+      if (!Base64Decode(c.at("der").get<std::string>(), &der) || der.empty()) {
         return absl::InvalidArgumentError("certificate der is not base64");
       }
       absl::StatusOr<Stmt> st = Prepare(

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "cli/sqlite_db.h"
+#include "base/sqlite_db.h"
 
 namespace ers {
 

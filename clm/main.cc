@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
-#include "cli/flags.h"
+#include "base/flags.h"
 #include "clm/clm_server.h"
 
 namespace {

@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "scanner/list_syntax.h"
+#include "base/list_syntax.h"
 
 namespace ers {
 namespace {

@@ -1,25 +1,12 @@
 #include "scanner/result_json.h"
 
-#include <openssl/base64.h>
-
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
+#include "base/encoding.h"
 #include "absl/time/time.h"
 #include "x509/report_json.h"
 
 namespace ers {
-
-std::string Base64(const std::string& bytes) {
-  size_t len = 0;
-  if (!EVP_EncodedLength(&len, bytes.size())) return "";
-  std::string out(len, '\0');
-  size_t n = EVP_EncodeBlock(reinterpret_cast<uint8_t*>(&out[0]),
-                             reinterpret_cast<const uint8_t*>(bytes.data()),
-                             bytes.size());
-  out.resize(n);
-  return out;
-}
 
 namespace {
 
@@ -78,13 +65,13 @@ nlohmann::ordered_json ResultObject(const ProbeResult& r) {
     };
   }
   nlohmann::ordered_json chain = nlohmann::ordered_json::array();
-  for (const std::string& der : r.chain) chain.push_back(Base64(der));
+  for (const std::string& der : r.chain) chain.push_back(Base64Encode(der));
   j["chain"] = std::move(chain);
-  if (!r.ocsp_response.empty()) j["ocsp_response"] = Base64(r.ocsp_response);
-  if (!r.sct_list.empty()) j["sct_list"] = Base64(r.sct_list);
+  if (!r.ocsp_response.empty()) j["ocsp_response"] = Base64Encode(r.ocsp_response);
+  if (!r.sct_list.empty()) j["sct_list"] = Base64Encode(r.sct_list);
   if (r.alert >= 0) j["alert"] = r.alert;
   if (!r.first_bytes.empty() && r.outcome == Outcome::kNotTls) {
-    j["first_bytes_hex"] = absl::BytesToHexString(r.first_bytes);
+    j["first_bytes_hex"] = HexEncode(r.first_bytes);
   }
   return j;
 }

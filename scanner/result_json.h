@@ -27,9 +27,6 @@ std::string ResultToJson(const ProbeResult& result,
 std::string ResultToJsonWithAnalysis(const ProbeResult& result,
                                      const nlohmann::ordered_json& analysis);
 
-// Base64 returns the standard base64 encoding of |bytes|.
-std::string Base64(const std::string& bytes);
-
 }  // namespace ers
 
 #endif  // ERS_SCANNER_RESULT_JSON_H_

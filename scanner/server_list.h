@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "scanner/ip_address.h"
+#include "base/ip_address.h"
 
 namespace ers {
 

@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "scanner/ip_address.h"
+#include "base/ip_address.h"
 #include "scanner/port_list.h"
 #include "scanner/prefix_set.h"
 #include "scanner/server_list.h"

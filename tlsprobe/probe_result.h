@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "scanner/ip_address.h"
+#include "base/ip_address.h"
 
 namespace ers {
 

@@ -28,17 +28,17 @@ flags="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
   -I. -isystem /usr/include/android"
 libs="-L/usr/lib/x86_64-linux-gnu/android -Wl,-rpath,/usr/lib/x86_64-linux-gnu/android
   -lssl -lcrypto -lsqlite3 $absl_libs -lpthread"
-scanner="scanner/ip_address.cc scanner/port_list.cc scanner/prefix_set.cc
-  scanner/server_list.cc scanner/target_space.cc scanner/list_syntax.cc
+scanner="base/ip_address.cc scanner/port_list.cc scanner/prefix_set.cc
+  scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc
   scanner/permutation.cc scanner/target_walker.cc"
-x509="x509/certificate.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
+x509="base/encoding.cc base/digest.cc x509/certificate.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
 
 declare -A sources=(
   [fuzz_target_spec]="$scanner"
   [fuzz_x509]="$x509"
-  [fuzz_result_json]="scanner/result_json.cc tlsprobe/probe_result.cc scanner/ip_address.cc scanner/list_syntax.cc $x509"
-  [fuzz_inventory_import]="cli/inventory.cc cli/sqlite_db.cc $x509"
-  [fuzz_uploader_reply]="cli/uploader.cc cli/spool.cc cli/credentials.cc"
+  [fuzz_result_json]="scanner/result_json.cc tlsprobe/probe_result.cc base/ip_address.cc base/list_syntax.cc $x509"
+  [fuzz_inventory_import]="cli/inventory.cc base/sqlite_db.cc $x509"
+  [fuzz_uploader_reply]="cli/uploader.cc cli/spool.cc cli/credentials.cc base/digest.cc base/encoding.cc"
 )
 declare -A extra_libs=([fuzz_uploader_reply]="-lcurl")
 

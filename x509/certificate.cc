@@ -12,7 +12,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "absl/strings/escaping.h"
+#include "base/encoding.h"
 #include "absl/strings/str_cat.h"
 
 namespace ers {
@@ -72,8 +72,7 @@ std::string HexDigest(const EVP_MD* md, const void* data, size_t len) {
   uint8_t out[EVP_MAX_MD_SIZE];
   unsigned out_len = 0;
   EVP_Digest(data, len, out, &out_len, md, nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<char*>(out), out_len));
+  return HexEncode(absl::string_view(reinterpret_cast<char*>(out), out_len));
 }
 
 std::string ObjText(const ASN1_OBJECT* obj, bool prefer_names) {
@@ -116,7 +115,7 @@ int64_t UnixTime(const ASN1_TIME* t) {
 
 std::string SerialHex(const ASN1_INTEGER* serial) {
   if (serial == nullptr) return "";
-  std::string hex = absl::BytesToHexString(absl::string_view(
+  std::string hex = HexEncode(absl::string_view(
       reinterpret_cast<const char*>(ASN1_STRING_get0_data(serial)),
       static_cast<size_t>(ASN1_STRING_length(serial))));
   return ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER ? "-" + hex : hex;

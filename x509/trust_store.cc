@@ -5,7 +5,7 @@
 #include <openssl/mem.h>
 #include <openssl/pem.h>
 
-#include "absl/strings/escaping.h"
+#include "base/digest.h"
 #include "absl/strings/str_cat.h"
 
 namespace ers {
@@ -14,12 +14,10 @@ std::string Sha256Hex(X509* cert) {
   uint8_t* der = nullptr;
   int len = i2d_X509(cert, &der);
   if (len < 0) return "";
-  uint8_t out[EVP_MAX_MD_SIZE];
-  unsigned out_len = 0;
-  EVP_Digest(der, static_cast<size_t>(len), out, &out_len, EVP_sha256(), nullptr);
+  std::string hex = Sha256Hex(
+      absl::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(len)));
   OPENSSL_free(der);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<char*>(out), out_len));
+  return hex;
 }
 
 absl::Status ParsePemCertificates(absl::string_view pem,

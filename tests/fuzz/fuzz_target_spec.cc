@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "scanner/ip_address.h"
+#include "base/ip_address.h"
 #include "scanner/port_list.h"
 #include "scanner/prefix_set.h"
 #include "scanner/server_list.h"

@@ -1,15 +1,18 @@
-// flags.h: the small command-line flag parser of the ers program. Each
-// subcommand declares its flags; "--name value" and "--name=value" are both
-// accepted, and unknown flags are errors that list the known ones.
-#ifndef ERS_CLI_FLAGS_H_
-#define ERS_CLI_FLAGS_H_
+// flags.h: the command-line flag parser of the ers programs. Each
+// subcommand declares typed flags (strings, switches, counts, durations);
+// "--name value" and "--name=value" are both accepted; unknown flags and
+// values out of range are errors that name the flag and what it takes.
+#ifndef ERS_BASE_FLAGS_H_
+#define ERS_BASE_FLAGS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace ers {
 
@@ -23,6 +26,13 @@ class FlagSet {
               std::optional<std::string>* out);
   // Bool declares a "--name" switch.
   void Bool(const char* name, const char* help, bool* out);
+  // Count declares "--name N", an integer in [min, max]; |*out| is set when
+  // the flag is given.
+  void Count(const char* name, const char* help, uint64_t min, uint64_t max,
+             std::optional<uint64_t>* out);
+  // Duration declares "--name DURATION" ("500ms", "5s"), in [min, max].
+  void Duration(const char* name, const char* help, absl::Duration min,
+                absl::Duration max, std::optional<absl::Duration>* out);
 
   // Parse reads |args|. Non-flag arguments go to |*positional| when it is not
   // null, and are an error otherwise. "--help" sets help_requested().
@@ -41,7 +51,13 @@ class FlagSet {
     std::string help;
     std::optional<std::string>* string_out = nullptr;
     bool* bool_out = nullptr;
+    std::optional<uint64_t>* count_out = nullptr;
+    std::optional<absl::Duration>* duration_out = nullptr;
+    uint64_t count_min = 0, count_max = 0;
+    absl::Duration duration_min, duration_max;
   };
+  // Store parses |value| into |flag|'s destination.
+  absl::Status Store(const Flag& flag, absl::string_view value) const;
   const Flag* Find(absl::string_view name) const;
 
   std::string command_;
@@ -51,4 +67,4 @@ class FlagSet {
 
 }  // namespace ers
 
-#endif  // ERS_CLI_FLAGS_H_
+#endif  // ERS_BASE_FLAGS_H_

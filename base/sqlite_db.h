@@ -1,7 +1,7 @@
 // sqlite_db.h: small RAII helpers over SQLite's C API, shared by the
 // configuration store and the inventory (one database file).
-#ifndef ERS_CLI_SQLITE_DB_H_
-#define ERS_CLI_SQLITE_DB_H_
+#ifndef ERS_BASE_SQLITE_DB_H_
+#define ERS_BASE_SQLITE_DB_H_
 
 #include <sqlite3.h>
 
@@ -63,4 +63,4 @@ absl::Status SqliteError(sqlite3* db, absl::string_view path, absl::string_view 
 
 }  // namespace ers
 
-#endif  // ERS_CLI_SQLITE_DB_H_
+#endif  // ERS_BASE_SQLITE_DB_H_

@@ -1,6 +1,8 @@
-#include "cli/flags.h"
+#include "base/flags.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "base/duration.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -13,6 +15,47 @@ void FlagSet::String(const char* name, const char* value_name,
 
 void FlagSet::Bool(const char* name, const char* help, bool* out) {
   flags_.push_back({name, "", help, nullptr, out});
+}
+
+void FlagSet::Count(const char* name, const char* help, uint64_t min,
+                    uint64_t max, std::optional<uint64_t>* out) {
+  Flag f{name, "N", help};
+  f.count_out = out;
+  f.count_min = min;
+  f.count_max = max;
+  flags_.push_back(std::move(f));
+}
+
+void FlagSet::Duration(const char* name, const char* help, absl::Duration min,
+                       absl::Duration max,
+                       std::optional<absl::Duration>* out) {
+  Flag f{name, "DURATION", help};
+  f.duration_out = out;
+  f.duration_min = min;
+  f.duration_max = max;
+  flags_.push_back(std::move(f));
+}
+
+absl::Status FlagSet::Store(const Flag& flag, absl::string_view value) const {
+  if (flag.string_out != nullptr) {
+    *flag.string_out = std::string(value);
+  } else if (flag.count_out != nullptr) {
+    uint64_t v = 0;
+    if (!absl::SimpleAtoi(value, &v) || v < flag.count_min || v > flag.count_max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ers ", command_, ": --", flag.name, " \"", value,
+                       "\" is not a number from ", flag.count_min, " to ",
+                       flag.count_max));
+    }
+    *flag.count_out = v;
+  } else if (flag.duration_out != nullptr) {
+    absl::StatusOr<absl::Duration> d = ParseDurationIn(
+        value, absl::StrCat("ers ", command_, ": --", flag.name),
+        flag.duration_min, flag.duration_max);
+    if (!d.ok()) return d.status();
+    *flag.duration_out = *d;
+  }
+  return absl::OkStatus();
 }
 
 const FlagSet::Flag* FlagSet::Find(absl::string_view name) const {
@@ -69,7 +112,7 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args,
       }
       inline_value = args[++i];
     }
-    *flag->string_out = std::string(*inline_value);
+    if (absl::Status s = Store(*flag, *inline_value); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -1,8 +1,8 @@
 // list_syntax.h: the comma-separated list syntax shared by every target
 // parser ("a, b,c"): entries are trimmed, and an empty entry is an error that
 // names its position.
-#ifndef ERS_SCANNER_LIST_SYNTAX_H_
-#define ERS_SCANNER_LIST_SYNTAX_H_
+#ifndef ERS_BASE_LIST_SYNTAX_H_
+#define ERS_BASE_LIST_SYNTAX_H_
 
 #include <vector>
 
@@ -19,4 +19,4 @@ namespace ers {
 
 }  // namespace ers
 
-#endif  // ERS_SCANNER_LIST_SYNTAX_H_
+#endif  // ERS_BASE_LIST_SYNTAX_H_

@@ -1,4 +1,4 @@
-#include "cli/flags.h"
+#include "base/flags.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -45,6 +45,33 @@ TEST(FlagSetTest, Errors) {
   ASSERT_TRUE(flags.Parse({"--help"}, nullptr).ok());
   EXPECT_TRUE(flags.help_requested());
   EXPECT_THAT(flags.Usage(), HasSubstr("--servers LIST"));
+}
+
+}  // namespace
+}  // namespace ers
+
+namespace ers {
+namespace {
+
+TEST(FlagSetTest, TypedCountsAndDurations) {
+  std::optional<uint64_t> rate;
+  std::optional<absl::Duration> timeout;
+  FlagSet flags("scan");
+  flags.Count("rate", "attempts per second", 1, 1000, &rate);
+  flags.Duration("connect-timeout", "timeout", absl::Milliseconds(1),
+                 absl::Hours(1), &timeout);
+  ASSERT_TRUE(flags.Parse({"--rate=50", "--connect-timeout", "250ms"}, nullptr).ok());
+  EXPECT_EQ(*rate, 50u);
+  EXPECT_EQ(*timeout, absl::Milliseconds(250));
+  FlagSet bad("scan");
+  bad.Count("rate", "attempts per second", 1, 1000, &rate);
+  absl::Status s = bad.Parse({"--rate", "0"}, nullptr);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("--rate \"0\" is not a number from 1 to 1000"));
+  FlagSet bad_duration("scan");
+  bad_duration.Duration("connect-timeout", "timeout", absl::Milliseconds(1),
+                        absl::Hours(1), &timeout);
+  EXPECT_FALSE(bad_duration.Parse({"--connect-timeout=soon"}, nullptr).ok());
 }
 
 }  // namespace

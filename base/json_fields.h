@@ -1,8 +1,8 @@
 // json_fields.h: reading numbers from JSON that others wrote (result lines,
 // upload batches) without trusting them: a float, a string or an
 // out-of-range value is refused, never converted with undefined behaviour.
-#ifndef ERS_CLI_JSON_FIELDS_H_
-#define ERS_CLI_JSON_FIELDS_H_
+#ifndef ERS_BASE_JSON_FIELDS_H_
+#define ERS_BASE_JSON_FIELDS_H_
 
 #include <cstdint>
 
@@ -40,4 +40,4 @@ inline bool JsonIntegerField(const nlohmann::json& j, const char* key, int64_t l
 
 }  // namespace ers
 
-#endif  // ERS_CLI_JSON_FIELDS_H_
+#endif  // ERS_BASE_JSON_FIELDS_H_

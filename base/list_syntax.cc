@@ -1,4 +1,4 @@
-#include "scanner/list_syntax.h"
+#include "base/list_syntax.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"

@@ -1,4 +1,4 @@
-#include "cli/sqlite_db.h"
+#include "base/sqlite_db.h"
 
 #include <sys/stat.h>
 

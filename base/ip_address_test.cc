@@ -1,4 +1,4 @@
-#include "scanner/ip_address.h"
+#include "base/ip_address.h"
 
 #include <string>
 #include <vector>

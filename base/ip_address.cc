@@ -1,4 +1,4 @@
-#include "scanner/ip_address.h"
+#include "base/ip_address.h"
 
 #include <arpa/inet.h>
 
@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "scanner/list_syntax.h"
+#include "base/list_syntax.h"
 
 namespace ers {
 namespace {

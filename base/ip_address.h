@@ -1,7 +1,7 @@
 // ip_address.h: IPv4 and IPv6 addresses and inclusive address ranges as
 // 128-bit integers, with strict parsers that say which token is wrong and why.
-#ifndef ERS_SCANNER_IP_ADDRESS_H_
-#define ERS_SCANNER_IP_ADDRESS_H_
+#ifndef ERS_BASE_IP_ADDRESS_H_
+#define ERS_BASE_IP_ADDRESS_H_
 
 #include <cstdint>
 #include <string>
@@ -98,4 +98,4 @@ void RangeToPrefixes(const IpRange& range,
 
 }  // namespace ers
 
-#endif  // ERS_SCANNER_IP_ADDRESS_H_
+#endif  // ERS_BASE_IP_ADDRESS_H_
