@@ -1,6 +1,7 @@
 #include "base/ip_address.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cstring>
@@ -208,6 +209,43 @@ absl::StatusOr<std::vector<IpRange>> ParseIpRanges(absl::string_view text) {
     out.push_back(*range);
   }
   return out;
+}
+
+socklen_t ToSockaddr(const IpAddress& address, uint16_t port,
+                     sockaddr_storage* out) {
+  memset(out, 0, sizeof(*out));
+  if (address.family == IpFamily::kV4) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(out);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    sin->sin_addr.s_addr = htonl(static_cast<uint32_t>(address.value));
+    return sizeof(sockaddr_in);
+  }
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(out);
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(port);
+  absl::uint128 v = address.value;
+  for (int i = 15; i >= 0; --i) {
+    sin6->sin6_addr.s6_addr[i] = static_cast<uint8_t>(v & 0xff);
+    v >>= 8;
+  }
+  return sizeof(sockaddr_in6);
+}
+
+bool FromSockaddr(const sockaddr* in, IpAddress* out) {
+  if (in->sa_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(in);
+    *out = IpAddress::V4(ntohl(sin->sin_addr.s_addr));
+    return true;
+  }
+  if (in->sa_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(in);
+    absl::uint128 v = 0;
+    for (uint8_t b : sin6->sin6_addr.s6_addr) v = v << 8 | b;
+    *out = IpAddress::V6(v);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace ers

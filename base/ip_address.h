@@ -1,7 +1,11 @@
-// ip_address.h: IPv4 and IPv6 addresses and inclusive address ranges as
-// 128-bit integers, with strict parsers that say which token is wrong and why.
+// ip_address.h: inclusive IPv4 and IPv6 address ranges as 128-bit
+// integers, with strict parsers that say which token is wrong and why, and
+// the sockaddr forms of an address. The IpAddress value type itself is
+// public (include/ers/ip_address.h).
 #ifndef ERS_BASE_IP_ADDRESS_H_
 #define ERS_BASE_IP_ADDRESS_H_
+
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <string>
@@ -11,49 +15,9 @@
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "ers/ip_address.h"
 
 namespace ers {
-
-enum class IpFamily : uint8_t { kV4 = 4, kV6 = 6 };
-
-// IpAddress is an IPv4 or IPv6 address. An IPv4 address is held in the low
-// 32 bits of |value|. Addresses order by family, then numerically.
-struct IpAddress {
-  IpFamily family = IpFamily::kV4;
-  absl::uint128 value = 0;
-
-  static IpAddress V4(uint32_t v) { return {IpFamily::kV4, v}; }
-  static IpAddress V6(absl::uint128 v) { return {IpFamily::kV6, v}; }
-
-  // Bits returns the address width: 32 or 128.
-  int Bits() const { return family == IpFamily::kV4 ? 32 : 128; }
-
-  // ToString formats the address in its canonical text form (RFC 5952 for
-  // IPv6).
-  std::string ToString() const;
-
-  friend bool operator==(const IpAddress& a, const IpAddress& b) {
-    return a.family == b.family && a.value == b.value;
-  }
-  friend bool operator!=(const IpAddress& a, const IpAddress& b) {
-    return !(a == b);
-  }
-  friend bool operator<(const IpAddress& a, const IpAddress& b) {
-    return a.family != b.family ? a.family < b.family : a.value < b.value;
-  }
-  template <typename H>
-  friend H AbslHashValue(H h, const IpAddress& a) {
-    return H::combine(std::move(h), static_cast<uint8_t>(a.family),
-                      absl::Uint128High64(a.value),
-                      absl::Uint128Low64(a.value));
-  }
-};
-
-// ParseIpAddress parses a dotted-quad IPv4 address or an IPv6 address
-// (optionally in brackets). IPv4 octets with leading zeros are rejected, since
-// some tools read them as octal. On failure it returns kInvalidArgument naming
-// |text|.
-[[nodiscard]] absl::StatusOr<IpAddress> ParseIpAddress(absl::string_view text);
 
 // IpRange is an inclusive range [first, last] of addresses of one family.
 struct IpRange {
@@ -90,6 +54,13 @@ IpRange PrefixRange(const IpAddress& address, int prefix_len);
 // Spaces around entries are ignored; an empty entry is an error.
 [[nodiscard]] absl::StatusOr<std::vector<IpRange>> ParseIpRanges(
     absl::string_view text);
+
+// ToSockaddr fills |*out| with |address| and |port| and returns the length
+// to pass with it; FromSockaddr reads an AF_INET or AF_INET6 address and
+// returns false for any other family.
+socklen_t ToSockaddr(const IpAddress& address, uint16_t port,
+                     sockaddr_storage* out);
+bool FromSockaddr(const sockaddr* in, IpAddress* out);
 
 // RangeToPrefixes appends to |out| the smallest list of CIDR prefixes, in
 // address order, whose union is |range|. Each is given as (address, length).

@@ -112,7 +112,7 @@ WorkerReport RunWorker(uint32_t concurrency, uint32_t shard_index,
   eo.concurrency = concurrency;
   Engine* engine_ptr = nullptr;
   auto engine = Engine::Create(&loop, &space, &walker, context->get(), eo,
-                               [&](const ProbeResult& r) {
+                               [&](const ProbeResult& r, uint64_t) {
                                  ++report.results;
                                  report.timeouts += r.outcome == Outcome::kTimeout;
                                  // One wave: stop taking new targets.

@@ -77,7 +77,7 @@ absl::StatusOr<WorkerResult> SweepOneLoop(
   uint64_t resume_cap = UINT64_MAX;
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Create(
       &loop, &space, &walker, context->get(), std::move(engine_options),
-      [&](const ProbeResult& r) {
+      [&](const ProbeResult& r, uint64_t) {
         if (r.outcome == Outcome::kTls &&
             result.tls_endpoints.size() < kListedEndpoints) {
           result.tls_endpoints.push_back(EndpointLine(r));

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/ip_address.h"
 #include "scanner/fd_limit.h"
 
 namespace ers {
@@ -264,17 +265,7 @@ void Engine::OnResolved(Resolution* r, int status, addrinfo* res) {
   } else {
     for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
       IpAddress a;
-      if (ai->ai_family == AF_INET) {
-        const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
-        a = IpAddress::V4(ntohl(sin->sin_addr.s_addr));
-      } else if (ai->ai_family == AF_INET6) {
-        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
-        absl::uint128 v = 0;
-        for (uint8_t b : sin6->sin6_addr.s6_addr) v = v << 8 | b;
-        a = IpAddress::V6(v);
-      } else {
-        continue;
-      }
+      if (!FromSockaddr(ai->ai_addr, &a)) continue;
       if (std::find(state.addresses.begin(), state.addresses.end(), a) ==
               state.addresses.end() &&
           state.addresses.size() < options_.max_addresses_per_name) {
@@ -329,7 +320,7 @@ void Engine::OnProbeDone(InFlight* f) {
   --in_flight_;
   auto it = per_address_.find(f->job.address);
   if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
-  const ProbeResult& result = f->probe.result();
+  ProbeResult& result = f->probe.mutable_result();
   if (result.outcome == Outcome::kNoResources) {
     // Back-pressure: no socket or port now. Retry this target later with
     // fewer connections in flight; never drop it.
@@ -347,7 +338,7 @@ void Engine::OnProbeDone(InFlight* f) {
       return;
     }
   } else {
-    Deliver(result);
+    Deliver(std::move(result), f->job.position);
     JobFinished(f->job.position);
     if (effective_concurrency_ < concurrency_) ++effective_concurrency_;
   }
@@ -363,14 +354,14 @@ void Engine::Emit(const Job& job, Outcome outcome, std::string detail) {
   r.outcome = outcome;
   r.detail = std::move(detail);
   r.mode = context_->options().mode;
-  Deliver(r);
+  Deliver(std::move(r), job.position);
   JobFinished(job.position);
 }
 
-void Engine::Deliver(const ProbeResult& result) {
+void Engine::Deliver(ProbeResult&& result, uint64_t position) {
   ++stats_.results;
   ++stats_.by_outcome[static_cast<size_t>(result.outcome)];
-  sink_(result);
+  sink_(std::move(result), position);
 }
 
 void Engine::JobFinished(uint64_t position) {

@@ -28,7 +28,7 @@
 #include "scanner/token_bucket.h"
 #include "tlsprobe/client_context.h"
 #include "tlsprobe/probe.h"
-#include "tlsprobe/probe_result.h"
+#include "ers/record.h"
 
 namespace ers {
 
@@ -70,7 +70,10 @@ struct EngineStats {
 
 class Engine {
  public:
-  using ResultSink = std::function<void(const ProbeResult&)>;
+  // ResultSink receives each result, which it may move from, with the walk
+  // position of its target. The position stays outstanding (see
+  // ResumePosition) until the sink returns.
+  using ResultSink = std::function<void(ProbeResult&& result, uint64_t position)>;
 
   // Create prepares a sweep of |walker| (over |space|) on |loop| with probes
   // configured by |context|; all must outlive the engine. |sink| receives
@@ -129,7 +132,7 @@ class Engine {
   void OnProbeDone(InFlight* f);
   // Emit hands a result not produced by a probe to the sink.
   void Emit(const Job& job, Outcome outcome, std::string detail);
-  void Deliver(const ProbeResult& result);
+  void Deliver(ProbeResult&& result, uint64_t position);
   void JobFinished(uint64_t position);
   void MaybeFinish();
 

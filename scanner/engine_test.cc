@@ -44,7 +44,7 @@ Sweep RunSweep(const TargetSpace& space, TargetWalker* walker,
   Engine* engine_ptr = nullptr;
   auto engine = Engine::Create(
       &loop, &space, walker, context->get(), std::move(options),
-      [&](const ProbeResult& r) {
+      [&](const ProbeResult& r, uint64_t) {
         sweep.results.push_back(r);
         if (stop_after > 0 && sweep.results.size() == stop_after) {
           engine_ptr->Stop();
@@ -275,7 +275,7 @@ TEST_F(EngineTest, FileDescriptorExhaustionIsBackPressureNotLoss) {
   EngineOptions eo;
   eo.concurrency = 300;
   auto engine = Engine::Create(&loop, &space, &walker, context->get(), eo,
-                               [&](const ProbeResult& r) { results.push_back(r); });
+                               [&](const ProbeResult& r, uint64_t) { results.push_back(r); });
   ASSERT_TRUE(engine.ok());
   // Now leave room for only ~20 sockets: most connects hit EMFILE.
   int probe_fd = dup(0);

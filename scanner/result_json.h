@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tlsprobe/probe_result.h"
+#include "ers/record.h"
 #include "x509/findings.h"
 
 namespace ers {

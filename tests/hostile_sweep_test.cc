@@ -131,7 +131,7 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
   uv_loop_init(&loop);
   std::map<std::string, ProbeResult> results;
   auto engine = Engine::Create(&loop, &space, &walker, context->get(), EngineOptions(),
-                               [&](const ProbeResult& r) {
+                               [&](const ProbeResult& r, uint64_t) {
                                  results[r.address.ToString()] = r;
                                });
   ASSERT_TRUE(engine.ok());

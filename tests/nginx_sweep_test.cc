@@ -72,7 +72,7 @@ TEST_F(NginxSweepTest, EveryEndpointFoundWithItsChain) {
     EngineOptions eo;
     eo.concurrency = 256;
     auto engine = Engine::Create(&loop, &space, &walker, context->get(), eo,
-                                 [&](const ProbeResult& r) {
+                                 [&](const ProbeResult& r, uint64_t) {
                                    results[r.address.ToString() + ":" +
                                            std::to_string(r.port)] = r;
                                  });

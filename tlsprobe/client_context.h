@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "tlsprobe/probe_result.h"
+#include "ers/record.h"
 
 namespace ers {
 

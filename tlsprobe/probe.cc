@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/ip_address.h"
 
 namespace ers {
 namespace {
@@ -99,23 +100,7 @@ void Probe::DoConnect() {
   ++open_handles_;
 
   sockaddr_storage storage;
-  memset(&storage, 0, sizeof(storage));
-  if (target_.address.family == IpFamily::kV4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(target_.port);
-    sin->sin_addr.s_addr =
-        htonl(static_cast<uint32_t>(target_.address.value));
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(target_.port);
-    absl::uint128 v = target_.address.value;
-    for (int i = 15; i >= 0; --i) {
-      sin6->sin6_addr.s6_addr[i] = static_cast<uint8_t>(v & 0xff);
-      v >>= 8;
-    }
-  }
+  ToSockaddr(target_.address, target_.port, &storage);
   connect_req_.data = this;
   connect_start_ns_ = uv_hrtime();
   int r = uv_tcp_connect(&connect_req_, &tcp_,

@@ -23,7 +23,7 @@
 
 #include "tlsprobe/client_context.h"
 #include "tlsprobe/probe_bio.h"
-#include "tlsprobe/probe_result.h"
+#include "ers/record.h"
 
 namespace ers {
 

@@ -1,4 +1,4 @@
-#include "tlsprobe/probe_result.h"
+#include "ers/record.h"
 
 namespace ers {
 

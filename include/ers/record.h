@@ -1,14 +1,20 @@
-// probe_result.h: what one probe of one endpoint found. Every probe ends in
-// exactly one classified Outcome; nothing a server does ends it any other
-// way.
-#ifndef ERS_TLSPROBE_PROBE_RESULT_H_
-#define ERS_TLSPROBE_PROBE_RESULT_H_
+// record.h: ScanRecord, what a sweep found at one endpoint: the probe's
+// result (target, outcome, timings, negotiated parameters, the chain as
+// served) and what is known of the chain (each certificate parsed once, its
+// SHA-256, and the chain's validation and findings when analysis is on).
+// One record is built per result and handed, unchanged, to every sink.
+//
+// Every probe ends in exactly one classified Outcome; nothing a server does
+// ends it any other way.
+#ifndef ERS_INCLUDE_ERS_RECORD_H_
+#define ERS_INCLUDE_ERS_RECORD_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "base/ip_address.h"
+#include "ers/ip_address.h"
 
 namespace ers {
 
@@ -76,6 +82,65 @@ struct ProbeResult {
   uint64_t bytes_received = 0;
 };
 
+// CertificateInfo is one served certificate, parsed once per distinct DER.
+// When the DER does not parse, |parsed| is false, |parse_error| says why and
+// only |sha256_hex| is set.
+struct CertificateInfo {
+  std::string sha256_hex;  // of the DER, lower-case hex
+  bool parsed = false;
+  std::string parse_error;
+  std::string subject;  // RFC 2253
+  std::string subject_cn;
+  std::string issuer;
+  std::string issuer_cn;
+  std::string issuer_org;
+  std::string serial_hex;
+  int64_t not_before_unix = 0;
+  int64_t not_after_unix = 0;
+  std::string key_type;  // "rsa", "ec", "ed25519", "dsa", "unknown"
+  int key_bits = 0;
+  std::string key_curve;
+  std::string signature_algorithm;
+  bool self_signed = false;
+  bool is_ca = false;
+  std::vector<std::string> dns_names;
+};
+
+// FindingInfo is one finding of the chain analysis (docs/findings.md).
+struct FindingInfo {
+  std::string id;        // stable identifier, e.g. "expiring_soon"
+  std::string severity;  // "info", "low", "medium", "high", "critical"
+  std::string message;
+  int cert = 0;           // position on the normalized path; -1: the chain
+  int64_t days_left = 0;  // for expiry findings
+};
+
+// ChainInfo is what is known of one served chain. Records that served the
+// same chain (and, for the analysis, asked with the same name and TLS
+// version) share one ChainInfo.
+struct ChainInfo {
+  std::vector<CertificateInfo> certificates;  // in the order served
+  // analysed: validation and findings were computed (SweepOptions::analyse).
+  bool analysed = false;
+  bool trusted = false;
+  std::vector<std::string> reasons;  // why not trusted (see docs/findings.md)
+  std::vector<FindingInfo> findings;
+  // analysis_json is the "analysis" member of the result schema
+  // (docs/result-schema.md) as JSON text, or empty when not analysed.
+  std::string analysis_json;
+};
+
+// ScanRecord is one result of a sweep.
+struct ScanRecord {
+  ProbeResult result;
+  // position is the target's place in its walk (resume bookkeeping) and
+  // worker the worker process (0-based) that probed it.
+  uint64_t position = 0;
+  uint32_t worker = 0;
+  // chain is set for every kTls result and shared between records.
+  std::shared_ptr<const ChainInfo> chain;
+};
+
 }  // namespace ers
 
-#endif  // ERS_TLSPROBE_PROBE_RESULT_H_
+#endif  // ERS_INCLUDE_ERS_RECORD_H_
