@@ -51,28 +51,6 @@ absl::StatusOr<PrefixSet> LoadExclusions(
   return LoadExclusionFile(*path);
 }
 
-// ParseResolve parses "name=address,name2=address2".
-absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> ParseResolve(
-    const std::string& text) {
-  absl::StatusOr<std::vector<absl::string_view>> items =
-      SplitList(text, "--resolve list");
-  if (!items.ok()) return items.status();
-  std::vector<std::pair<std::string, IpAddress>> out;
-  for (absl::string_view item : *items) {
-    std::vector<absl::string_view> parts = absl::StrSplit(item, '=');
-    if (parts.size() != 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--resolve entry \"", item, "\" is not NAME=ADDRESS"));
-    }
-    absl::StatusOr<Server> name = ParseServer(parts[0]);
-    if (!name.ok()) return name.status();
-    absl::StatusOr<IpAddress> address = ParseIpAddress(parts[1]);
-    if (!address.ok()) return address.status();
-    out.push_back({name->host, *address});
-  }
-  return out;
-}
-
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   constexpr size_t kMaxBytes = 64 << 20;
   std::unique_ptr<FILE, int (*)(FILE*)> f(fopen(path.c_str(), "rb"), &fclose);

@@ -21,11 +21,6 @@ inline constexpr const char* kExcludeFileSetting = "exclude_file";
 // The settings key holding the configured NAME=ADDRESS mapping.
 inline constexpr const char* kResolveSetting = "resolve";
 
-// ParseResolve parses "name=address,name2=address2" (a name may appear more
-// than once, for several addresses).
-[[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>>
-ParseResolve(const std::string& text);
-
 // OpenStore opens the inventory at |db_flag|, or at DefaultDatabasePath().
 [[nodiscard]] absl::StatusOr<std::unique_ptr<ConfigStore>> OpenStore(
     const std::optional<std::string>& db_flag);

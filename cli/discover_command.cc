@@ -131,7 +131,7 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   std::vector<std::pair<std::string, IpAddress>> new_mappings;
   if (resolve.has_value()) {
     absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
-        ParseResolve(*resolve);
+        ParseResolveList(*resolve);
     if (!r.ok()) return ReportError(io, r.status());
     new_mappings = *std::move(r);
   }
@@ -206,7 +206,7 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     std::vector<std::pair<std::string, IpAddress>> merged;
     if (stored->has_value() && !no_resolve) {
       absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> old =
-          ParseResolve(**stored);
+          ParseResolveList(**stored);
       if (old.ok()) merged = *std::move(old);
     }
     for (const auto& [name, address] : new_mappings) {

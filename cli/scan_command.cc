@@ -307,7 +307,7 @@ absl::Status BuildOptions(const ScanFlags& f, ProbeOptions* probe,
   }
   if (f.resolve.has_value()) {
     absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
-        ParseResolve(*f.resolve);
+        ParseResolveList(*f.resolve);
     if (!r.ok()) return r.status();
     engine->resolve = *std::move(r);  // replaces the configured mapping
   }
@@ -443,7 +443,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     if (!stored.ok()) return ReportError(io, stored.status());
     if (stored->has_value()) {
       absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
-          ParseResolve(**stored);
+          ParseResolveList(**stored);
       if (!r.ok()) return ReportError(io, r.status());
       engine_options.resolve = *std::move(r);
     }

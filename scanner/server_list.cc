@@ -108,4 +108,25 @@ absl::StatusOr<std::vector<Server>> ParseServers(absl::string_view text) {
   return out;
 }
 
+absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> ParseResolveList(
+    absl::string_view text) {
+  absl::StatusOr<std::vector<absl::string_view>> items =
+      SplitList(text, "--resolve list");
+  if (!items.ok()) return items.status();
+  std::vector<std::pair<std::string, IpAddress>> out;
+  for (absl::string_view item : *items) {
+    std::vector<absl::string_view> parts = absl::StrSplit(item, '=');
+    if (parts.size() != 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--resolve entry \"", item, "\" is not NAME=ADDRESS"));
+    }
+    absl::StatusOr<Server> name = ParseServer(parts[0]);
+    if (!name.ok()) return name.status();
+    absl::StatusOr<IpAddress> address = ParseIpAddress(parts[1]);
+    if (!address.ok()) return address.status();
+    out.push_back({name->host, *address});
+  }
+  return out;
+}
+
 }  // namespace ers

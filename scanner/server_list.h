@@ -3,6 +3,7 @@
 #define ERS_SCANNER_SERVER_LIST_H_
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ struct Server {
 // ParseServer parses one host name or IP literal ("[::1]" or "::1"). A
 // "host:port" entry is rejected with a hint to use --ports.
 [[nodiscard]] absl::StatusOr<Server> ParseServer(absl::string_view text);
+
+// ParseResolveList parses "name=address,name2=address2" (curl's --resolve,
+// without ports): a name may appear more than once, for several addresses.
+[[nodiscard]] absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>>
+ParseResolveList(absl::string_view text);
 
 // ParseServers parses a comma-separated server list; duplicates are folded,
 // keeping the first occurrence's order.

@@ -22,6 +22,15 @@ constexpr Rung kRungs[] = {
 // NIST curves servers most often require.
 constexpr const char* kGroups = "X25519:P-256:P-384";
 
+}  // namespace
+
+const char* RungName(int rung) {
+  if (rung < 1 || rung > static_cast<int>(sizeof(kRungs) / sizeof(kRungs[0]))) return "";
+  return kRungs[rung - 1].name;
+}
+
+namespace {
+
 absl::Status SslError(absl::string_view what) {
   char buf[256];
   uint32_t err = ERR_get_error();

@@ -42,6 +42,10 @@ struct Rung {
   const char* name;
 };
 
+// RungName returns the name of 1-based |rung| of the ladder ("tls1.3+1.2",
+// "tls1.2", "legacy"), a static string; "" for any other number.
+const char* RungName(int rung);
+
 // ClientContext holds the SSL_CTX of each rung. It is immutable after
 // Create and may be shared by any number of probes on one thread.
 class ClientContext {
