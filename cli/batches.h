@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cli/inventory.h"
+#include "inventory/inventory.h"
 
 namespace ers {
 

@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 #include "cli/commands.h"
-#include "cli/inventory.h"
+#include "inventory/inventory.h"
 #include "cli/uploader.h"
 
 namespace ers {

@@ -20,12 +20,12 @@ int ReportError(const Streams& io, const absl::Status& status) {
                                                              : kExitFatal;
 }
 
-absl::StatusOr<std::unique_ptr<ConfigStore>> OpenStore(
+absl::StatusOr<std::unique_ptr<Inventory>> OpenInventory(
     const std::optional<std::string>& db_flag) {
-  if (db_flag.has_value()) return ConfigStore::Open(*db_flag);
+  if (db_flag.has_value()) return Inventory::Open(*db_flag);
   absl::StatusOr<std::string> path = DefaultDatabasePath();
   if (!path.ok()) return path.status();
-  return ConfigStore::Open(*path);
+  return Inventory::Open(*path);
 }
 
 std::string AbsolutePath(const std::string& path) {

@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "cli/config_store.h"
+#include "inventory/config_store.h"
+#include "inventory/inventory.h"
 #include "base/ip_address.h"
 #include "scanner/prefix_set.h"
 
@@ -21,8 +22,9 @@ inline constexpr const char* kExcludeFileSetting = "exclude_file";
 // The settings key holding the configured NAME=ADDRESS mapping.
 inline constexpr const char* kResolveSetting = "resolve";
 
-// OpenStore opens the inventory at |db_flag|, or at DefaultDatabasePath().
-[[nodiscard]] absl::StatusOr<std::unique_ptr<ConfigStore>> OpenStore(
+// OpenInventory opens the inventory at |db_flag|, or at
+// DefaultDatabasePath().
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Inventory>> OpenInventory(
     const std::optional<std::string>& db_flag);
 
 // AbsolutePath returns |path| made absolute against the working directory,

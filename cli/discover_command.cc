@@ -141,9 +141,9 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     if (!loaded.ok()) return ReportError(io, loaded.status());
   }
 
-  absl::StatusOr<std::unique_ptr<ConfigStore>> store = OpenStore(db);
-  if (!store.ok()) return ReportError(io, store.status());
-  ConfigStore& config = **store;
+  absl::StatusOr<std::unique_ptr<Inventory>> inventory = OpenInventory(db);
+  if (!inventory.ok()) return ReportError(io, inventory.status());
+  ConfigStore& config = (*inventory)->config();
   if (absl::Status s = config.Begin(); !s.ok()) return ReportError(io, s);
   auto fail = [&](const absl::Status& s) {
     config.Rollback();

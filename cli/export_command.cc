@@ -18,7 +18,7 @@
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
-#include "cli/inventory.h"
+#include "inventory/inventory.h"
 
 namespace ers {
 namespace {
@@ -88,9 +88,7 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
     return ReportError(io, absl::InvalidArgumentError(
                                "ers export: give exactly one of --pem and --csv"));
   }
-  absl::StatusOr<std::unique_ptr<ConfigStore>> store = OpenStore(db);
-  if (!store.ok()) return ReportError(io, store.status());
-  absl::StatusOr<std::unique_ptr<Inventory>> inv = Inventory::Open((*store)->path());
+  absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());
   const int64_t run = LatestRun(**inv);
 

@@ -12,7 +12,7 @@
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
-#include "cli/inventory.h"
+#include "inventory/inventory.h"
 
 namespace ers {
 
@@ -31,9 +31,7 @@ int RunImport(const std::vector<std::string>& args, const Streams& io) {
             flags.Usage().c_str());
     return flags.help_requested() ? kExitOk : kExitUsage;
   }
-  absl::StatusOr<std::unique_ptr<ConfigStore>> store = OpenStore(db);
-  if (!store.ok()) return ReportError(io, store.status());
-  absl::StatusOr<std::unique_ptr<Inventory>> inv = Inventory::Open((*store)->path());
+  absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());
   absl::StatusOr<int64_t> run = (*inv)->BeginRun("{\"import\":true}");
   if (!run.ok()) return ReportError(io, run.status());

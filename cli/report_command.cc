@@ -17,7 +17,7 @@
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
-#include "cli/inventory.h"
+#include "inventory/inventory.h"
 #include "x509/findings.h"
 
 namespace ers {
@@ -116,9 +116,7 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   if (top.has_value() && (!absl::SimpleAtoi(*top, &limit) || limit < 0)) {
     return ReportError(io, absl::InvalidArgumentError("--top must be a number"));
   }
-  absl::StatusOr<std::unique_ptr<ConfigStore>> store = OpenStore(db);
-  if (!store.ok()) return ReportError(io, store.status());
-  absl::StatusOr<std::unique_ptr<Inventory>> inv = Inventory::Open((*store)->path());
+  absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());
   absl::StatusOr<Runs> runs = FindRuns(**inv);
   if (!runs.ok()) return ReportError(io, runs.status());

@@ -1,5 +1,6 @@
 // scan_command.cc: `ers scan`. Builds the target space from the discover
 // configuration (or from targets given on the command line) and walks it.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,16 +21,20 @@
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
-#include "cli/scan_plan.h"
 #include "cli/clm_push.h"
-#include "cli/inventory.h"
+#include "inventory/inventory.h"
 #include "cli/progress.h"
 #include "cli/scan_lock.h"
-#include "cli/sweep.h"
+#include "ers/sweep.h"
+#include "scanner/fd_limit.h"
+#include "scanner/prefix_set.h"
+#include "sweep/json_lines_sink.h"
+#include "sweep/sweep_plan.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "base/list_syntax.h"
+#include "absl/strings/str_format.h"
 #include "scanner/target_walker.h"
 
 namespace ers {
@@ -61,7 +66,6 @@ Flags:
 )";
 
 constexpr const char* kSeedSetting = "scan_seed";
-constexpr const char* kResumeSetting = "resume_point";
 constexpr uint64_t kDefaultShow = 10;
 
 std::string Grouped(uint64_t n) {
@@ -133,184 +137,70 @@ absl::StatusOr<std::vector<DiscoverEntry>> AdHocEntries(
 }
 
 
-absl::StatusOr<uint32_t> ParseMillis(const std::optional<std::string>& flag,
-                                     const char* name, uint32_t fallback) {
-  if (!flag.has_value()) return fallback;
-  absl::Duration d;
-  if (!absl::ParseDuration(*flag, &d) || d <= absl::ZeroDuration() ||
-      d > absl::Hours(1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", name, " \"", *flag,
-        "\" is not a duration between 1ms and 1h (e.g. 500ms, 5s)"));
-  }
-  return static_cast<uint32_t>(absl::ToInt64Milliseconds(d));
+
+
+
+
+// The sweep that SIGINT and SIGTERM stop (Sweep::Stop is async-signal-safe).
+Sweep* g_running_sweep = nullptr;
+
+void StopRunningSweep(int) {
+  if (g_running_sweep != nullptr) g_running_sweep->Stop();
 }
 
-absl::StatusOr<uint64_t> ParseCount(const std::optional<std::string>& flag,
-                                    const char* name, uint64_t fallback,
-                                    uint64_t max) {
-  if (!flag.has_value()) return fallback;
-  uint64_t v = 0;
-  if (!absl::SimpleAtoi(*flag, &v) || v > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", name, " \"", *flag, "\" is not a number from 0 to ", max));
+// ProgressSink draws the progress line as records arrive.
+class ProgressSink : public Sink {
+ public:
+  explicit ProgressSink(Progress* progress) : progress_(progress) {}
+  absl::Status Record(const ScanRecord& record) override {
+    progress_->Result(record.result.outcome == Outcome::kTls);
+    return absl::OkStatus();
   }
-  return v;
-}
 
-// ScanSettings gathers the engine's and probes' flags.
-struct ScanFlags {
-  std::optional<std::string> mode, concurrency, rate, per_address_cap,
-      connect_timeout, handshake_timeout, retries, sni, alpn, resolve, output,
-      workers, roots, intermediates, policy;
-  bool no_system_roots = false;
-  bool no_analysis = false;
-  bool no_fallback = false;
+ private:
+  Progress* progress_;
 };
 
-constexpr const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
-
-// TruncatePartialLine cuts |path| after its last newline, if it does not end
-// in one. A missing file is fine.
-absl::Status TruncatePartialLine(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(fopen(path.c_str(), "r+"), &fclose);
-  if (!f) return absl::OkStatus();
-  if (fseeko(f.get(), 0, SEEK_END) != 0) return absl::OkStatus();
-  off_t end = ftello(f.get());
-  off_t pos = end;
-  char buf[4096];
-  while (pos > 0) {
-    const off_t chunk = std::min<off_t>(pos, sizeof(buf));
-    fseeko(f.get(), pos - chunk, SEEK_SET);
-    if (fread(buf, 1, static_cast<size_t>(chunk), f.get()) != static_cast<size_t>(chunk)) break;
-    for (off_t i = chunk - 1; i >= 0; --i) {
-      if (buf[i] == '\n') {
-        const off_t keep = pos - chunk + i + 1;
-        if (keep != end && ftruncate(fileno(f.get()), keep) != 0) {
-          return absl::DataLossError(absl::StrCat("cannot repair ", path, ": ", strerror(errno)));
-        }
-        return absl::OkStatus();
-      }
+std::string FormatSummary(const SweepSummary& s,
+                          const std::vector<std::string>& tls_endpoints) {
+  std::string out = absl::StrFormat(
+      "%s: %d targets, %d results in %.1f s (%.0f results/s; %d worker%s, "
+      "concurrency %d, open-file limit %d)\n",
+      s.interrupted ? "interrupted" : "done", s.targets_walked, s.results,
+      s.elapsed_s, s.elapsed_s > 0 ? s.results / s.elapsed_s : 0.0, s.workers,
+      s.workers == 1 ? "" : "s", s.concurrency, s.file_limit);
+  static constexpr Outcome kOrder[] = {
+      Outcome::kTls,    Outcome::kRefused,  Outcome::kTimeout,
+      Outcome::kReset,  Outcome::kNotTls,   Outcome::kTlsAlert,
+      Outcome::kError,  Outcome::kUnresolved, Outcome::kExcluded};
+  for (Outcome o : kOrder) {
+    uint64_t n = s.by_outcome[static_cast<size_t>(o)];
+    if (n > 0) absl::StrAppend(&out, "  ", OutcomeName(o), ": ", n, "\n");
+  }
+  if (!tls_endpoints.empty()) {
+    absl::StrAppend(&out, "TLS endpoints",
+                    s.by_outcome[0] > tls_endpoints.size() ? " (first 20)" : "", ":\n");
+    for (const std::string& line : tls_endpoints) absl::StrAppend(&out, "  ", line, "\n");
+  }
+  if (!s.findings.empty()) {
+    absl::StrAppend(&out, "findings (endpoints):\n");
+    for (const auto& [id, n] : s.findings) {
+      absl::StrAppend(&out, absl::StrFormat("  %-24s %d\n", id, n));
     }
-    pos -= chunk;
   }
-  if (end > 0 && ftruncate(fileno(f.get()), 0) != 0) {
-    return absl::DataLossError(absl::StrCat("cannot repair ", path, ": ", strerror(errno)));
+  if (s.backpressure_events > 0) {
+    absl::StrAppend(&out, "  back-pressure events (EMFILE/ENOBUFS): ",
+                    s.backpressure_events, "\n");
   }
-  return absl::OkStatus();
+  return out;
 }
 
-// LoadTrust builds the trust store and policy from the scan's flags.
-absl::Status LoadTrust(const ScanFlags& f, const Streams& io, TrustStore* store,
-                       Policy* policy) {
-  if (!f.no_system_roots) {
-    absl::StatusOr<std::string> bundle = ReadSmallFile(kSystemBundle);
-    if (bundle.ok()) {
-      absl::Status s = store->AddRootsPem(*bundle, kSystemBundle, true);
-      if (!s.ok()) return s;
-    } else if (!f.roots.has_value()) {
-      fprintf(io.err,
-              "ers: warning: no system CA bundle (%s): every chain will be "
-              "untrusted; install ca-certificates or pass --roots\n",
-              kSystemBundle);
-    }
-  }
-  auto each_file = [](const std::optional<std::string>& list,
-                      const std::function<absl::Status(const std::string&,
-                                                       const std::string&)>& add)
-      -> absl::Status {
-    if (!list.has_value()) return absl::OkStatus();
-    absl::StatusOr<std::vector<absl::string_view>> files = SplitList(*list, "file list");
-    if (!files.ok()) return files.status();
-    for (absl::string_view file : *files) {
-      absl::StatusOr<std::string> pem = ReadSmallFile(std::string(file));
-      if (!pem.ok()) return pem.status();
-      absl::Status s = add(*pem, std::string(file));
-      if (!s.ok()) return s;
-    }
-    return absl::OkStatus();
-  };
-  absl::Status s = each_file(f.roots, [&](const std::string& pem, const std::string& name) {
-    return store->AddRootsPem(pem, name, false);
-  });
-  if (!s.ok()) return s;
-  s = each_file(f.intermediates, [&](const std::string& pem, const std::string& name) {
-    return store->AddIntermediatesPem(pem, name);
-  });
-  if (!s.ok()) return s;
-  if (f.policy.has_value()) {
-    absl::StatusOr<std::string> text = ReadSmallFile(*f.policy);
-    if (!text.ok()) return text.status();
-    absl::StatusOr<Policy> parsed = ParsePolicy(*text, *f.policy);
-    if (!parsed.ok()) return parsed.status();
-    *policy = *std::move(parsed);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status BuildOptions(const ScanFlags& f, ProbeOptions* probe,
-                          EngineOptions* engine) {
-  if (f.mode.has_value()) {
-    if (*f.mode == "full") {
-      probe->mode = ProbeMode::kFull;
-    } else if (*f.mode == "certs") {
-      probe->mode = ProbeMode::kCerts;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--mode \"", *f.mode, "\" must be certs or full"));
-    }
-  }
-  absl::StatusOr<uint32_t> ms =
-      ParseMillis(f.connect_timeout, "connect-timeout", probe->connect_timeout_ms);
-  if (!ms.ok()) return ms.status();
-  probe->connect_timeout_ms = *ms;
-  ms = ParseMillis(f.handshake_timeout, "handshake-timeout",
-                   probe->handshake_timeout_ms);
-  if (!ms.ok()) return ms.status();
-  probe->handshake_timeout_ms = *ms;
-  absl::StatusOr<uint64_t> n =
-      ParseCount(f.retries, "retries", probe->connect_retries, 10);
-  if (!n.ok()) return n.status();
-  probe->connect_retries = static_cast<int>(*n);
-  probe->fallback = !f.no_fallback;
-  if (f.alpn.has_value()) {
-    absl::StatusOr<std::vector<absl::string_view>> protos =
-        SplitList(*f.alpn, "--alpn list");
-    if (!protos.ok()) return protos.status();
-    for (absl::string_view p : *protos) probe->alpn.emplace_back(p);
-  }
-  n = ParseCount(f.concurrency, "concurrency", 0, 1000000);
-  if (!n.ok()) return n.status();
-  engine->concurrency = static_cast<uint32_t>(*n);
-  n = ParseCount(f.rate, "rate", 0, 10000000);
-  if (!n.ok()) return n.status();
-  engine->rate = static_cast<double>(*n);
-  n = ParseCount(f.per_address_cap, "per-address-cap", engine->per_address_cap,
-                 100000);
-  if (!n.ok()) return n.status();
-  if (*n == 0) {
-    return absl::InvalidArgumentError("--per-address-cap must be at least 1");
-  }
-  engine->per_address_cap = static_cast<uint32_t>(*n);
-  if (f.sni.has_value()) {
-    // "none" stands for "no SNI" in the list.
-    for (absl::string_view name : absl::StrSplit(*f.sni, ',')) {
-      name = absl::StripAsciiWhitespace(name);
-      if (name == "none") {
-        engine->sni_names.emplace_back();
-        continue;
-      }
-      absl::StatusOr<Server> server = ParseServer(name);
-      if (!server.ok()) return server.status();
-      engine->sni_names.push_back(server->host);
-    }
-  }
-  if (f.resolve.has_value()) {
-    absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
-        ParseResolveList(*f.resolve);
-    if (!r.ok()) return r.status();
-    engine->resolve = *std::move(r);  // replaces the configured mapping
-  }
+absl::Status SplitFiles(const std::optional<std::string>& list,
+                        std::vector<std::string>* out) {
+  if (!list.has_value()) return absl::OkStatus();
+  absl::StatusOr<std::vector<absl::string_view>> files = SplitList(*list, "file list");
+  if (!files.ok()) return files.status();
+  for (absl::string_view f : *files) out->emplace_back(f);
   return absl::OkStatus();
 }
 
@@ -318,10 +208,14 @@ absl::Status BuildOptions(const ScanFlags& f, ProbeOptions* probe,
 
 int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, seed_flag, shard_flag,
-      show_flag, exclude_file, db;
+      exclude_file, db, mode, sni, alpn, resolve, output, roots, intermediates,
+      policy;
+  std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
+      retries, workers;
+  std::optional<absl::Duration> connect_timeout, handshake_timeout;
   bool dry_run = false, resume = false, quiet = false, summary_flag = false,
-       no_push = false;
-  ScanFlags sf;
+       no_push = false, no_system_roots = false, no_analysis = false,
+       no_fallback = false;
   FlagSet flags("scan");
   flags.Bool("dry-run", "print the plan and the first targets; send nothing",
              &dry_run);
@@ -335,48 +229,48 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                "stored seed)", &seed_flag);
   flags.String("shard", "k/N", "scan only part k of N (1 <= k <= N); shards "
                "with one seed split the targets exactly", &shard_flag);
-  flags.String("show", "N", "with --dry-run, how many targets to list "
-               "(default 10)", &show_flag);
+  flags.Count("show", "with --dry-run, how many targets to list (default 10)",
+              0, 1000000, &show_flag);
   flags.String("exclude-file", "PATH", "use this exclusion file instead of "
                "the configured one", &exclude_file);
   flags.String("mode", "certs|full", "certs: capture the chain and abort "
-               "(default, cheapest); full: complete the handshake", &sf.mode);
-  flags.String("concurrency", "N", "connections in flight (default: sized to "
-               "the open-file limit, at most 10000)", &sf.concurrency);
-  flags.String("rate", "N", "connection attempts per second (default: "
-               "unlimited)", &sf.rate);
-  flags.String("per-address-cap", "N", "connections in flight to one "
-               "address (default 32)", &sf.per_address_cap);
-  flags.String("connect-timeout", "DURATION", "TCP connect timeout (default "
-               "5s)", &sf.connect_timeout);
-  flags.String("handshake-timeout", "DURATION", "TLS handshake timeout "
-               "(default 10s)", &sf.handshake_timeout);
-  flags.String("retries", "N", "retries of a connect that timed out "
-               "(default 1)", &sf.retries);
+               "(default, cheapest); full: complete the handshake", &mode);
+  flags.Count("concurrency", "connections in flight (default: sized to "
+              "the open-file limit, at most 10000)", 0, 1000000, &concurrency);
+  flags.Count("rate", "connection attempts per second (default: "
+              "unlimited)", 0, 10000000, &rate);
+  flags.Count("per-address-cap", "connections in flight to one "
+              "address (default 32)", 1, 100000, &per_address_cap);
+  flags.Duration("connect-timeout", "TCP connect timeout (default 5s)",
+                 absl::Milliseconds(1), absl::Hours(1), &connect_timeout);
+  flags.Duration("handshake-timeout", "TLS handshake timeout (default 10s)",
+                 absl::Milliseconds(1), absl::Hours(1), &handshake_timeout);
+  flags.Count("retries", "retries of a connect that timed out (default 1)",
+              0, 10, &retries);
   flags.Bool("no-fallback", "do not retry rejected hellos with older TLS "
-             "versions", &sf.no_fallback);
+             "versions", &no_fallback);
   flags.String("sni", "LIST", "server names to send to IP targets, one probe "
-               "each (\"none\" for no SNI)", &sf.sni);
+               "each (\"none\" for no SNI)", &sni);
   flags.String("alpn", "LIST", "ALPN protocols to offer, e.g. h2,http/1.1",
-               &sf.alpn);
+               &alpn);
   flags.String("resolve", "LIST", "NAME=ADDRESS pairs used instead of DNS",
-               &sf.resolve);
+               &resolve);
   flags.String("output", "PATH", "also write the results as JSON Lines here "
-               "(- for standard output)", &sf.output);
-  flags.String("workers", "N", "worker processes, one event loop each "
-               "(default: as many as the open-file limit needs for "
-               "--concurrency)", &sf.workers);
+               "(- for standard output)", &output);
+  flags.Count("workers", "worker processes, one event loop each (default: as "
+              "many as the open-file limit needs for --concurrency)", 0, 1024,
+              &workers);
   flags.String("roots", "FILES", "also trust the roots in these PEM files "
-               "(enterprise PKIs), comma-separated", &sf.roots);
+               "(enterprise PKIs), comma-separated", &roots);
   flags.String("intermediates", "FILES", "PEM files of known intermediates, "
                "used to complete chains servers leave incomplete",
-               &sf.intermediates);
+               &intermediates);
   flags.Bool("no-system-roots", "do not trust the system's CA bundle",
-             &sf.no_system_roots);
+             &no_system_roots);
   flags.String("policy", "FILE", "finding thresholds (see docs/findings.md)",
-               &sf.policy);
-  flags.Bool("no-analysis", "write chains without parsing or validating them",
-             &sf.no_analysis);
+               &policy);
+  flags.Bool("no-analysis", "write chains without validating them",
+             &no_analysis);
   flags.Bool("resume", "continue an interrupted scan from its resume point",
              &resume);
   flags.Bool("quiet", "no summary on standard error", &quiet);
@@ -392,21 +286,53 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     fprintf(io.out, "%s%s", kScanHelp, flags.Usage().c_str());
     return kExitOk;
   }
-  Shard shard;
+
+  SweepOptions options;
   if (shard_flag.has_value()) {
     absl::StatusOr<Shard> s = ParseShard(*shard_flag);
     if (!s.ok()) return ReportError(io, s.status());
-    shard = *s;
+    options.shard_index = s->index;
+    options.shard_count = s->count;
   }
-  uint64_t show = kDefaultShow;
-  if (show_flag.has_value() && !absl::SimpleAtoi(*show_flag, &show)) {
-    return ReportError(io, absl::InvalidArgumentError(absl::StrCat(
-                               "--show \"", *show_flag, "\" is not a number")));
+  if (mode.has_value()) {
+    if (*mode != "full" && *mode != "certs") {
+      return ReportError(io, absl::InvalidArgumentError(absl::StrCat(
+                                 "--mode \"", *mode, "\" must be certs or full")));
+    }
+    options.mode = *mode == "full" ? ProbeMode::kFull : ProbeMode::kCerts;
   }
+  if (concurrency.has_value()) options.concurrency = static_cast<uint32_t>(*concurrency);
+  if (rate.has_value()) options.rate = static_cast<double>(*rate);
+  if (per_address_cap.has_value()) options.per_address_cap = static_cast<uint32_t>(*per_address_cap);
+  if (connect_timeout.has_value()) options.connect_timeout = *connect_timeout;
+  if (handshake_timeout.has_value()) options.handshake_timeout = *handshake_timeout;
+  if (retries.has_value()) options.connect_retries = static_cast<int>(*retries);
+  if (workers.has_value()) options.workers = static_cast<uint32_t>(*workers);
+  options.fallback = !no_fallback;
+  if (alpn.has_value()) {
+    absl::StatusOr<std::vector<absl::string_view>> protos = SplitList(*alpn, "--alpn list");
+    if (!protos.ok()) return ReportError(io, protos.status());
+    for (absl::string_view p : *protos) options.alpn.emplace_back(p);
+  }
+  if (sni.has_value()) {
+    // "none" stands for "no SNI" in the list.
+    for (absl::string_view name : absl::StrSplit(*sni, ',')) {
+      name = absl::StripAsciiWhitespace(name);
+      options.sni.emplace_back(name == "none" ? "" : name);
+    }
+  }
+  options.analyse = !no_analysis;
+  options.system_roots = !no_system_roots;
+  if (absl::Status s = SplitFiles(roots, &options.root_files); !s.ok()) return ReportError(io, s);
+  if (absl::Status s = SplitFiles(intermediates, &options.intermediate_files); !s.ok()) {
+    return ReportError(io, s);
+  }
+  options.policy_file = policy.value_or("");
 
-  absl::StatusOr<std::unique_ptr<ConfigStore>> store = OpenStore(db);
-  if (!store.ok()) return ReportError(io, store.status());
-  ConfigStore& config = **store;
+  absl::StatusOr<std::unique_ptr<Inventory>> opened = OpenInventory(db);
+  if (!opened.ok()) return ReportError(io, opened.status());
+  Inventory& inventory = **opened;
+  ConfigStore& config = inventory.config();
 
   absl::StatusOr<std::vector<DiscoverEntry>> entries =
       servers.has_value() || ips.has_value() || ports.has_value()
@@ -418,223 +344,181 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                                "nothing to scan: configure targets with ers "
                                "discover --servers/--ips first"));
   }
-  std::string exclusion_source;
-  absl::StatusOr<PrefixSet> exclusions =
-      LoadExclusions(config, exclude_file, &exclusion_source);
-  if (!exclusions.ok()) return ReportError(io, exclusions.status());
-  const size_t num_excluded = exclusions->num_prefixes();
-  absl::StatusOr<TargetSpace> space =
-      BuildTargetSpace(*entries, *std::move(exclusions));
-  if (!space.ok()) return ReportError(io, space.status());
+  for (const DiscoverEntry& e : *entries) {
+    TargetGroup g;
+    (e.kind == EntryKind::kServer ? g.servers : g.ips) = e.spec;
+    g.ports = e.ports.ToString();
+    options.groups.push_back(std::move(g));
+  }
+  std::string exclusion_source = exclude_file.value_or("");
+  if (!exclude_file.has_value()) {
+    absl::StatusOr<std::optional<std::string>> configured =
+        config.GetSetting(kExcludeFileSetting);
+    if (!configured.ok()) return ReportError(io, configured.status());
+    exclusion_source = configured->value_or("");
+  }
+  options.exclusion_file = exclusion_source;
   absl::StatusOr<uint64_t> seed = ResolveSeed(config, seed_flag);
   if (!seed.ok()) return ReportError(io, seed.status());
-  TargetWalker walker(&*space, *seed, shard);
-
-  ProbeOptions probe_options;
-  EngineOptions engine_options;
-  if (absl::Status s = BuildOptions(sf, &probe_options, &engine_options);
-      !s.ok()) {
-    return ReportError(io, s);
-  }
-  if (!sf.resolve.has_value()) {
+  options.seed = *seed;
+  if (resolve.has_value()) {
+    options.resolve = *resolve;
+  } else {
     // Names mapped with ers discover --resolve.
-    absl::StatusOr<std::optional<std::string>> stored =
-        config.GetSetting(kResolveSetting);
+    absl::StatusOr<std::optional<std::string>> stored = config.GetSetting(kResolveSetting);
     if (!stored.ok()) return ReportError(io, stored.status());
-    if (stored->has_value()) {
-      absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
-          ParseResolveList(**stored);
-      if (!r.ok()) return ReportError(io, r.status());
-      engine_options.resolve = *std::move(r);
-    }
+    options.resolve = stored->value_or("");
   }
-  std::vector<std::string> resume_points;
   if (resume) {
-    absl::StatusOr<std::optional<std::string>> point =
-        config.GetSetting(kResumeSetting);
+    absl::StatusOr<std::string> point = inventory.ResumePoint();
     if (!point.ok()) return ReportError(io, point.status());
-    if (!point->has_value()) {
+    if (point->empty()) {
       return ReportError(io, absl::InvalidArgumentError(
                                  "--resume: no interrupted scan to resume"));
     }
-    resume_points = absl::StrSplit(**point, '\n', absl::SkipEmpty());
-    // A single-loop scan's record also places the dry run's walker (and
-    // checks the record early); worker records are checked by the workers.
-    if (resume_points.size() == 1) {
-      if (absl::Status s = walker.RestorePosition(resume_points[0]); !s.ok()) {
-        return ReportError(io, s);
-      }
-    }
-  }
-  if (!dry_run) {
-    // One scan per inventory at a time.
-    absl::StatusOr<ScanLock> lock = ScanLock::Acquire(config.path());
-    if (!lock.ok()) return ReportError(io, lock.status());
-    absl::StatusOr<std::unique_ptr<Inventory>> inventory =
-        Inventory::Open(config.path());
-    if (!inventory.ok()) return ReportError(io, inventory.status());
-    FILE* out = nullptr;
-    std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &fclose);
-    if (sf.output.has_value()) {
-      if (*sf.output == "-") {
-        out = io.out;
-      } else {
-        if (resume) {
-          // A line cut short when the last run stopped (a full disk, a
-          // kill) would run into the next one: drop it first.
-          if (absl::Status t = TruncatePartialLine(*sf.output); !t.ok()) {
-            return ReportError(io, t);
-          }
-        }
-        file.reset(fopen(sf.output->c_str(), resume ? "a" : "w"));
-        if (!file) {
-          return ReportError(io, absl::PermissionDeniedError(absl::StrCat(
-                                     "cannot write ", *sf.output, ": ",
-                                     strerror(errno))));
-        }
-        out = file.get();
-      }
-    }
-    SweepRequest request;
-    request.space = &*space;
-    request.seed = *seed;
-    request.shard = shard;
-    request.probe = probe_options;
-    request.engine = std::move(engine_options);
-    request.resume_points = resume_points;
-    TrustStore trust;
-    Policy policy;
-    if (!sf.no_analysis) {
-      if (absl::Status s = LoadTrust(sf, io, &trust, &policy); !s.ok()) {
-        return ReportError(io, s);
-      }
-      request.trust = &trust;
-      request.policy = &policy;
-    }
-    absl::StatusOr<uint64_t> workers = ParseCount(sf.workers, "workers", 0, 1024);
-    if (!workers.ok()) return ReportError(io, workers.status());
-    request.workers = static_cast<uint32_t>(*workers);
-
-    nlohmann::json options = {
-        {"seed", *seed},
-        {"shard", absl::StrCat(shard.index, "/", shard.count)},
-        {"mode", ProbeModeName(probe_options.mode)},
-        {"concurrency", request.engine.concurrency},
-        {"rate", request.engine.rate},
-        {"resume", resume},
-        {"targets", walker.shard_size()}};
-    absl::StatusOr<int64_t> run_id = (*inventory)->BeginRun(options.dump());
-    if (!run_id.ok()) return ReportError(io, run_id.status());
-
-    // Every result: to the JSON Lines output if asked, into the inventory,
-    // and onto the progress line.
-    Progress progress(io.err, walker.shard_size() - walker.position());
-    absl::Status sink_error;
-    LineSink sink = [&](const std::string& line) {
-      if (out != nullptr && fwrite(line.data(), 1, line.size(), out) != line.size()) {
-        sink_error = absl::DataLossError(absl::StrCat(
-            "cannot write ", sf.output.value_or("output"), ": ", strerror(errno)));
-        return false;
-      }
-      absl::Status s = (*inventory)->AddResultLine(
-          *run_id, absl::string_view(line).substr(0, line.size() - 1));
-      if (!s.ok()) {
-        sink_error = s;
-        return false;
-      }
-      progress.Result(absl::StrContains(line, "\"outcome\":\"tls\""));
-      return true;
-    };
-    // Checkpoints: every inventory commit also stores the resume point, after
-    // the JSON Lines output reached the disk, so a scan killed outright
-    // resumes (ers scan --resume) without losing a target.
-    std::function<std::string()> resume_provider;
-    request.resume_provider = &resume_provider;
-    (*inventory)->SetCheckpoint([&]() -> absl::StatusOr<std::string> {
-      if (!resume_provider) return std::string();
-      if (out != nullptr && (fflush(out) != 0 || (out != io.out && fsync(fileno(out)) != 0))) {
-        return absl::DataLossError("cannot write the JSON Lines output");
-      }
-      return resume_provider();
-    });
-    absl::StatusOr<SweepSummary> summary = RunSweep(request, sink);
-    (*inventory)->SetCheckpoint(nullptr);
-    progress.Clear();
-    if (out != nullptr && fflush(out) != 0 && sink_error.ok()) {
-      sink_error = absl::DataLossError("cannot write the JSON Lines output");
-    }
-    if (!summary.ok()) {
-      (void)(*inventory)->FinishRun(*run_id, "failed", 0, 0);
-      return ReportError(io, !sink_error.ok() ? sink_error : summary.status());
-    }
-    const bool stopped = summary->interrupted || summary->sink_failed;
-    absl::Status finished = (*inventory)->FinishRun(
-        *run_id, summary->sink_failed ? "failed" : stopped ? "interrupted" : "done",
-        summary->stats.targets_walked, summary->elapsed_s);
-    if (!finished.ok()) return ReportError(io, finished);
-    // Push the run to the CLM, when one is configured: spooled first, so a
-    // failure here loses nothing (ers push retries).
-    PushOptions push_options;
-    push_options.max_attempts = no_push ? 0 : 3;
-    bool pushed_all = true;
-    const int push_exit = SpoolAndPush(config.path(), **inventory, *run_id,
-                                       push_options, io, &pushed_all);
-    const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));
-    if (show_summary) fputs(FormatSummary(*summary).c_str(), io.err);
-    if (stopped) {
-      std::string points = absl::StrJoin(summary->resume_points, "\n");
-      if (absl::Status s = config.SetSetting(kResumeSetting, points); !s.ok()) {
-        return ReportError(io, s);
-      }
-      if (!sink_error.ok()) {
-        fprintf(io.err, "ers: %s\n", std::string(sink_error.message()).c_str());
-      }
-      fprintf(io.err,
-              "ers: scan stopped; resume point saved: ers scan --resume "
-              "continues with the %" PRIu64 " targets not yet done\n",
-              summary->remaining);
-      return sink_error.ok() ? kExitPartial : kExitFatal;
-    }
-    if (absl::Status s = config.ClearSetting(kResumeSetting); !s.ok()) {
-      return ReportError(io, s);
-    }
-    return push_exit;
+    options.resume_point = *point;
   }
 
-  fprintf(io.out, "scan plan (dry run: nothing is sent)\n");
-  fprintf(io.out, "  inventory:  %s\n", config.path().c_str());
-  for (const DiscoverEntry& e : *entries) {
-    fprintf(io.out, "  %-7s %-32s ports %s\n",
-            e.kind == EntryKind::kServer ? "server" : "ips", e.spec.c_str(),
-            e.ports.ToString().c_str());
-  }
-  if (exclusion_source.empty()) {
-    fprintf(io.out, "  exclusions: none\n");
-  } else {
-    fprintf(io.out, "  exclusions: %zu prefixes from %s\n", num_excluded,
-            exclusion_source.c_str());
-  }
-  fprintf(io.out,
-          "  targets:    %s (%s addresses and %s host names, resolved at "
-          "scan time; %zu blocks)\n",
-          Grouped(space->size()).c_str(),
-          Grouped(space->num_addresses()).c_str(),
-          Grouped(space->num_names()).c_str(), space->blocks().size());
-  fprintf(io.out, "  order:      seed %" PRIu64 ", shard %u/%u: %s targets\n",
-          *seed, shard.index, shard.count,
-          Grouped(walker.shard_size()).c_str());
-  const uint64_t n = std::min<uint64_t>(show, walker.shard_size());
-  fprintf(io.out, "  first %" PRIu64 " targets in scan order:\n", n);
-  Target t;
-  for (uint64_t i = 0; i < n && walker.Next(&t); ++i) {
-    std::string host =
-        t.has_address ? t.address.ToString() : std::string(t.name);
-    if (t.has_address && t.address.family == IpFamily::kV6) {
-      host = absl::StrCat("[", host, "]");
+  if (dry_run) {
+    absl::StatusOr<TargetSpace> space = BuildTargetSpace(options);
+    if (!space.ok()) return ReportError(io, space.status());
+    Shard shard{options.shard_index, options.shard_count};
+    TargetWalker walker(&*space, *seed, shard);
+    std::vector<std::string> points = absl::StrSplit(options.resume_point, '\n', absl::SkipEmpty());
+    if (points.size() == 1) {
+      if (absl::Status s = walker.RestorePosition(points[0]); !s.ok()) return ReportError(io, s);
     }
-    fprintf(io.out, "    %s:%u\n", host.c_str(), t.port);
+    fprintf(io.out, "scan plan (dry run: nothing is sent)\n");
+    fprintf(io.out, "  inventory:  %s\n", inventory.path().c_str());
+    for (const DiscoverEntry& e : *entries) {
+      fprintf(io.out, "  %-7s %-32s ports %s\n",
+              e.kind == EntryKind::kServer ? "server" : "ips", e.spec.c_str(),
+              e.ports.ToString().c_str());
+    }
+    if (exclusion_source.empty()) {
+      fprintf(io.out, "  exclusions: none\n");
+    } else {
+      absl::StatusOr<PrefixSet> excluded = LoadExclusionFile(exclusion_source);
+      fprintf(io.out, "  exclusions: %zu prefixes from %s\n",
+              excluded.ok() ? excluded->num_prefixes() : 0, exclusion_source.c_str());
+    }
+    fprintf(io.out,
+            "  targets:    %s (%s addresses and %s host names, resolved at "
+            "scan time; %zu blocks)\n",
+            Grouped(space->size()).c_str(), Grouped(space->num_addresses()).c_str(),
+            Grouped(space->num_names()).c_str(), space->blocks().size());
+    fprintf(io.out, "  order:      seed %" PRIu64 ", shard %u/%u: %s targets\n",
+            *seed, shard.index, shard.count, Grouped(walker.shard_size()).c_str());
+    const uint64_t n = std::min<uint64_t>(show_flag.value_or(kDefaultShow), walker.shard_size());
+    fprintf(io.out, "  first %" PRIu64 " targets in scan order:\n", n);
+    Target t;
+    for (uint64_t i = 0; i < n && walker.Next(&t); ++i) {
+      std::string host = t.has_address ? t.address.ToString() : std::string(t.name);
+      if (t.has_address && t.address.family == IpFamily::kV6) host = absl::StrCat("[", host, "]");
+      fprintf(io.out, "    %s:%u\n", host.c_str(), t.port);
+    }
+    return kExitOk;
   }
-  return kExitOk;
+
+  // One scan per inventory at a time.
+  absl::StatusOr<ScanLock> lock = ScanLock::Acquire(inventory.path());
+  if (!lock.ok()) return ReportError(io, lock.status());
+  // Raising the open-file limit is the program's act, before the sweep
+  // sizes itself to it.
+  absl::StatusOr<uint64_t> limit = RaiseFileLimit(
+      uint64_t{options.concurrency != 0 ? options.concurrency : kDefaultConcurrency} +
+      kReservedFds);
+  if (!limit.ok()) return ReportError(io, limit.status());
+  absl::StatusOr<std::unique_ptr<Sweep>> sweep = Sweep::Create(options);
+  if (!sweep.ok()) return ReportError(io, sweep.status());
+  for (const std::string& w : (*sweep)->warnings()) fprintf(io.err, "ers: warning: %s\n", w.c_str());
+
+  FILE* out = nullptr;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &fclose);
+  if (output.has_value()) {
+    if (*output == "-") {
+      out = io.out;
+    } else {
+      if (resume) {
+        // A line cut short when the last run stopped (a full disk, a kill)
+        // would run into the next one: drop it first.
+        if (absl::Status t = TruncatePartialLine(*output); !t.ok()) return ReportError(io, t);
+      }
+      file.reset(fopen(output->c_str(), resume ? "a" : "w"));
+      if (!file) {
+        return ReportError(io, absl::PermissionDeniedError(absl::StrCat(
+                                   "cannot write ", *output, ": ", strerror(errno))));
+      }
+      out = file.get();
+    }
+  }
+  nlohmann::json run_options = {
+      {"seed", *seed},
+      {"shard", absl::StrCat(options.shard_index, "/", options.shard_count)},
+      {"mode", ProbeModeName(options.mode)},
+      {"concurrency", options.concurrency},
+      {"rate", options.rate},
+      {"resume", resume},
+      {"targets", (*sweep)->num_targets()}};
+  absl::StatusOr<int64_t> run_id = inventory.BeginRun(run_options.dump());
+  if (!run_id.ok()) return ReportError(io, run_id.status());
+
+  // Every record: to the JSON Lines output if asked (first, so that the
+  // inventory's checkpoint never covers a line not on disk), into the
+  // inventory, and onto the progress line.
+  Progress progress(io.err, (*sweep)->progress().targets);
+  std::unique_ptr<JsonLinesSink> json_sink;
+  std::vector<Sink*> sinks;
+  if (out != nullptr) {
+    json_sink = std::make_unique<JsonLinesSink>(out, output.value_or("output"), out != io.out);
+    sinks.push_back(json_sink.get());
+  }
+  InventorySink inventory_sink(&inventory, *run_id);
+  sinks.push_back(&inventory_sink);
+  ProgressSink progress_sink(&progress);
+  sinks.push_back(&progress_sink);
+
+  g_running_sweep = sweep->get();
+  struct sigaction sa, old_int, old_term;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = StopRunningSweep;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  absl::Status run = (*sweep)->Run(sinks);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  g_running_sweep = nullptr;
+  progress.Clear();
+  const SweepSummary& summary = (*sweep)->summary();
+  const bool stopped = summary.interrupted || !run.ok();
+  absl::Status finished = inventory.FinishRun(
+      *run_id, !run.ok() ? "failed" : stopped ? "interrupted" : "done",
+      summary.targets_walked, summary.elapsed_s);
+  if (!finished.ok() && run.ok()) return ReportError(io, finished);
+  // A sink that failed (a full disk) or a worker that died stopped the
+  // sweep: what was recorded stays, and the resume point repeats the rest.
+  // Push the run to the CLM, when one is configured: spooled first, so a
+  // failure here loses nothing (ers push retries).
+  PushOptions push_options;
+  push_options.max_attempts = no_push ? 0 : 3;
+  bool pushed_all = true;
+  const int push_exit = run.ok() ? SpoolAndPush(inventory.path(), inventory, *run_id,
+                                                push_options, io, &pushed_all)
+                                 : kExitFatal;
+  const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));
+  if (show_summary) fputs(FormatSummary(summary, (*sweep)->tls_endpoints()).c_str(), io.err);
+  if (stopped) {
+    absl::Status s = inventory.Commit((*sweep)->resume_point());
+    if (!run.ok()) fprintf(io.err, "ers: %s\n", std::string(run.message()).c_str());
+    if (!s.ok() && run.ok()) return ReportError(io, s);
+    fprintf(io.err,
+            "ers: scan stopped; resume point saved: ers scan --resume "
+            "continues with the %" PRIu64 " targets not yet done\n",
+            summary.remaining);
+    return run.ok() ? kExitPartial : kExitFatal;
+  }
+  if (absl::Status s = inventory.ClearResumePoint(); !s.ok()) return ReportError(io, s);
+  return push_exit;
 }
 
 }  // namespace ers

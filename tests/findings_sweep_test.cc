@@ -1,5 +1,5 @@
 // A sweep of a loopback farm whose endpoints each serve one of the x509
-// cases, through the program's sweep runner (cli/sweep.h): every finding is
+// cases, through the public sweep API (include/ers/sweep.h): every finding is
 // reported on the right endpoint, in the JSON Lines the user gets.
 #include <openssl/ssl.h>
 
@@ -10,7 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/sweep.h"
+#include "ers/sweep.h"
+#include "sweep/json_lines_sink.h"
 #include "gtest/gtest.h"
 #include "tests/test_pki.h"
 #include "tests/test_servers.h"
@@ -137,7 +138,7 @@ TEST(FindingsSweepTest, EachFindingOnItsEndpoint) {
   std::vector<std::unique_ptr<testing::TestServer>> servers;
   const uint16_t port = testing::FreePort("127.0.0.1");
   std::map<std::string, std::string> case_at;  // address -> case
-  TargetSpace::Builder builder;
+  SweepOptions options;
   for (size_t i = 0; i < cases.size(); ++i) {
     testing::ServerOptions o;
     o.address = "127.0.88." + std::to_string(i + 1);
@@ -150,28 +151,25 @@ TEST(FindingsSweepTest, EachFindingOnItsEndpoint) {
     servers.push_back(testing::TestServer::Start(o, &error));
     ASSERT_NE(servers.back(), nullptr) << error;
     case_at[o.address] = cases[i].name;
-    builder.AddRange(*ParseIpRange(o.address), *PortList::Parse(std::to_string(port)));
+    options.groups.push_back({o.address, "", std::to_string(port)});
   }
   // A host-name target whose name the clean leaf does not carry.
-  builder.AddServer(*ParseServer("wrong.test"), *PortList::Parse(std::to_string(port)));
-  TargetSpace space = *std::move(builder).Build();
-
-  TrustStore trust;
-  ASSERT_TRUE(trust.AddRootsPem(testpki::CertPem(root.get()), "root", true).ok());
-  Policy policy;
-  SweepRequest request;
-  request.space = &space;
-  request.seed = 7;
-  request.engine.resolve = {{"wrong.test", *ParseIpAddress("127.0.88.1")}};
-  request.probe.handshake_timeout_ms = 5000;
-  request.trust = &trust;
-  request.policy = &policy;
+  options.groups.push_back({"", "wrong.test", std::to_string(port)});
+  options.resolve = "wrong.test=127.0.88.1";
+  options.seed = 7;
+  options.handshake_timeout = absl::Seconds(5);
+  options.system_roots = false;
+  const std::string roots = ::testing::TempDir() + "/findings-root.pem";
+  ASSERT_TRUE(testpki::WriteFile(roots, testpki::CertPem(root.get())));
+  options.root_files = {roots};
+  absl::StatusOr<std::unique_ptr<Sweep>> sweep = Sweep::Create(options);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
   FILE* out = tmpfile();
-  absl::StatusOr<SweepSummary> summary =
-      RunSweep(request, [out](const std::string& line) {
-        return fwrite(line.data(), 1, line.size(), out) == line.size();
-      });
-  ASSERT_TRUE(summary.ok()) << summary.status();
+  JsonLinesSink sink(out, "tmpfile", false);
+  absl::Status run = (*sweep)->Run(std::vector<Sink*>{&sink});
+  ASSERT_TRUE(run.ok()) << run;
+  const SweepSummary* summary = &(*sweep)->summary();
+  fflush(out);
   rewind(out);
 
   std::map<std::string, std::set<std::string>> found;  // case -> finding ids
@@ -208,8 +206,8 @@ TEST(FindingsSweepTest, EachFindingOnItsEndpoint) {
   }
   EXPECT_EQ(found["hostname_mismatch"],
             (std::set<std::string>{"hostname_mismatch", "untrusted"}));
-  EXPECT_EQ(summary->findings["expired"], 1u);
-  EXPECT_EQ(summary->findings["weak_signature"], 2u);
+  EXPECT_EQ(summary->findings.at("expired"), 1u);
+  EXPECT_EQ(summary->findings.at("weak_signature"), 2u);
 }
 
 }  // namespace

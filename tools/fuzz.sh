@@ -37,7 +37,7 @@ declare -A sources=(
   [fuzz_target_spec]="$scanner"
   [fuzz_x509]="$x509"
   [fuzz_result_json]="scanner/result_json.cc tlsprobe/probe_result.cc base/ip_address.cc base/list_syntax.cc $x509"
-  [fuzz_inventory_import]="cli/inventory.cc base/sqlite_db.cc $x509"
+  [fuzz_inventory_import]="inventory/inventory.cc base/sqlite_db.cc $x509"
   [fuzz_uploader_reply]="cli/uploader.cc cli/spool.cc cli/credentials.cc base/digest.cc base/encoding.cc"
 )
 declare -A extra_libs=([fuzz_uploader_reply]="-lcurl")

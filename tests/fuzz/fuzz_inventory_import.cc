@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "cli/inventory.h"
+#include "inventory/inventory.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static ers::Inventory* const inventory = ers::Inventory::Open(":memory:")->release();

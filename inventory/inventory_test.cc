@@ -1,11 +1,16 @@
 // The inventory's import of result lines: what is stored, what is only
 // counted, and what is refused (with nothing half-stored). Inputs that the
 // fuzzer (tools/fuzz.sh) found crashing are kept here as regression cases.
-#include "cli/inventory.h"
+#include "inventory/inventory.h"
 
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "sweep/record_json.h"
 #include "gtest/gtest.h"
 #include "tests/test_pki.h"
 
@@ -87,19 +92,77 @@ TEST_F(InventoryTest, UnparsableCertificatesAreKeptRaw) {
 }
 
 TEST_F(InventoryTest, CheckpointIsCommittedWithTheResults) {
-  int calls = 0;
-  inv_->SetCheckpoint([&]() -> absl::StatusOr<std::string> {
-    ++calls;
-    return std::string("ers-walk/1 seed=1 shard=1/1 space=0 next=7");
-  });
-  ASSERT_TRUE(inv_->AddResultLine(run_, TlsLine("127.0.0.1", 443)).ok());
-  ASSERT_TRUE(inv_->Flush().ok());
-  EXPECT_GE(calls, 1);
-  auto st = Prepare(inv_->db(), "SELECT value FROM settings WHERE key = 'resume_point'");
+  InventorySink sink(inv_.get(), run_);
+  absl::StatusOr<ScanRecord> record = RecordFromJson(TlsLine("127.0.0.1", 443));
+  ASSERT_TRUE(record.ok());
+  ASSERT_TRUE(sink.Record(*record).ok());
+  ASSERT_TRUE(sink.Checkpoint("ers-walk/1 seed=1 shard=1/1 space=0 next=7").ok());
+  EXPECT_EQ(*inv_->ResumePoint(), "ers-walk/1 seed=1 shard=1/1 space=0 next=7");
+  EXPECT_EQ(Count(*inv_, "endpoint_results"), 1);
+  ASSERT_TRUE(inv_->ClearResumePoint().ok());
+  EXPECT_EQ(*inv_->ResumePoint(), "");
+}
+
+TEST_F(InventoryTest, TypedRecordsStoreParsedFieldsWithoutReparsing) {
+  absl::StatusOr<ScanRecord> record = RecordFromJson(TlsLine("127.0.0.1", 443));
+  ASSERT_TRUE(record.ok());
+  // The inventory takes the certificate's fields from the record's
+  // ChainInfo, as parsed once by the sweep: change one to see it used.
+  auto info = std::make_shared<ChainInfo>(*record->chain);
+  info->certificates[0].subject_cn = "from the record";
+  record->chain = info;
+  ASSERT_TRUE(inv_->AddRecord(run_, *record).ok());
+  ASSERT_TRUE(inv_->Commit().ok());
+  auto st = Prepare(inv_->db(), "SELECT subject_cn FROM certificates WHERE sha256 = ?1");
   ASSERT_TRUE(st.ok());
+  BindText(st->get(), 1, info->certificates[0].sha256_hex);
   ASSERT_EQ(sqlite3_step(st->get()), SQLITE_ROW);
-  EXPECT_EQ(ColumnText(st->get(), 0), "ers-walk/1 seed=1 shard=1/1 space=0 next=7");
-  inv_->SetCheckpoint(nullptr);  // |calls| dies with this test
+  EXPECT_EQ(ColumnText(st->get(), 0), "from the record");
+  // A TLS record without its ChainInfo is refused.
+  record->chain = nullptr;
+  EXPECT_FALSE(inv_->AddRecord(run_, *record).ok());
+}
+
+// A database written by ers 0.1 (no schema version; kept as SQL text in
+// testdata/) opens, is upgraded in place, and keeps its data.
+TEST(InventoryMigrationTest, UpgradesAFileOfThePreviousRelease) {
+  const std::string path = ::testing::TempDir() + "/v0.db";
+  unlink(path.c_str());
+  {
+    std::ifstream in("inventory/testdata/inventory_v0.sql");
+    ASSERT_TRUE(in.good());
+    std::string sql((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    absl::StatusOr<SqliteDb> db = OpenSqlite(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(SqlExec(db->get(), sql.c_str(), path).ok());
+  }
+  auto inv = Inventory::Open(path);
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ((*inv)->schema_version(), Inventory::kSchemaVersion);
+  EXPECT_EQ(Count(**inv, "certificates"), 1);
+  EXPECT_EQ(Count(**inv, "sightings"), 1);
+  auto entries = (*inv)->config().List();
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].spec, "mail.example.com");
+  EXPECT_EQ(*(*inv)->ResumePoint(), "ers-walk/1 seed=5 shard=1/1 space=abc next=3");
+  auto runs = (*inv)->Runs(10);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].status, "done");
+  auto idx = Prepare((*inv)->db(),
+                     "SELECT count(*) FROM sqlite_master WHERE name = 'sightings_endpoint'");
+  ASSERT_TRUE(idx.ok());
+  sqlite3_step(idx->get());
+  EXPECT_EQ(sqlite3_column_int(idx->get(), 0), 1);
+  inv->reset();
+  // Opening again is a no-op; a file from a newer ers is refused.
+  ASSERT_TRUE(Inventory::Open(path).ok());
+  {
+    absl::StatusOr<SqliteDb> db = OpenSqlite(path);
+    ASSERT_TRUE(SqlExec(db->get(), "PRAGMA user_version = 99;", path).ok());
+  }
+  EXPECT_TRUE(absl::IsFailedPrecondition(Inventory::Open(path).status()));
 }
 
 }  // namespace

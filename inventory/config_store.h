@@ -1,8 +1,8 @@
-// config_store.h: what `ers discover` configured, kept in the embedded SQLite
-// inventory so that consecutive calls add servers and IP ranges or
+// config_store.h: what `ers discover` configured, kept in the inventory's
+// SQLite file (inventory.h owns the connection) so that consecutive calls add servers and IP ranges or
 // re-configure their ports, and `ers scan` (often from cron) reads it back.
-#ifndef ERS_CLI_CONFIG_STORE_H_
-#define ERS_CLI_CONFIG_STORE_H_
+#ifndef ERS_INVENTORY_CONFIG_STORE_H_
+#define ERS_INVENTORY_CONFIG_STORE_H_
 
 #include <cstdint>
 #include <functional>
@@ -39,10 +39,11 @@ enum class DiscoverChange { kAdded, kPortsChanged, kUnchanged };
 // thread-safe; one process may hold several, SQLite serialises writers.
 class ConfigStore {
  public:
-  // Open opens (creating if needed) the database at |path|, creating its
-  // parent directory with mode 0700. Errors name the path and SQLite's reason.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ConfigStore>> Open(
-      const std::string& path);
+  // Attach creates (if needed) the configuration tables in |db|, which the
+  // Inventory owns and which must outlive the store; |path| names it in
+  // errors. Use Inventory::Open(path)->config() to get one.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ConfigStore>> Attach(
+      sqlite3* db, const std::string& path);
 
   ~ConfigStore() = default;
   ConfigStore(const ConfigStore&) = delete;
@@ -82,14 +83,13 @@ class ConfigStore {
   const std::string& path() const { return path_; }
 
  private:
-  ConfigStore(SqliteDb db, std::string path)
-      : db_(std::move(db)), path_(std::move(path)) {}
+  ConfigStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   absl::Status Exec(const char* sql);
   // Run prepares |sql|, lets |bind| bind it and steps it to completion.
   absl::Status Run(const char* sql,
                    const std::function<void(sqlite3_stmt*)>& bind);
 
-  SqliteDb db_;
+  sqlite3* db_;  // owned by the Inventory
   std::string path_;
 };
 
@@ -100,4 +100,4 @@ class ConfigStore {
 
 }  // namespace ers
 
-#endif  // ERS_CLI_CONFIG_STORE_H_
+#endif  // ERS_INVENTORY_CONFIG_STORE_H_

@@ -1,11 +1,12 @@
-#include "cli/config_store.h"
+#include "inventory/config_store.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
 
-#include "cli/scan_plan.h"
+#include "ers/sweep.h"
+#include "inventory/inventory.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -20,12 +21,15 @@ class ConfigStoreTest : public ::testing::Test {
             "/sub/ers.db";
     unlink(path_.c_str());
   }
-  std::unique_ptr<ConfigStore> Open() {
-    absl::StatusOr<std::unique_ptr<ConfigStore>> s = ConfigStore::Open(path_);
+  // Open opens the inventory and returns its configuration.
+  ConfigStore* Open() {
+    absl::StatusOr<std::unique_ptr<Inventory>> s = Inventory::Open(path_);
     EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? *std::move(s) : nullptr;
+    inventory_ = s.ok() ? *std::move(s) : nullptr;
+    return inventory_ != nullptr ? &inventory_->config() : nullptr;
   }
   std::string path_;
+  std::unique_ptr<Inventory> inventory_;
 };
 
 TEST_F(ConfigStoreTest, ConsecutiveDiscoverCallsAddAndReconfigure) {
@@ -60,9 +64,18 @@ TEST_F(ConfigStoreTest, ConsecutiveDiscoverCallsAddAndReconfigure) {
   EXPECT_EQ(entries[2].kind, EntryKind::kIpRange);
   EXPECT_EQ(entries[2].ports.ToString(), "8000-9000");
 
-  absl::StatusOr<TargetSpace> space = BuildTargetSpace(entries, PrefixSet());
-  ASSERT_TRUE(space.ok()) << space.status();
-  EXPECT_EQ(space->size(), 2u + 2u + 256u * 1001u);
+  // The entries become a sweep's target groups, each with its ports.
+  SweepOptions options;
+  for (const DiscoverEntry& e : entries) {
+    TargetGroup g;
+    (e.kind == EntryKind::kServer ? g.servers : g.ips) = e.spec;
+    g.ports = e.ports.ToString();
+    options.groups.push_back(g);
+  }
+  options.analyse = false;
+  auto sweep = Sweep::Create(options);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  EXPECT_EQ((*sweep)->num_targets(), 2u + 2u + 256u * 1001u);
 }
 
 TEST_F(ConfigStoreTest, DefaultsRemoveAndSetAllPorts) {
@@ -96,8 +109,8 @@ TEST_F(ConfigStoreTest, Settings) {
 }
 
 TEST_F(ConfigStoreTest, UnopenablePathIsAClearError) {
-  absl::StatusOr<std::unique_ptr<ConfigStore>> s =
-      ConfigStore::Open("/proc/ers-cannot-be-here/ers.db");
+  absl::StatusOr<std::unique_ptr<Inventory>> s =
+      Inventory::Open("/proc/ers-cannot-be-here/ers.db");
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.status().message()),
               ::testing::HasSubstr("/proc/ers-cannot-be-here"));
@@ -106,7 +119,7 @@ TEST_F(ConfigStoreTest, UnopenablePathIsAClearError) {
 TEST_F(ConfigStoreTest, CorruptStoredPortsAreDataLossNotACrash) {
   auto store = Open();
   ASSERT_TRUE(store->Upsert(EntryKind::kServer, "a.example.com", {}).ok());
-  store.reset();
+  inventory_.reset();
   // Another program wrote nonsense into the database.
   std::string cmd = "sqlite3 '" + path_ +
                     "' \"UPDATE discover_entries SET ports='x-y'\"";

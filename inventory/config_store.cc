@@ -1,4 +1,4 @@
-#include "cli/config_store.h"
+#include "inventory/config_store.h"
 
 #include <cstdlib>
 #include <ctime>
@@ -30,27 +30,25 @@ const char* KindName(EntryKind kind) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ConfigStore>> ConfigStore::Open(
-    const std::string& path) {
-  absl::StatusOr<SqliteDb> db = OpenSqlite(path);
-  if (!db.ok()) return db.status();
-  std::unique_ptr<ConfigStore> store(new ConfigStore(*std::move(db), path));
+absl::StatusOr<std::unique_ptr<ConfigStore>> ConfigStore::Attach(
+    sqlite3* db, const std::string& path) {
+  std::unique_ptr<ConfigStore> store(new ConfigStore(db, path));
   absl::Status s = store->Exec(kSchema);
   if (!s.ok()) return s;
   return store;
 }
 
 absl::Status ConfigStore::Exec(const char* sql) {
-  return SqlExec(db_.get(), sql, path_);
+  return SqlExec(db_, sql, path_);
 }
 
 absl::Status ConfigStore::Run(const char* sql,
                               const std::function<void(sqlite3_stmt*)>& bind) {
-  absl::StatusOr<Stmt> stmt = Prepare(db_.get(), sql);
+  absl::StatusOr<Stmt> stmt = Prepare(db_, sql);
   if (!stmt.ok()) return stmt.status();
   bind(stmt->get());
   if (sqlite3_step(stmt->get()) != SQLITE_DONE) {
-    return SqliteError(db_.get(), path_, "write");
+    return SqliteError(db_, path_, "write");
   }
   return absl::OkStatus();
 }
@@ -64,7 +62,7 @@ absl::StatusOr<DiscoverChange> ConfigStore::Upsert(
     const std::optional<PortList>& ports) {
   const int64_t now = time(nullptr);
   absl::StatusOr<Stmt> select =
-      Prepare(db_.get(), "SELECT ports FROM discover_entries WHERE spec = ?1");
+      Prepare(db_, "SELECT ports FROM discover_entries WHERE spec = ?1");
   if (!select.ok()) return select.status();
   BindText(select->get(), 1, spec);
   int rc = sqlite3_step(select->get());
@@ -84,7 +82,7 @@ absl::StatusOr<DiscoverChange> ConfigStore::Upsert(
     if (!s.ok()) return s;
     return DiscoverChange::kPortsChanged;
   }
-  if (rc != SQLITE_DONE) return SqliteError(db_.get(), path_, "select");
+  if (rc != SQLITE_DONE) return SqliteError(db_, path_, "select");
   absl::Status s = Run(
       "INSERT INTO discover_entries (kind, spec, ports, added_unix, "
       "updated_unix) VALUES (?1, ?2, ?3, ?4, ?4)",
@@ -108,19 +106,19 @@ absl::StatusOr<int> ConfigStore::SetAllPorts(const PortList& ports) {
         BindInt(st, 2, time(nullptr));
       });
   if (!s.ok()) return s;
-  return sqlite3_changes(db_.get());
+  return sqlite3_changes(db_);
 }
 
 absl::StatusOr<bool> ConfigStore::Remove(absl::string_view spec) {
   absl::Status s = Run("DELETE FROM discover_entries WHERE spec = ?1",
                        [&](sqlite3_stmt* st) { BindText(st, 1, spec); });
   if (!s.ok()) return s;
-  return sqlite3_changes(db_.get()) > 0;
+  return sqlite3_changes(db_) > 0;
 }
 
 absl::StatusOr<std::vector<DiscoverEntry>> ConfigStore::List() {
   absl::StatusOr<Stmt> select = Prepare(
-      db_.get(),
+      db_,
       "SELECT kind, spec, ports, added_unix, updated_unix "
       "FROM discover_entries ORDER BY kind = 'ips', id");
   if (!select.ok()) return select.status();
@@ -143,21 +141,21 @@ absl::StatusOr<std::vector<DiscoverEntry>> ConfigStore::List() {
     e.updated_unix = sqlite3_column_int64(st, 4);
     out.push_back(std::move(e));
   }
-  if (rc != SQLITE_DONE) return SqliteError(db_.get(), path_, "list");
+  if (rc != SQLITE_DONE) return SqliteError(db_, path_, "list");
   return out;
 }
 
 absl::StatusOr<std::optional<std::string>> ConfigStore::GetSetting(
     absl::string_view key) {
   absl::StatusOr<Stmt> select =
-      Prepare(db_.get(), "SELECT value FROM settings WHERE key = ?1");
+      Prepare(db_, "SELECT value FROM settings WHERE key = ?1");
   if (!select.ok()) return select.status();
   BindText(select->get(), 1, key);
   int rc = sqlite3_step(select->get());
   if (rc == SQLITE_ROW) {
     return std::optional<std::string>(ColumnText(select->get(), 0));
   }
-  if (rc != SQLITE_DONE) return SqliteError(db_.get(), path_, "get setting");
+  if (rc != SQLITE_DONE) return SqliteError(db_, path_, "get setting");
   return std::optional<std::string>();
 }
 

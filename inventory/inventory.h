@@ -1,0 +1,149 @@
+// inventory.h: the embedded certificate inventory, the one owner of the
+// SQLite file: the discover configuration (config()), scan runs,
+// certificates, sightings, per-run endpoint results and the resume point,
+// under a schema version with forward migrations. Certificates are stored once, keyed by
+// SHA-256; sightings are keyed by (certificate, address, port, name) with
+// first and last seen; every scan run is recorded, with the TLS endpoints it
+// found, so that changes between runs can be queried. Writes are batched in
+// transactions: a killed scan leaves a consistent database (its run stays
+// "running" and is marked "killed" by the next one).
+#ifndef ERS_INVENTORY_INVENTORY_H_
+#define ERS_INVENTORY_INVENTORY_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "base/sqlite_db.h"
+#include "ers/record.h"
+#include "ers/sweep.h"
+#include "inventory/config_store.h"
+
+namespace ers {
+
+// RunInfo describes one scan run.
+struct RunInfo {
+  int64_t id = 0;
+  int64_t started_unix = 0;
+  int64_t finished_unix = 0;
+  std::string status;  // running, done, interrupted, failed, killed
+  uint64_t targets = 0;
+  uint64_t results = 0;
+  uint64_t tls = 0;
+  double duration_s = 0;
+  std::string options;  // JSON
+};
+
+class Inventory {
+ public:
+  // kSchemaVersion is the schema this release writes (PRAGMA user_version).
+  // Open upgrades older files in one transaction; a newer file is refused
+  // (kFailedPrecondition) rather than misread.
+  static constexpr int kSchemaVersion = 2;
+
+  // Open opens (creating) the inventory at |path|, creating its parent
+  // directory with mode 0700, and migrates it to kSchemaVersion.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Inventory>> Open(
+      const std::string& path);
+  ~Inventory();  // commits what is pending
+  Inventory(const Inventory&) = delete;
+  Inventory& operator=(const Inventory&) = delete;
+
+  // BeginRun records a new run as "running" (marking runs left "running" by
+  // killed processes as "killed") and returns its id.
+  [[nodiscard]] absl::StatusOr<int64_t> BeginRun(absl::string_view options_json);
+  // AddRecord stores one record of run |run_id|: TLS records store their
+  // certificates (once each, from the record's parsed ChainInfo), a
+  // sighting and the endpoint's result; other records only count. Writes
+  // go into one open transaction, committed by Commit (or every kBatch
+  // TLS records when no checkpoints come).
+  [[nodiscard]] absl::Status AddRecord(int64_t run_id, const ScanRecord& record);
+  // AddResultLine imports one JSON line of the result schema (ers import).
+  // Malformed lines are kInvalidArgument (nothing is stored for them).
+  [[nodiscard]] absl::Status AddResultLine(int64_t run_id, absl::string_view line);
+  // Commit stores |resume_point| (when not empty) in the same transaction as
+  // the records before it, and commits.
+  [[nodiscard]] absl::Status Commit(absl::string_view resume_point = "");
+  [[nodiscard]] absl::Status Flush() { return Commit(); }
+
+  // ResumePoint returns the stored resume point ("" when none);
+  // ClearResumePoint removes it (a sweep that finished).
+  [[nodiscard]] absl::StatusOr<std::string> ResumePoint();
+  [[nodiscard]] absl::Status ClearResumePoint();
+
+  // config is the discover configuration, on the same connection.
+  ConfigStore& config() { return *config_; }
+  int schema_version() const { return schema_version_; }
+
+  // FinishRun commits and records the run's end.
+  [[nodiscard]] absl::Status FinishRun(int64_t run_id, absl::string_view status,
+                                       uint64_t targets, double duration_s);
+
+  // Runs returns the most recent runs, newest first.
+  [[nodiscard]] absl::StatusOr<std::vector<RunInfo>> Runs(int limit);
+
+  sqlite3* db() const { return db_.get(); }
+  const std::string& path() const { return path_; }
+
+  static constexpr int kBatch = 500;
+
+ private:
+  Inventory(SqliteDb db, std::string path)
+      : db_(std::move(db)), path_(std::move(path)) {}
+  absl::Status Migrate();
+  absl::Status EnsureTransaction();
+  absl::Status StoreTls(int64_t run_id, const ScanRecord& record);
+  absl::Status StoreCertificate(const std::string& der, const CertificateInfo& c,
+                                int64_t seen);
+  // Prepared returns the cached statement for |sql|, reset and unbound.
+  absl::StatusOr<sqlite3_stmt*> Prepared(const char* sql);
+  // ChainText returns the chain's SHA-256 list and findings as JSON text,
+  // rendered once per ChainInfo.
+  const std::pair<std::string, std::string>& ChainText(
+      const std::shared_ptr<const ChainInfo>& chain);
+
+  SqliteDb db_;
+  std::string path_;
+  std::unique_ptr<ConfigStore> config_;
+  int schema_version_ = 0;
+  bool in_transaction_ = false;
+  int pending_ = 0;
+  uint64_t run_results_ = 0;
+  uint64_t run_tls_ = 0;
+  absl::flat_hash_map<const char*, Stmt> statements_;
+  // Certificates written in this process (their last_seen is moved once).
+  absl::flat_hash_set<std::string> stored_;
+  struct ChainTextEntry {
+    std::shared_ptr<const ChainInfo> pin;  // keeps the key's address unique
+    std::pair<std::string, std::string> text;
+  };
+  absl::flat_hash_map<const ChainInfo*, ChainTextEntry> chain_text_;
+};
+
+// InventorySink stores a sweep's records as run |run_id| and, at each
+// checkpoint, commits them together with the resume point.
+class InventorySink : public Sink {
+ public:
+  InventorySink(Inventory* inventory, int64_t run_id)
+      : inventory_(inventory), run_id_(run_id) {}
+  absl::Status Record(const ScanRecord& record) override {
+    return inventory_->AddRecord(run_id_, record);
+  }
+  absl::Status Checkpoint(const std::string& resume_point) override {
+    return inventory_->Commit(resume_point);
+  }
+
+ private:
+  Inventory* inventory_;
+  int64_t run_id_;
+};
+
+}  // namespace ers
+
+#endif  // ERS_INVENTORY_INVENTORY_H_

@@ -1,0 +1,237 @@
+#include "sweep/chain_analyzer.h"
+
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "base/digest.h"
+#include "x509/certificate.h"
+#include "x509/chain.h"
+#include "x509/report_json.h"
+
+namespace ers {
+namespace {
+
+void FillCertificate(const Certificate& c, CertificateInfo* out) {
+  out->sha256_hex = c.sha256_hex;
+  out->parsed = true;
+  out->subject = c.subject;
+  out->subject_cn = c.subject_cn;
+  out->issuer = c.issuer;
+  out->issuer_cn = c.issuer_cn;
+  out->issuer_org = c.issuer_org;
+  out->serial_hex = c.serial_hex;
+  out->not_before_unix = c.not_before_unix;
+  out->not_after_unix = c.not_after_unix;
+  out->key_type = KeyTypeName(c.key_type);
+  out->key_bits = c.key_bits;
+  out->key_curve = c.key_curve;
+  out->signature_algorithm = c.signature_algorithm;
+  out->self_signed = c.self_signed;
+  out->is_ca = c.is_ca;
+  out->dns_names = c.dns_names;
+}
+
+// CacheKey identifies a chain and what its analysis depends on.
+std::string CacheKey(const ProbeResult& r) {
+  size_t len = r.sni.size() + 8;
+  for (const std::string& der : r.chain) len += der.size() + 4;
+  std::string key;
+  key.reserve(len);
+  absl::StrAppend(&key, r.sni, "\n", r.version, "\n");
+  for (const std::string& der : r.chain) {
+    const uint32_t n = static_cast<uint32_t>(der.size());
+    key.append(reinterpret_cast<const char*>(&n), sizeof(n));
+    key.append(der);
+  }
+  return key;
+}
+
+}  // namespace
+
+std::shared_ptr<const ChainInfo> BuildChainInfo(
+    const std::vector<std::string>& chain, const std::string& sni,
+    uint16_t tls_version, const TrustStore* trust, const Policy* policy,
+    int64_t now_unix) {
+  auto info = std::make_shared<ChainInfo>();
+  info->certificates.resize(chain.size());
+  if (trust == nullptr || policy == nullptr) {
+    for (size_t i = 0; i < chain.size(); ++i) {
+      absl::StatusOr<Certificate> c = ParseCertificate(chain[i]);
+      if (c.ok()) {
+        FillCertificate(*c, &info->certificates[i]);
+      } else {
+        info->certificates[i].sha256_hex = Sha256Hex(chain[i]);
+        info->certificates[i].parse_error = std::string(c.status().message());
+      }
+    }
+    return info;
+  }
+  EndpointFacts facts;
+  facts.host = sni;  // the name the endpoint was asked for
+  facts.tls_version = tls_version;
+  ChainReport report = AnalyzeChain(chain, facts, *trust, *policy, now_unix);
+  const NormalizedChain& n = report.chain;
+  std::vector<bool> filled(chain.size(), false);
+  for (size_t i = 0; i < n.certs.size(); ++i) {
+    const int served = n.served_index[i];
+    if (served >= 0 && static_cast<size_t>(served) < chain.size()) {
+      FillCertificate(n.certs[i], &info->certificates[served]);
+      filled[served] = true;
+    }
+  }
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (filled[i]) continue;
+    info->certificates[i].sha256_hex = Sha256Hex(chain[i]);
+    info->certificates[i].parse_error = "certificate does not parse";
+  }
+  info->analysed = true;
+  info->trusted = report.validation.trusted;
+  info->reasons = report.validation.reasons;
+  for (const Finding& f : report.findings) {
+    info->findings.push_back(
+        {f.id, SeverityName(f.severity), f.message, f.cert, f.days_left});
+  }
+  // Server-controlled text may be any bytes: invalid UTF-8 is replaced.
+  info->analysis_json = ReportToJson(report).dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return info;
+}
+
+absl::StatusOr<std::unique_ptr<ChainAnalyzer>> ChainAnalyzer::Create(
+    uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
+    uint32_t num_threads, ReadyCallback ready) {
+  std::unique_ptr<ChainAnalyzer> a(
+      new ChainAnalyzer(loop, trust, policy, std::move(ready)));
+  if (int r = uv_async_init(loop, &a->async_, [](uv_async_t* h) {
+        static_cast<ChainAnalyzer*>(h->data)->OnDone();
+      });
+      r != 0) {
+    return absl::InternalError(absl::StrCat("uv_async_init: ", uv_strerror(r)));
+  }
+  a->async_.data = a.get();
+  a->async_open_ = true;
+  // The async handle must not keep the loop alive by itself.
+  uv_unref(reinterpret_cast<uv_handle_t*>(&a->async_));
+  for (uint32_t i = 0; i < std::max<uint32_t>(num_threads, 1); ++i) {
+    a->threads_.emplace_back([p = a.get()] { p->ThreadMain(); });
+  }
+  return a;
+}
+
+ChainAnalyzer::ChainAnalyzer(uv_loop_t* loop, const TrustStore* trust,
+                             const Policy* policy, ReadyCallback ready)
+    : loop_(loop), trust_(trust), policy_(policy), ready_(std::move(ready)) {}
+
+ChainAnalyzer::~ChainAnalyzer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+void ChainAnalyzer::Submit(ScanRecord&& record) {
+  if (record.result.outcome != Outcome::kTls || record.result.chain.empty()) {
+    ready_(std::move(record));
+    return;
+  }
+  std::string key = CacheKey(record.result);
+  auto it = cache_.find(key);
+  if (it != cache_.end() && it->second.info != nullptr) {
+    record.chain = it->second.info;
+    ready_(std::move(record));
+    return;
+  }
+  if (it == cache_.end()) {
+    if (cache_.size() >= kMaxEntries) {
+      // Evict what is analysed; entries being analysed stay.
+      for (auto e = cache_.begin(); e != cache_.end();) {
+        if (e->second.info != nullptr) {
+          cache_.erase(e++);
+        } else {
+          ++e;
+        }
+      }
+    }
+    Job job{key, record.result.chain, record.result.sni, record.result.version};
+    it = cache_.emplace(std::move(key), Entry()).first;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    ++num_analysing_;
+    // While analyses are pending the loop must keep running for them.
+    uv_ref(reinterpret_cast<uv_handle_t*>(&async_));
+  }
+  it->second.waiting.push_back(std::move(record));
+  ++num_waiting_;
+}
+
+void ChainAnalyzer::ThreadMain() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return shutting_down_ || !jobs_.empty(); });
+      if (shutting_down_) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    std::shared_ptr<const ChainInfo> info = BuildChainInfo(
+        job.chain, job.sni, job.version, trust_, policy_, time(nullptr));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_.push_back({std::move(job.key), std::move(info)});
+    }
+    uv_async_send(&async_);
+  }
+}
+
+void ChainAnalyzer::OnDone() {
+  std::vector<Done> done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done.swap(done_);
+  }
+  for (Done& d : done) {
+    ++chains_analysed_;
+    auto it = cache_.find(d.key);
+    if (it == cache_.end()) continue;  // dropped
+    it->second.info = d.info;
+    std::vector<ScanRecord> waiting;
+    waiting.swap(it->second.waiting);
+    num_waiting_ -= waiting.size();
+    for (ScanRecord& r : waiting) {
+      r.chain = d.info;
+      ready_(std::move(r));
+    }
+  }
+  num_analysing_ -= done.size();
+  if (num_analysing_ == 0 && async_open_) uv_unref(reinterpret_cast<uv_handle_t*>(&async_));
+}
+
+uint64_t ChainAnalyzer::MinPending(uint32_t worker) const {
+  uint64_t min = UINT64_MAX;
+  if (num_waiting_ == 0) return min;
+  for (const auto& [key, entry] : cache_) {
+    for (const ScanRecord& r : entry.waiting) {
+      if (r.worker == worker && r.position < min) min = r.position;
+    }
+  }
+  return min;
+}
+
+void ChainAnalyzer::DropWaiting() {
+  for (auto& [key, entry] : cache_) entry.waiting.clear();
+  num_waiting_ = 0;
+}
+
+void ChainAnalyzer::Close() {
+  if (!async_open_) return;
+  async_open_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+}
+
+}  // namespace ers

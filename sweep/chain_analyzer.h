@@ -1,0 +1,117 @@
+// chain_analyzer.h: gives every TLS record its ChainInfo. Each distinct
+// chain (the served DER sequence, with the SNI and TLS version the analysis
+// depends on) is parsed and analysed once, on a small pool of threads, and
+// the result is shared by every record that served it (a bounded cache).
+// Records whose chain is being analysed wait; the loop thread hands them
+// on when the analysis is done.
+//
+// Threading: Submit, MinPending and Close are called on the loop's thread;
+// the ready callback runs there too (from Submit itself on a cache hit, or
+// from the loop's async handle). The pool threads only read the trust store
+// and policy, which must outlive the analyzer.
+#ifndef ERS_SWEEP_CHAIN_ANALYZER_H_
+#define ERS_SWEEP_CHAIN_ANALYZER_H_
+
+#include <uv.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "ers/record.h"
+#include "x509/findings.h"
+#include "x509/trust_store.h"
+
+namespace ers {
+
+// BuildChainInfo parses |chain| and, when |trust| and |policy| are not null,
+// validates it at |now_unix| and lists its findings. Pure; any thread.
+std::shared_ptr<const ChainInfo> BuildChainInfo(
+    const std::vector<std::string>& chain, const std::string& sni,
+    uint16_t tls_version, const TrustStore* trust, const Policy* policy,
+    int64_t now_unix);
+
+class ChainAnalyzer {
+ public:
+  using ReadyCallback = std::function<void(ScanRecord&& record)>;
+
+  // Create starts |num_threads| threads (at least 1). With |trust| or
+  // |policy| null the analyzer only parses. |ready| receives every record
+  // submitted, exactly once.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ChainAnalyzer>> Create(
+      uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
+      uint32_t num_threads, ReadyCallback ready);
+  // The destructor stops the threads; Close must have been called.
+  ~ChainAnalyzer();
+
+  // Submit hands |record| on: at once when it is not a TLS result or its
+  // chain is known, else when its chain has been analysed.
+  void Submit(ScanRecord&& record);
+
+  // MinPending returns the lowest walk position of a waiting record of
+  // |worker|, or UINT64_MAX when none waits.
+  uint64_t MinPending(uint32_t worker) const;
+  size_t num_waiting() const { return num_waiting_; }
+  uint64_t chains_analysed() const { return chains_analysed_; }
+
+  // DropWaiting forgets the waiting records (a sweep that stopped on an
+  // error); they are not handed on.
+  void DropWaiting();
+  // Close closes the loop handle; the loop must run once more to finish.
+  void Close();
+
+  // kMaxEntries bounds the cache; when full, analysed entries are evicted.
+  static constexpr size_t kMaxEntries = 4096;
+
+ private:
+  struct Entry {
+    std::shared_ptr<const ChainInfo> info;  // null while being analysed
+    std::vector<ScanRecord> waiting;
+  };
+  struct Job {
+    std::string key;
+    std::vector<std::string> chain;
+    std::string sni;
+    uint16_t version = 0;
+  };
+  struct Done {
+    std::string key;
+    std::shared_ptr<const ChainInfo> info;
+  };
+
+  ChainAnalyzer(uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
+                ReadyCallback ready);
+  void ThreadMain();
+  void OnDone();  // on the loop thread
+
+  uv_loop_t* loop_;
+  const TrustStore* trust_;
+  const Policy* policy_;
+  ReadyCallback ready_;
+  uv_async_t async_;
+  bool async_open_ = false;
+
+  absl::flat_hash_map<std::string, Entry> cache_;  // loop thread only
+  size_t num_waiting_ = 0;
+  size_t num_analysing_ = 0;  // jobs not yet back
+  uint64_t chains_analysed_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;    // guarded by mu_
+  std::vector<Done> done_;  // guarded by mu_
+  bool shutting_down_ = false;  // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace ers
+
+#endif  // ERS_SWEEP_CHAIN_ANALYZER_H_

@@ -1,0 +1,56 @@
+// sweep_plan.h: everything a sweep needs before it sends a packet, built
+// from SweepOptions once: the target space, probe and engine options, trust
+// store and policy, the number of workers and their resume positions.
+#ifndef ERS_SWEEP_SWEEP_PLAN_H_
+#define ERS_SWEEP_SWEEP_PLAN_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ers/sweep.h"
+#include "scanner/engine.h"
+#include "scanner/target_space.h"
+#include "scanner/target_walker.h"
+#include "tlsprobe/client_context.h"
+#include "x509/findings.h"
+#include "x509/trust_store.h"
+
+namespace ers {
+
+struct SweepPlan {
+  std::unique_ptr<TargetSpace> space;
+  uint64_t seed = 0;
+  Shard shard;
+  ProbeOptions probe;
+  EngineOptions engine;  // engine.concurrency is the total over workers
+  uint32_t workers = 1;
+  uint64_t file_limit = 0;
+  // start_positions: where each worker's walk starts (0, or a resume point).
+  std::vector<uint64_t> start_positions;
+  bool analyse = true;
+  std::unique_ptr<TrustStore> trust;
+  Policy policy;
+  uint32_t analysis_threads = 1;
+  std::vector<std::string> warnings;
+
+  // WorkerShard is the sub-shard walked by |worker| (0-based).
+  Shard WorkerShard(uint32_t worker) const {
+    return {shard.index + shard.count * worker, shard.count * workers};
+  }
+};
+
+// BuildTargetSpace parses the targets, ports and exclusions of |options|.
+[[nodiscard]] absl::StatusOr<TargetSpace> BuildTargetSpace(
+    const SweepOptions& options);
+
+// BuildSweepPlan checks |options| and builds the plan (see Sweep::Create for
+// the errors).
+[[nodiscard]] absl::StatusOr<SweepPlan> BuildSweepPlan(
+    const SweepOptions& options);
+
+}  // namespace ers
+
+#endif  // ERS_SWEEP_SWEEP_PLAN_H_
