@@ -74,7 +74,7 @@ absl::Status LoadTrust(const SweepOptions& o, SweepPlan* plan) {
   for (const std::string& file : o.root_files) {
     absl::StatusOr<std::string> pem = ReadFile(file);
     if (!pem.ok()) return pem.status();
-    if (absl::Status s = plan->trust->AddRootsPem(*pem, file, false); !s.ok()) return s;
+    if (absl::Status s = plan->trust->AddRootsPem(*pem, file, o.root_files_public); !s.ok()) return s;
   }
   for (const std::string& file : o.intermediate_files) {
     absl::StatusOr<std::string> pem = ReadFile(file);

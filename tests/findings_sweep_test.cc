@@ -162,6 +162,7 @@ TEST(FindingsSweepTest, EachFindingOnItsEndpoint) {
   const std::string roots = ::testing::TempDir() + "/findings-root.pem";
   ASSERT_TRUE(testpki::WriteFile(roots, testpki::CertPem(root.get())));
   options.root_files = {roots};
+  options.root_files_public = true;  // the validity limit applies
   absl::StatusOr<std::unique_ptr<Sweep>> sweep = Sweep::Create(options);
   ASSERT_TRUE(sweep.ok()) << sweep.status();
   FILE* out = tmpfile();

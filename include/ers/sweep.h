@@ -108,6 +108,10 @@ struct SweepOptions {
   bool system_roots = true;
   std::vector<std::string> root_files;
   std::vector<std::string> intermediate_files;
+  // root_files_public: hold the roots in |root_files| to the rules of
+  // publicly trusted CAs (such as the 398-day validity limit), as the
+  // system bundle's are; by default they are private (enterprise) roots.
+  bool root_files_public = false;
   std::string policy_file;
   // analysis_threads: threads that analyse chains (0: one per core, at
   // least 1). Identical chains are analysed once (a bounded cache).
