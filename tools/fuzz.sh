@@ -25,22 +25,24 @@ absl_libs="-labsl_hash -labsl_city -labsl_low_level_hash -labsl_raw_hash_set
   -labsl_int128 -labsl_throw_delegate -labsl_raw_logging_internal
   -labsl_log_severity -labsl_time_zone"
 flags="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-  -I. -isystem /usr/include/android"
+  -I. -Iinclude -isystem /usr/include/android"
 libs="-L/usr/lib/x86_64-linux-gnu/android -Wl,-rpath,/usr/lib/x86_64-linux-gnu/android
   -lssl -lcrypto -lsqlite3 $absl_libs -lpthread"
 scanner="base/ip_address.cc scanner/port_list.cc scanner/prefix_set.cc
   scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc
   scanner/permutation.cc scanner/target_walker.cc"
 x509="base/encoding.cc base/digest.cc x509/certificate.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
+records="sweep/record_json.cc sweep/chain_analyzer.cc tlsprobe/probe_result.cc
+  base/ip_address.cc base/list_syntax.cc $x509"
 
 declare -A sources=(
   [fuzz_target_spec]="$scanner"
   [fuzz_x509]="$x509"
-  [fuzz_result_json]="scanner/result_json.cc tlsprobe/probe_result.cc base/ip_address.cc base/list_syntax.cc $x509"
-  [fuzz_inventory_import]="inventory/inventory.cc base/sqlite_db.cc $x509"
+  [fuzz_result_json]="$records"
+  [fuzz_inventory_import]="inventory/inventory.cc inventory/config_store.cc base/sqlite_db.cc scanner/port_list.cc $records"
   [fuzz_uploader_reply]="cli/uploader.cc cli/spool.cc cli/credentials.cc base/digest.cc base/encoding.cc"
 )
-declare -A extra_libs=([fuzz_uploader_reply]="-lcurl")
+declare -A extra_libs=([fuzz_uploader_reply]="-lcurl" [fuzz_result_json]="-luv" [fuzz_inventory_import]="-luv")
 
 # Seeds: DER certificates and chains of the test PKI.
 bazel build //tests:clm_pki //tests:demo_farm >/dev/null 2>&1
@@ -79,7 +81,7 @@ passed=0
 for target in fuzz_target_spec fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_uploader_reply; do
   bin="$out/bin/$target"
   # Rebuild only when a source or header is newer than the binary.
-  if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} scanner x509 cli tlsprobe \
+  if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} base include inventory sweep scanner x509 cli tlsprobe \
         -name '*.h' -newer "$bin" -o -name '*.cc' -newer "$bin" 2>/dev/null | head -1)" ]; then
     :
   elif ! $CXX $flags "tests/fuzz/$target.cc" ${sources[$target]} $libs ${extra_libs[$target]:-} -o "$bin" 2>"$out/$target.build.log"; then
