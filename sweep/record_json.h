@@ -14,11 +14,7 @@ namespace ers {
 
 inline constexpr int kResultSchemaVersion = 1;
 
-// RecordToJson returns |record| as one line of JSON (no trailing newline),
-// with its chain's analysis as "analysis" when it was analysed. Binary
-// fields (DER certificates, OCSP, SCTs) are base64; strings a server
-// controls are escaped, and invalid UTF-8 is replaced, never passed through.
-std::string RecordToJson(const ScanRecord& record);
+// RecordToJson (declared in include/ers/record.h) is implemented here.
 
 // RecordFromJson decodes one line written by RecordToJson (ers import): the
 // chain's certificates are parsed again here, and its trust and findings are

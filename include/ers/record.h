@@ -141,6 +141,12 @@ struct ScanRecord {
   std::shared_ptr<const ChainInfo> chain;
 };
 
+// RecordToJson returns |record| as one line of JSON (no trailing newline) in
+// the result schema (docs/result-schema.md), with its chain's analysis as
+// "analysis" when it was analysed. Binary fields are base64; strings a
+// server controls are escaped, and invalid UTF-8 is replaced.
+std::string RecordToJson(const ScanRecord& record);
+
 }  // namespace ers
 
 #endif  // ERS_INCLUDE_ERS_RECORD_H_
