@@ -83,7 +83,7 @@ measure "python asyncio (500)" -- python3 "$root/bench/asyncio_sweeper.py" "127.
 
 if [ "${PERF:-0}" = 1 ]; then
   rm -f "$work/ers.db"* "$work/out.jsonl"
-  ERS_DB=$work/ers.db perf record -q -g -o "$work/perf.data" -- "$ers" scan --ips "127.1.0.0/$prefix" \
+  ERS_DB=$work/ers.db perf record -q --call-graph "${PERF_CALLGRAPH:-fp}" -o "$work/perf.data" -- "$ers" scan --ips "127.1.0.0/$prefix" \
     --ports $ports --concurrency 4000 --no-system-roots --roots "$work/ca.pem" \
     --output "$work/out.jsonl" --quiet --no-push >/dev/null 2>&1
   cp "$work/perf.data" "$root/.bench/endpoint_cpu.perf.data"
