@@ -51,27 +51,4 @@ absl::StatusOr<PrefixSet> LoadExclusions(
   return LoadExclusionFile(*path);
 }
 
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
-  constexpr size_t kMaxBytes = 64 << 20;
-  std::unique_ptr<FILE, int (*)(FILE*)> f(fopen(path.c_str(), "rb"), &fclose);
-  if (!f) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read ", path, ": ", strerror(errno)));
-  }
-  std::string text;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f.get())) > 0) {
-    text.append(buf, n);
-    if (text.size() > kMaxBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, " is larger than 64 MiB"));
-    }
-  }
-  if (ferror(f.get())) {
-    return absl::DataLossError(absl::StrCat("error reading ", path));
-  }
-  return text;
-}
-
 }  // namespace ers

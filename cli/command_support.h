@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "inventory/config_store.h"
 #include "inventory/inventory.h"
+#include "base/files.h"
 #include "base/ip_address.h"
 #include "scanner/prefix_set.h"
 
@@ -37,10 +38,6 @@ std::string AbsolutePath(const std::string& path);
 [[nodiscard]] absl::StatusOr<PrefixSet> LoadExclusions(
     ConfigStore& store, const std::optional<std::string>& override_path,
     std::string* out_source);
-
-// ReadSmallFile reads a whole configuration file (at most 64 MiB). Errors
-// name the file and the reason.
-[[nodiscard]] absl::StatusOr<std::string> ReadSmallFile(const std::string& path);
 
 }  // namespace ers
 

@@ -2,11 +2,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "base/files.h"
 #include "absl/strings/str_split.h"
 
 namespace ers {
@@ -14,7 +14,6 @@ namespace {
 
 // Largest exclusion file accepted; a blocklist of every routed prefix on the
 // Internet is about 1 MB of text, so 64 MiB only stops mistakes.
-constexpr std::streamsize kMaxExclusionFileBytes = 64 << 20;
 
 int Bit(const IpAddress& a, int depth) {
   int shift = a.Bits() - 1 - depth;
@@ -124,24 +123,12 @@ absl::StatusOr<PrefixSet> ParseExclusionList(absl::string_view text,
 }
 
 absl::StatusOr<PrefixSet> LoadExclusionFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    std::string message = absl::StrCat("cannot read exclusion file ", path,
-                                       ": ", strerror(err));
-    return err == EACCES ? absl::PermissionDeniedError(message)
-                         : absl::NotFoundError(message);
+  absl::StatusOr<std::string> text = ReadSmallFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("exclusion file: ", text.status().message()));
   }
-  std::string text;
-  char buf[1 << 16];
-  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (static_cast<std::streamsize>(text.size()) > kMaxExclusionFileBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "exclusion file ", path, " is larger than 64 MiB"));
-    }
-  }
-  return ParseExclusionList(text, path);
+  return ParseExclusionList(*text, path);
 }
 
 }  // namespace ers

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/files.h"
 #include "base/ip_address.h"
 #include "base/list_syntax.h"
 #include "scanner/fd_limit.h"
@@ -15,25 +16,6 @@ namespace ers {
 namespace {
 
 constexpr const char* kSystemBundle = "/etc/ssl/certs/ca-certificates.crt";
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  constexpr size_t kMaxBytes = 64 << 20;
-  std::unique_ptr<FILE, int (*)(FILE*)> f(fopen(path.c_str(), "rb"), &fclose);
-  if (!f) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", strerror(errno)));
-  }
-  std::string text;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f.get())) > 0) {
-    text.append(buf, n);
-    if (text.size() > kMaxBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(path, " is larger than 64 MiB"));
-    }
-  }
-  if (ferror(f.get())) return absl::DataLossError(absl::StrCat("error reading ", path));
-  return text;
-}
 
 absl::StatusOr<PortList> Ports(const std::string& text) {
   if (text.empty()) return PortList::Defaults();
@@ -60,7 +42,7 @@ absl::Status AddGroup(const TargetGroup& group, TargetSpace::Builder* builder) {
 absl::Status LoadTrust(const SweepOptions& o, SweepPlan* plan) {
   plan->trust = std::make_unique<TrustStore>();
   if (o.system_roots) {
-    absl::StatusOr<std::string> bundle = ReadFile(kSystemBundle);
+    absl::StatusOr<std::string> bundle = ReadSmallFile(kSystemBundle);
     if (bundle.ok()) {
       if (absl::Status s = plan->trust->AddRootsPem(*bundle, kSystemBundle, true); !s.ok()) {
         return s;
@@ -72,17 +54,17 @@ absl::Status LoadTrust(const SweepOptions& o, SweepPlan* plan) {
     }
   }
   for (const std::string& file : o.root_files) {
-    absl::StatusOr<std::string> pem = ReadFile(file);
+    absl::StatusOr<std::string> pem = ReadSmallFile(file);
     if (!pem.ok()) return pem.status();
     if (absl::Status s = plan->trust->AddRootsPem(*pem, file, o.root_files_public); !s.ok()) return s;
   }
   for (const std::string& file : o.intermediate_files) {
-    absl::StatusOr<std::string> pem = ReadFile(file);
+    absl::StatusOr<std::string> pem = ReadSmallFile(file);
     if (!pem.ok()) return pem.status();
     if (absl::Status s = plan->trust->AddIntermediatesPem(*pem, file); !s.ok()) return s;
   }
   if (!o.policy_file.empty()) {
-    absl::StatusOr<std::string> text = ReadFile(o.policy_file);
+    absl::StatusOr<std::string> text = ReadSmallFile(o.policy_file);
     if (!text.ok()) return text.status();
     absl::StatusOr<Policy> parsed = ParsePolicy(*text, o.policy_file);
     if (!parsed.ok()) return parsed.status();
