@@ -6,13 +6,14 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
+#include "base/config_lines.h"
+#include "base/files.h"
 #include "base/flags.h"
 #include "clm/clm_server.h"
 
@@ -38,12 +39,14 @@ Example:
 Flags:
 )";
 
+// ReadFile reads a configuration file (base/files.h), printing why not.
 bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
+  absl::StatusOr<std::string> text = ers::ReadSmallFile(path);
+  if (!text.ok()) {
+    fprintf(stderr, "ers-clm: %s\n", std::string(text.status().message()).c_str());
+    return false;
+  }
+  *out = *std::move(text);
   return true;
 }
 
@@ -101,15 +104,12 @@ int main(int argc, char** argv) {
   if (tokens_file.has_value()) {
     std::string text;
     if (!ReadFile(*tokens_file, &text)) return Fail("cannot read " + *tokens_file);
-    int line_number = 0;
-    for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      ++line_number;
-      line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
-      if (line.empty()) continue;
-      std::vector<absl::string_view> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    for (const ers::ConfigLine& line : ers::ConfigLines(text)) {
+      std::vector<absl::string_view> parts = absl::StrSplit(line.text, ' ', absl::SkipEmpty());
       if (parts.size() != 2 || parts[1].size() < 16) {
-        return Fail(absl::StrCat(*tokens_file, ":", line_number,
-                                 ": expected NAME TOKEN (tokens of 16 or more characters)"));
+        return Fail(std::string(ers::ConfigLineError(*tokens_file, line,
+                                                "expected NAME TOKEN (tokens of 16 or more characters)")
+                                    .message()));
       }
       options.tokens[std::string(parts[1])] = std::string(parts[0]);
     }

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "base/config_lines.h"
 #include "base/files.h"
 #include "absl/strings/str_split.h"
 
@@ -105,18 +106,9 @@ size_t PrefixSet::num_prefixes() const {
 absl::StatusOr<PrefixSet> ParseExclusionList(absl::string_view text,
                                              absl::string_view source) {
   PrefixSet set;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    size_t hash = line.find('#');
-    if (hash != absl::string_view::npos) line = line.substr(0, hash);
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty()) continue;
-    absl::StatusOr<IpRange> range = ParseIpRange(line);
-    if (!range.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ":", line_number, ": ", range.status().message()));
-    }
+  for (const ConfigLine& line : ConfigLines(text)) {
+    absl::StatusOr<IpRange> range = ParseIpRange(line.text);
+    if (!range.ok()) return ConfigLineError(source, line, range.status().message());
     set.InsertRange(*range);
   }
   return set;

@@ -1,5 +1,7 @@
 #include "x509/findings.h"
 
+#include "base/config_lines.h"
+
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -96,17 +98,10 @@ const char* SeverityName(Severity s) {
 absl::StatusOr<Policy> ParsePolicy(absl::string_view text,
                                    absl::string_view source) {
   Policy policy;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    if (size_t hash = line.find('#'); hash != absl::string_view::npos) {
-      line = line.substr(0, hash);
-    }
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty()) continue;
+  for (const ConfigLine& config_line : ConfigLines(text)) {
+    const absl::string_view line = config_line.text;
     auto error = [&](absl::string_view why) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ":", line_number, ": ", why));
+      return ConfigLineError(source, config_line, why);
     };
     size_t eq = line.find('=');
     if (eq == absl::string_view::npos) return error("expected key = value");
