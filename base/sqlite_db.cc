@@ -72,4 +72,26 @@ absl::StatusOr<Stmt> Prepare(sqlite3* db, const char* sql) {
   return Stmt(raw);
 }
 
+absl::Status SqlQuery(sqlite3* db, absl::string_view path, absl::string_view what,
+                      const char* sql, std::initializer_list<SqlValue> params,
+                      const std::function<void(sqlite3_stmt*)>& row) {
+  absl::StatusOr<Stmt> st = Prepare(db, sql);
+  if (!st.ok()) return st.status();
+  int i = 0;
+  for (const SqlValue& v : params) {
+    ++i;
+    if (v.is_text) {
+      BindText(st->get(), i, v.text);
+    } else {
+      BindInt(st->get(), i, v.integer);
+    }
+  }
+  int rc;
+  while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+    if (row) row(st->get());
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db, path, what);
+  return absl::OkStatus();
+}
+
 }  // namespace ers

@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -56,6 +58,26 @@ inline std::string ColumnBlob(sqlite3_stmt* s, int i) {
                                     static_cast<size_t>(sqlite3_column_bytes(s, i)))
                       : "";
 }
+
+// SqlValue is a parameter bound to a statement: an integer or text.
+struct SqlValue {
+  SqlValue(int64_t v) : is_text(false), integer(v) {}  // NOLINT: implicit
+  SqlValue(int v) : is_text(false), integer(v) {}      // NOLINT: implicit
+  SqlValue(absl::string_view v) : is_text(true), text(v) {}  // NOLINT
+  SqlValue(const char* v) : is_text(true), text(v) {}        // NOLINT
+  SqlValue(const std::string& v) : is_text(true), text(v) {}  // NOLINT
+  bool is_text;
+  int64_t integer = 0;
+  absl::string_view text;
+};
+
+// SqlQuery prepares |sql|, binds |params| to ?1, ?2, ..., and steps it to
+// the end, calling |row| for each result row. Errors name |path| and
+// |what|. The one prepare/bind/step loop of the code base's queries.
+[[nodiscard]] absl::Status SqlQuery(sqlite3* db, absl::string_view path,
+                                    absl::string_view what, const char* sql,
+                                    std::initializer_list<SqlValue> params,
+                                    const std::function<void(sqlite3_stmt*)>& row);
 
 // SqliteError turns the connection's last error into a status naming |path|
 // and |what| failed.

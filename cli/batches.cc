@@ -27,15 +27,6 @@ absl::StatusOr<std::vector<Batch>> BuildRunBatches(Inventory& inventory, int64_t
   }
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
-  absl::StatusOr<Stmt> q = Prepare(
-      inventory.db(),
-      "SELECT e.leaf_sha256, e.chain, e.ip, e.port, e.name, e.sni, e.tls_version, "
-      "e.findings, coalesce(s.first_seen, e.seen), coalesce(s.last_seen, e.seen) "
-      "FROM endpoint_results e LEFT JOIN sightings s ON s.cert_sha256 = e.leaf_sha256 "
-      "AND s.ip = e.ip AND s.port = e.port AND s.name = e.name "
-      "WHERE e.run_id = ?1 ORDER BY e.ip, e.port, e.name");
-  if (!q.ok()) return q.status();
-  BindInt(q->get(), 1, run_id);
   std::vector<Batch> batches;
   nlohmann::json sightings = nlohmann::json::array();
   std::set<std::string> certs;
@@ -45,14 +36,9 @@ absl::StatusOr<std::vector<Batch>> BuildRunBatches(Inventory& inventory, int64_t
     if (sightings.empty() && !always) return absl::OkStatus();
     nlohmann::json certificates = nlohmann::json::array();
     for (const std::string& sha : certs) {
-      absl::StatusOr<Stmt> c =
-          Prepare(inventory.db(), "SELECT der FROM certificates WHERE sha256 = ?1");
-      if (!c.ok()) return c.status();
-      BindText(c->get(), 1, sha);
-      if (sqlite3_step(c->get()) == SQLITE_ROW) {
-        certificates.push_back(
-            {{"sha256", sha}, {"der", Base64Encode(ColumnBlob(c->get(), 0))}});
-      }
+      absl::StatusOr<std::string> der = CertificateDer(inventory, sha);
+      if (!der.ok()) return der.status();
+      if (!der->empty()) certificates.push_back({{"sha256", sha}, {"der", Base64Encode(*der)}});
     }
     Batch b;
     b.id = NewBatchId();
@@ -67,26 +53,25 @@ absl::StatusOr<std::vector<Batch>> BuildRunBatches(Inventory& inventory, int64_t
     certs.clear();
     return absl::OkStatus();
   };
-  sqlite3_stmt* st = q->get();
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    nlohmann::json chain = nlohmann::json::parse(ColumnText(st, 1), nullptr, false);
-    if (chain.is_array()) {
-      for (const auto& sha : chain) certs.insert(sha.get<std::string>());
-    }
-    sightings.push_back({{"sha256", ColumnText(st, 0)},
-                         {"chain", chain.is_array() ? chain : nlohmann::json::array()},
-                         {"ip", ColumnText(st, 2)},
-                         {"port", sqlite3_column_int(st, 3)},
-                         {"name", ColumnText(st, 4)},
-                         {"sni", ColumnText(st, 5)},
-                         {"tls_version", ColumnText(st, 6)},
-                         {"findings", nlohmann::json::parse(ColumnText(st, 7), nullptr, false)},
-                         {"first_seen", sqlite3_column_int64(st, 8)},
-                         {"last_seen", sqlite3_column_int64(st, 9)}});
-    if (sightings.size() >= sightings_per_batch) {
-      if (absl::Status s = flush(false); !s.ok()) return s;
-    }
-  }
+  absl::Status flushed;
+  absl::Status listed = ForEachEndpoint(inventory, run_id, [&](const EndpointRow& e) {
+    if (!flushed.ok()) return;
+    for (const std::string& sha : e.chain_sha256) certs.insert(sha);
+    nlohmann::json findings = nlohmann::json::parse(e.findings_json, nullptr, false);
+    sightings.push_back({{"sha256", e.leaf_sha256},
+                         {"chain", e.chain_sha256},
+                         {"ip", e.endpoint.ip},
+                         {"port", e.endpoint.port},
+                         {"name", e.endpoint.name},
+                         {"sni", e.sni},
+                         {"tls_version", e.tls_version},
+                         {"findings", findings},
+                         {"first_seen", e.first_seen},
+                         {"last_seen", e.last_seen}});
+    if (sightings.size() >= sightings_per_batch) flushed = flush(false);
+  });
+  if (!listed.ok()) return listed;
+  if (!flushed.ok()) return flushed;
   if (absl::Status s = flush(batches.empty()); !s.ok()) return s;
   return batches;
 }

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "inventory/inventory.h"
+#include "inventory/queries.h"
 
 namespace ers {
 

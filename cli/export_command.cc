@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -19,6 +18,7 @@
 #include "cli/commands.h"
 #include "base/flags.h"
 #include "inventory/inventory.h"
+#include "inventory/queries.h"
 
 namespace ers {
 namespace {
@@ -60,13 +60,6 @@ std::string Pem(const std::string& der) {
   return std::string(reinterpret_cast<const char*>(data), len);
 }
 
-int64_t LatestRun(Inventory& inv) {
-  absl::StatusOr<Stmt> q = Prepare(
-      inv.db(), "SELECT coalesce(max(run_id), 0) FROM endpoint_results");
-  if (!q.ok() || sqlite3_step(q->get()) != SQLITE_ROW) return 0;
-  return sqlite3_column_int64(q->get(), 0);
-}
-
 }  // namespace
 
 int RunExport(const std::vector<std::string>& args, const Streams& io) {
@@ -90,7 +83,9 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
   }
   absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());
-  const int64_t run = LatestRun(**inv);
+  absl::StatusOr<int64_t> latest = LatestResultRun(**inv);
+  if (!latest.ok()) return ReportError(io, latest.status());
+  const int64_t run = *latest;
 
   FILE* out = io.out;
   std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &fclose);
@@ -103,59 +98,35 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
     out = file.get();
   }
   size_t count = 0;
+  absl::Status listed;
   if (pem) {
-    absl::StatusOr<Stmt> q = Prepare(
-        (*inv)->db(),
-        all ? "SELECT der, coalesce(subject, '') FROM certificates ORDER BY first_seen"
-            : "SELECT c.der, coalesce(c.subject, '') FROM certificates c WHERE c.sha256 IN "
-              "(SELECT j.value FROM endpoint_results e, json_each(e.chain) j "
-              "WHERE e.run_id = ?1) ORDER BY c.not_after");
-    if (!q.ok()) return ReportError(io, q.status());
-    if (!all) BindInt(q->get(), 1, run);
-    while (sqlite3_step(q->get()) == SQLITE_ROW) {
-      std::string block = Pem(ColumnBlob(q->get(), 0));
-      if (block.empty()) continue;  // unparsable DER has no PEM form
-      fprintf(out, "# %s\n%s", ColumnText(q->get(), 1).c_str(), block.c_str());
+    listed = ForEachCertificate(**inv, all ? 0 : run, [&](const StoredCertificate& c) {
+      std::string block = Pem(c.der);
+      if (block.empty()) return;  // unparsable DER has no PEM form
+      fprintf(out, "# %s\n%s", c.subject.c_str(), block.c_str());
       ++count;
-    }
+    });
   } else {
-    absl::StatusOr<Stmt> q = Prepare(
-        (*inv)->db(),
-        "SELECT e.ip, e.port, e.name, e.sni, e.tls_version, e.cipher, "
-        "e.leaf_sha256, coalesce(c.subject_cn, ''), coalesce(c.issuer_cn, ''), "
-        "coalesce(c.issuer_org, ''), coalesce(c.not_after, 0), e.trusted, e.findings "
-        "FROM endpoint_results e LEFT JOIN certificates c ON c.sha256 = e.leaf_sha256 "
-        "WHERE e.run_id = ?1 ORDER BY e.ip, e.port, e.name");
-    if (!q.ok()) return ReportError(io, q.status());
-    BindInt(q->get(), 1, run);
     fprintf(out,
             "ip,port,name,sni,tls_version,cipher,leaf_sha256,subject_cn,issuer_cn,"
             "issuer_org,not_after,days_left,trusted,findings\r\n");
     const int64_t now = time(nullptr);
-    sqlite3_stmt* st = q->get();
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      const int64_t not_after = sqlite3_column_int64(st, 10);
-      std::vector<std::string> ids;
-      nlohmann::json findings = nlohmann::json::parse(ColumnText(st, 12), nullptr, false);
-      if (findings.is_array()) {
-        for (const auto& f : findings) ids.push_back(f.value("id", ""));
-      }
+    listed = ForEachEndpoint(**inv, run, [&](const EndpointRow& e) {
       std::vector<std::string> row = {
-          ColumnText(st, 0), ColumnText(st, 1), ColumnText(st, 2), ColumnText(st, 3),
-          ColumnText(st, 4), ColumnText(st, 5), ColumnText(st, 6), ColumnText(st, 7),
-          ColumnText(st, 8), ColumnText(st, 9),
-          not_after ? absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                       absl::FromUnixSeconds(not_after),
-                                       absl::UTCTimeZone())
-                    : "",
-          absl::StrCat(not_after ? (not_after - now) / 86400 : 0),
-          sqlite3_column_int(st, 11) ? "yes" : "no", absl::StrJoin(ids, ";")};
+          e.endpoint.ip, absl::StrCat(e.endpoint.port), e.endpoint.name, e.sni,
+          e.tls_version, e.cipher, e.leaf_sha256, e.subject_cn, e.issuer_cn, e.issuer_org,
+          e.not_after ? absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(e.not_after),
+                                         absl::UTCTimeZone())
+                      : "",
+          absl::StrCat(e.not_after ? (e.not_after - now) / 86400 : 0), e.trusted ? "yes" : "no",
+          absl::StrJoin(e.finding_ids, ";")};
       std::vector<std::string> quoted;
       for (const std::string& f : row) quoted.push_back(CsvField(f));
       fprintf(out, "%s\r\n", absl::StrJoin(quoted, ",").c_str());
       ++count;
-    }
+    });
   }
+  if (!listed.ok()) return ReportError(io, listed);
   if (fflush(out) != 0 || ferror(out)) {
     return ReportError(io, absl::DataLossError("ers export: write failed"));
   }

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "base/flags.h"
 #include "inventory/inventory.h"
+#include "inventory/queries.h"
 #include "x509/findings.h"
 
 namespace ers {
@@ -40,47 +41,6 @@ Flags:
 )";
 
 using Json = nlohmann::ordered_json;
-
-struct Runs {
-  int64_t latest = 0;
-  int64_t previous = 0;
-};
-
-absl::StatusOr<Runs> FindRuns(Inventory& inv) {
-  absl::StatusOr<Stmt> q = Prepare(
-      inv.db(),
-      "SELECT id FROM scan_runs WHERE status IN ('done', 'interrupted') "
-      "AND EXISTS (SELECT 1 FROM endpoint_results e WHERE e.run_id = id) "
-      "ORDER BY id DESC LIMIT 2");
-  if (!q.ok()) return q.status();
-  Runs runs;
-  if (sqlite3_step(q->get()) == SQLITE_ROW) runs.latest = sqlite3_column_int64(q->get(), 0);
-  if (sqlite3_step(q->get()) == SQLITE_ROW) runs.previous = sqlite3_column_int64(q->get(), 0);
-  return runs;
-}
-
-// Query runs |sql| with |run| bound to ?1 (and |other| to ?2) and returns the
-// rows as strings.
-absl::StatusOr<std::vector<std::vector<std::string>>> Query(
-    Inventory& inv, const char* sql, int64_t run, int64_t other = 0) {
-  absl::StatusOr<Stmt> q = Prepare(inv.db(), sql);
-  if (!q.ok()) return q.status();
-  BindInt(q->get(), 1, run);
-  if (sqlite3_bind_parameter_count(q->get()) >= 2) BindInt(q->get(), 2, other);
-  std::vector<std::vector<std::string>> rows;
-  int rc;
-  while ((rc = sqlite3_step(q->get())) == SQLITE_ROW) {
-    std::vector<std::string> row;
-    for (int i = 0; i < sqlite3_column_count(q->get()); ++i) {
-      row.push_back(ColumnText(q->get(), i));
-    }
-    rows.push_back(std::move(row));
-  }
-  if (rc != SQLITE_DONE) return SqliteError(inv.db(), inv.path(), "report query");
-  return rows;
-}
-
-int64_t ToInt(const std::string& s) { return std::strtoll(s.c_str(), nullptr, 10); }
 
 std::string Date(int64_t unix) {
   return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(unix), absl::UTCTimeZone());
@@ -118,7 +78,7 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   }
   absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());
-  absl::StatusOr<Runs> runs = FindRuns(**inv);
+  absl::StatusOr<ReportRuns> runs = FindReportRuns(**inv);
   if (!runs.ok()) return ReportError(io, runs.status());
   if (runs->latest == 0) {
     return ReportError(io, absl::FailedPreconditionError(
@@ -133,16 +93,7 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
                                          absl::UTCTimeZone());
 
   // Leaves of the latest run, with their endpoints.
-  auto leaves = Query(**inv,
-      "SELECT c.sha256, coalesce(c.subject_cn, ''), coalesce(c.issuer_org, ''), "
-      "coalesce(c.issuer_cn, ''), coalesce(c.not_after, 0), "
-      "coalesce(c.key_type, ''), coalesce(c.key_bits, 0), "
-      "coalesce(c.key_curve, ''), coalesce(c.signature_algorithm, ''), "
-      "group_concat(e.ip || ':' || e.port || "
-      "  CASE WHEN e.name != '' THEN ' (' || e.name || ')' ELSE '' END, ', ') "
-      "FROM endpoint_results e JOIN certificates c ON c.sha256 = e.leaf_sha256 "
-      "WHERE e.run_id = ?1 GROUP BY c.sha256 ORDER BY c.not_after",
-      runs->latest);
+  auto leaves = RunLeaves(**inv, runs->latest);
   if (!leaves.ok()) return ReportError(io, leaves.status());
 
   // 1. Expiry per threshold (the smallest threshold met), and expired.
@@ -150,8 +101,8 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   std::sort(thresholds.begin(), thresholds.end());
   Json expiring = Json::array();
   std::map<std::string, int> bucket_counts;
-  for (const auto& row : *leaves) {
-    const int64_t not_after = ToInt(row[4]);
+  for (const LeafSummary& leaf : *leaves) {
+    const int64_t not_after = leaf.not_after;
     const int64_t days = not_after >= now ? (not_after - now) / 86400
                                           : -((now - not_after + 86399) / 86400);
     std::string bucket;
@@ -170,10 +121,10 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
     expiring.push_back({{"bucket", bucket},
                         {"days_left", days},
                         {"not_after", Date(not_after)},
-                        {"subject_cn", row[1]},
-                        {"issuer", row[2].empty() ? row[3] : row[2]},
-                        {"sha256", row[0]},
-                        {"endpoints", row[9]}});
+                        {"subject_cn", leaf.subject_cn},
+                        {"issuer", leaf.issuer_org.empty() ? leaf.issuer_cn : leaf.issuer_org},
+                        {"sha256", leaf.sha256},
+                        {"endpoints", leaf.endpoints}});
   }
   Json buckets = Json::object();
   buckets["expired"] = bucket_counts["expired"];
@@ -184,44 +135,34 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   report["expiry"] = {{"counts", buckets}, {"certificates", expiring}};
 
   // 2. Findings by severity (endpoints per finding).
-  auto findings = Query(**inv,
-      "SELECT json_extract(f.value, '$.severity'), json_extract(f.value, '$.id'), "
-      "count(*) FROM endpoint_results e, json_each(e.findings) f "
-      "WHERE e.run_id = ?1 GROUP BY 1, 2",
-      runs->latest);
+  auto findings = RunFindingCounts(**inv, runs->latest);
   if (!findings.ok()) return ReportError(io, findings.status());
   static const char* kSeverities[] = {"critical", "high", "medium", "low", "info"};
   Json by_severity = Json::object();
   for (const char* sev : kSeverities) {
     Json ids = Json::object();
-    for (const auto& row : *findings) {
-      if (row[0] == sev) ids[row[1]] = ToInt(row[2]);
+    for (const FindingCount& f : *findings) {
+      if (f.severity == sev) ids[f.id] = f.endpoints;
     }
     by_severity[sev] = ids;
   }
   report["findings"] = by_severity;
 
   // 3. Endpoints with incomplete chains.
-  auto incomplete = Query(**inv,
-      "SELECT e.ip, e.port, e.name FROM endpoint_results e, json_each(e.findings) f "
-      "WHERE e.run_id = ?1 AND json_extract(f.value, '$.id') = 'incomplete_chain' "
-      "ORDER BY e.ip, e.port",
-      runs->latest);
+  auto incomplete = RunEndpointsWithFinding(**inv, runs->latest, "incomplete_chain");
   if (!incomplete.ok()) return ReportError(io, incomplete.status());
   Json incomplete_json = Json::array();
-  for (const auto& row : *incomplete) {
-    incomplete_json.push_back(absl::StrCat(row[0], ":", row[1],
-                                           row[2].empty() ? "" : " (" + row[2] + ")"));
-  }
+  for (const EndpointRef& e : *incomplete) incomplete_json.push_back(e.ToString());
   report["incomplete_chains"] = incomplete_json;
 
   // 4. Issuer organisation share among unexpired certificates.
   std::map<std::string, int> issuers;
   int unexpired = 0;
-  for (const auto& row : *leaves) {
-    if (ToInt(row[4]) < now) continue;
+  for (const LeafSummary& leaf : *leaves) {
+    if (leaf.not_after < now) continue;
     ++unexpired;
-    ++issuers[row[2].empty() ? (row[3].empty() ? "(none)" : row[3]) : row[2]];
+    ++issuers[leaf.issuer_org.empty() ? (leaf.issuer_cn.empty() ? "(none)" : leaf.issuer_cn)
+                                      : leaf.issuer_org];
   }
   std::vector<std::pair<int, std::string>> share;
   for (const auto& [org, n] : issuers) share.push_back({n, org});
@@ -237,12 +178,12 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
 
   // 5. Keys and signature algorithms.
   std::map<std::string, int> keys, sigs;
-  for (const auto& row : *leaves) {
-    std::string key = row[5].empty() ? "unknown"
-                      : row[7].empty() ? absl::StrCat(row[5], "-", row[6])
-                                       : absl::StrCat(row[5], " ", row[7]);
+  for (const LeafSummary& leaf : *leaves) {
+    std::string key = leaf.key_type.empty() ? "unknown"
+                      : leaf.key_curve.empty() ? absl::StrCat(leaf.key_type, "-", leaf.key_bits)
+                                               : absl::StrCat(leaf.key_type, " ", leaf.key_curve);
     ++keys[key];
-    ++sigs[row[8].empty() ? "unknown" : row[8]];
+    ++sigs[leaf.signature_algorithm.empty() ? "unknown" : leaf.signature_algorithm];
   }
   report["keys"] = keys;
   report["signature_algorithms"] = sigs;
@@ -250,37 +191,23 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   // 6. Changes since the previous run.
   Json changes = Json::object();
   if (runs->previous != 0) {
-    auto fresh = Query(**inv,
-        "SELECT DISTINCT e.leaf_sha256, coalesce(c.subject_cn, '') FROM endpoint_results e "
-        "JOIN certificates c ON c.sha256 = e.leaf_sha256 WHERE e.run_id = ?1 "
-        "AND e.leaf_sha256 NOT IN (SELECT leaf_sha256 FROM endpoint_results "
-        "WHERE run_id < ?1)",
-        runs->latest);
-    auto gone = Query(**inv,
-        "SELECT DISTINCT e.leaf_sha256, coalesce(c.subject_cn, '') FROM endpoint_results e "
-        "JOIN certificates c ON c.sha256 = e.leaf_sha256 WHERE e.run_id = ?2 "
-        "AND e.leaf_sha256 NOT IN (SELECT leaf_sha256 FROM endpoint_results "
-        "WHERE run_id = ?1)",
-        runs->latest, runs->previous);
-    auto changed = Query(**inv,
-        "SELECT a.ip, a.port, a.name, coalesce(cb.subject_cn, ''), "
-        "coalesce(ca.subject_cn, '') FROM endpoint_results a "
-        "JOIN endpoint_results b ON a.ip = b.ip AND a.port = b.port AND a.name = b.name "
-        "LEFT JOIN certificates ca ON ca.sha256 = a.leaf_sha256 "
-        "LEFT JOIN certificates cb ON cb.sha256 = b.leaf_sha256 "
-        "WHERE a.run_id = ?1 AND b.run_id = ?2 AND a.leaf_sha256 != b.leaf_sha256",
-        runs->latest, runs->previous);
-    for (auto* r : {&fresh, &gone, &changed}) {
-      if (!r->ok()) return ReportError(io, r->status());
-    }
+    auto fresh = NewLeaves(**inv, runs->latest);
+    auto gone = GoneLeaves(**inv, runs->latest, runs->previous);
+    auto changed = ChangedEndpoints(**inv, runs->latest, runs->previous);
+    if (!fresh.ok()) return ReportError(io, fresh.status());
+    if (!gone.ok()) return ReportError(io, gone.status());
+    if (!changed.ok()) return ReportError(io, changed.status());
     Json fresh_json = Json::array(), gone_json = Json::array(), changed_json = Json::array();
-    for (const auto& row : *fresh) fresh_json.push_back({{"sha256", row[0]}, {"subject_cn", row[1]}});
-    for (const auto& row : *gone) gone_json.push_back({{"sha256", row[0]}, {"subject_cn", row[1]}});
-    for (const auto& row : *changed) {
-      changed_json.push_back({{"endpoint", absl::StrCat(row[0], ":", row[1],
-                                                        row[2].empty() ? "" : " (" + row[2] + ")")},
-                              {"was", row[3]},
-                              {"now", row[4]}});
+    for (const CertificateRef& c : *fresh) {
+      fresh_json.push_back({{"sha256", c.sha256}, {"subject_cn", c.subject_cn}});
+    }
+    for (const CertificateRef& c : *gone) {
+      gone_json.push_back({{"sha256", c.sha256}, {"subject_cn", c.subject_cn}});
+    }
+    for (const ChangedEndpoint& c : *changed) {
+      changed_json.push_back({{"endpoint", c.endpoint.ToString()},
+                              {"was", c.was_subject_cn},
+                              {"now", c.now_subject_cn}});
     }
     changes = {{"new_certificates", fresh_json},
                {"disappeared_certificates", gone_json},
