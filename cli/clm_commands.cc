@@ -17,14 +17,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "cli/batches.h"
+#include "upload/batches.h"
 #include "cli/clm_push.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
-#include "cli/credentials.h"
+#include "upload/credentials.h"
 #include "base/flags.h"
-#include "cli/spool.h"
-#include "cli/uploader.h"
+#include "upload/spool.h"
+#include "upload/uploader.h"
 
 namespace ers {
 namespace {

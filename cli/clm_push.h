@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "cli/commands.h"
 #include "inventory/inventory.h"
-#include "cli/uploader.h"
+#include "upload/uploader.h"
 
 namespace ers {
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "cli/uploader.h"
+#include "upload/uploader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;

@@ -1,4 +1,4 @@
-#include "cli/batches.h"
+#include "upload/batches.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "cli/spool.h"
+#include "upload/spool.h"
 
 #include <dirent.h>
 #include <fcntl.h>

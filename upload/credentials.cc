@@ -1,4 +1,4 @@
-#include "cli/credentials.h"
+#include "upload/credentials.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

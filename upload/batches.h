@@ -3,8 +3,8 @@
 // sighting records (certificate, address, port, name, SNI, TLS version,
 // first and last seen, findings), plus the run's summary and a fresh batch
 // id that serves as its idempotency key.
-#ifndef ERS_CLI_BATCHES_H_
-#define ERS_CLI_BATCHES_H_
+#ifndef ERS_UPLOAD_BATCHES_H_
+#define ERS_UPLOAD_BATCHES_H_
 
 #include <cstdint>
 #include <string>
@@ -33,4 +33,4 @@ std::string NewBatchId();
 
 }  // namespace ers
 
-#endif  // ERS_CLI_BATCHES_H_
+#endif  // ERS_UPLOAD_BATCHES_H_

@@ -3,8 +3,8 @@
 // optional CA file for the CLM's own certificate. Kept in a JSON file only
 // the user can read (0600, checked on every use); the token itself is never
 // printed, logged or put on a command line.
-#ifndef ERS_CLI_CREDENTIALS_H_
-#define ERS_CLI_CREDENTIALS_H_
+#ifndef ERS_UPLOAD_CREDENTIALS_H_
+#define ERS_UPLOAD_CREDENTIALS_H_
 
 #include <optional>
 #include <string>
@@ -38,4 +38,4 @@ std::string CredentialsPath(const std::string& db_path);
 
 }  // namespace ers
 
-#endif  // ERS_CLI_CREDENTIALS_H_
+#endif  // ERS_UPLOAD_CREDENTIALS_H_

@@ -1,4 +1,4 @@
-#include "cli/uploader.h"
+#include "upload/uploader.h"
 
 #include <curl/curl.h>
 #include <time.h>

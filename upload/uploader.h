@@ -5,14 +5,14 @@
 // a rejected batch: not retried); 408, 429, 5xx and transport errors are
 // retried with exponential backoff and jitter, honouring Retry-After. TLS is
 // always verified: against the system store or the configured CA file.
-#ifndef ERS_CLI_UPLOADER_H_
-#define ERS_CLI_UPLOADER_H_
+#ifndef ERS_UPLOAD_UPLOADER_H_
+#define ERS_UPLOAD_UPLOADER_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "cli/credentials.h"
-#include "cli/spool.h"
+#include "upload/credentials.h"
+#include "upload/spool.h"
 
 namespace ers {
 
@@ -64,4 +64,4 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
 
 }  // namespace ers
 
-#endif  // ERS_CLI_UPLOADER_H_
+#endif  // ERS_UPLOAD_UPLOADER_H_

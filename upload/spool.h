@@ -3,8 +3,8 @@
 // rename) before any attempt to send it, and removed only after the CLM
 // acknowledged it: a crash anywhere in between loses nothing, and the
 // batch's id makes a repeated send harmless.
-#ifndef ERS_CLI_SPOOL_H_
-#define ERS_CLI_SPOOL_H_
+#ifndef ERS_UPLOAD_SPOOL_H_
+#define ERS_UPLOAD_SPOOL_H_
 
 #include <cstdint>
 #include <string>
@@ -42,4 +42,4 @@ inline std::string SpoolDir(const std::string& db_path) { return db_path + ".spo
 
 }  // namespace ers
 
-#endif  // ERS_CLI_SPOOL_H_
+#endif  // ERS_UPLOAD_SPOOL_H_
