@@ -130,12 +130,9 @@ int RunLogin(const std::vector<std::string>& args, const Streams& io) {
   flags.String("ca-file", "FILE", "verify the CLM against these CAs instead of the "
                "system store", &ca_file);
   flags.Bool("no-check", "store without contacting the CLM", &no_check);
-  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
-  absl::Status parsed = flags.Parse(args, nullptr);
-  if (!parsed.ok()) return ReportError(io, parsed);
-  if (flags.help_requested()) {
-    fprintf(io.out, "%s%s", kLoginHelp, flags.Usage().c_str());
-    return kExitOk;
+  AddDbFlag(flags, &db);
+  if (std::optional<int> done = ParseCommandFlags(flags, args, kLoginHelp, io)) {
+    return *done;
   }
   if (!url.has_value() || !absl::StartsWith(*url, "https://")) {
     return ReportError(io, absl::InvalidArgumentError(
@@ -192,13 +189,10 @@ int RunLogin(const std::vector<std::string>& args, const Streams& io) {
 int RunLogout(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> db;
   FlagSet flags("logout");
-  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
-  absl::Status parsed = flags.Parse(args, nullptr);
-  if (!parsed.ok()) return ReportError(io, parsed);
-  if (flags.help_requested()) {
-    fprintf(io.out, "Usage: ers logout\n\nForgets the CLM's URL and credential. "
-                    "Spooled batches stay.\n\nFlags:\n%s", flags.Usage().c_str());
-    return kExitOk;
+  AddDbFlag(flags, &db);
+  if (std::optional<int> done = ParseCommandFlags(flags, args, "Usage: ers logout\n\nForgets the CLM's URL and credential. "
+                    "Spooled batches stay.\n\nFlags:\n", io)) {
+    return *done;
   }
   absl::StatusOr<std::string> path = DbPath(db);
   if (!path.ok()) return ReportError(io, path.status());
@@ -216,13 +210,10 @@ int RunStatus(const std::vector<std::string>& args, const Streams& io) {
   bool remote = false;
   FlagSet flags("status");
   flags.Bool("remote", "also ask the CLM what it holds from its clients", &remote);
-  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
-  absl::Status parsed = flags.Parse(args, nullptr);
-  if (!parsed.ok()) return ReportError(io, parsed);
-  if (flags.help_requested()) {
-    fprintf(io.out, "Usage: ers status\n\nShows the configured CLM, this client's "
-                    "identity and the spool.\n\nFlags:\n%s", flags.Usage().c_str());
-    return kExitOk;
+  AddDbFlag(flags, &db);
+  if (std::optional<int> done = ParseCommandFlags(flags, args, "Usage: ers status\n\nShows the configured CLM, this client's "
+                    "identity and the spool.\n\nFlags:\n", io)) {
+    return *done;
   }
   absl::StatusOr<std::string> path = DbPath(db);
   if (!path.ok()) return ReportError(io, path.status());
@@ -296,14 +287,11 @@ int RunPush(const std::vector<std::string>& args, const Streams& io) {
   flags.String("retry-base", "DURATION", "first backoff, doubled each retry (default 1s)",
                &retry_base);
   flags.String("timeout", "DURATION", "per request, reply included (default 60s)", &timeout);
-  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
-  absl::Status parsed = flags.Parse(args, nullptr);
-  if (!parsed.ok()) return ReportError(io, parsed);
-  if (flags.help_requested()) {
-    fprintf(io.out, "Usage: ers push [flags]\n\nSends the spooled batches to the CLM, "
+  AddDbFlag(flags, &db);
+  if (std::optional<int> done = ParseCommandFlags(flags, args, "Usage: ers push [flags]\n\nSends the spooled batches to the CLM, "
                     "oldest first; each is removed once the CLM acknowledged it.\n\n"
-                    "Flags:\n%s", flags.Usage().c_str());
-    return kExitOk;
+                    "Flags:\n", io)) {
+    return *done;
   }
   PushOptions options;
   if (absl::Status s = ParsePushFlags(attempts, retry_base, timeout, &options); !s.ok()) {

@@ -20,6 +20,22 @@ int ReportError(const Streams& io, const absl::Status& status) {
                                                              : kExitFatal;
 }
 
+void AddDbFlag(FlagSet& flags, std::optional<std::string>* db) {
+  flags.String("db", "PATH", "inventory database (default: see ers --help)", db);
+}
+
+std::optional<int> ParseCommandFlags(FlagSet& flags, const std::vector<std::string>& args,
+                                     const char* help, const Streams& io,
+                                     std::vector<std::string>* positional) {
+  absl::Status parsed = flags.Parse(args, positional);
+  if (!parsed.ok()) return ReportError(io, parsed);
+  if (flags.help_requested()) {
+    fprintf(io.out, "%s%s", help, flags.Usage().c_str());
+    return kExitOk;
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<std::unique_ptr<Inventory>> OpenInventory(
     const std::optional<std::string>& db_flag) {
   if (db_flag.has_value()) return Inventory::Open(*db_flag);

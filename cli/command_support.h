@@ -13,6 +13,8 @@
 #include "inventory/config_store.h"
 #include "inventory/inventory.h"
 #include "base/files.h"
+#include "base/flags.h"
+#include "cli/commands.h"
 #include "base/ip_address.h"
 #include "scanner/prefix_set.h"
 
@@ -22,6 +24,18 @@ namespace ers {
 inline constexpr const char* kExcludeFileSetting = "exclude_file";
 // The settings key holding the configured NAME=ADDRESS mapping.
 inline constexpr const char* kResolveSetting = "resolve";
+
+// ParseCommandFlags parses a command's |args| into |flags| (non-flag
+// arguments into |*positional|, when given). It returns the exit code when
+// the command ends here: kExitUsage after printing what is wrong with a
+// flag, kExitOk after printing |help| and the flag table for --help; and
+// nullopt when the command goes on. Every command starts with it.
+[[nodiscard]] std::optional<int> ParseCommandFlags(
+    FlagSet& flags, const std::vector<std::string>& args, const char* help,
+    const Streams& io, std::vector<std::string>* positional = nullptr);
+
+// AddDbFlag declares --db, the inventory every command works on.
+void AddDbFlag(FlagSet& flags, std::optional<std::string>* db);
 
 // OpenInventory opens the inventory at |db_flag|, or at
 // DefaultDatabasePath().

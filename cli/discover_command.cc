@@ -81,13 +81,9 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
                "(split-horizon names, tests)", &resolve);
   flags.Bool("no-resolve", "forget every NAME=ADDRESS pair", &no_resolve);
   flags.Bool("list", "print the configuration", &list);
-  flags.String("db", "PATH", "inventory database (default: see ers --help)",
-               &db);
-  absl::Status parsed = flags.Parse(args, nullptr);
-  if (!parsed.ok()) return ReportError(io, parsed);
-  if (flags.help_requested()) {
-    fprintf(io.out, "%s%s", kDiscoverHelp, flags.Usage().c_str());
-    return kExitOk;
+  AddDbFlag(flags, &db);
+  if (std::optional<int> done = ParseCommandFlags(flags, args, kDiscoverHelp, io)) {
+    return *done;
   }
 
   // Parse everything before writing anything.

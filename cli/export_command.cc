@@ -70,12 +70,9 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
   flags.Bool("csv", "TLS endpoints of the latest scan as CSV", &csv);
   flags.Bool("all", "with --pem: every certificate ever found", &all);
   flags.String("output", "PATH", "write here instead of standard output", &output);
-  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
-  absl::Status parsed = flags.Parse(args, nullptr);
-  if (!parsed.ok()) return ReportError(io, parsed);
-  if (flags.help_requested()) {
-    fprintf(io.out, "%s%s", kExportHelp, flags.Usage().c_str());
-    return kExitOk;
+  AddDbFlag(flags, &db);
+  if (std::optional<int> done = ParseCommandFlags(flags, args, kExportHelp, io)) {
+    return *done;
   }
   if (pem == csv) {
     return ReportError(io, absl::InvalidArgumentError(

@@ -19,17 +19,18 @@ namespace ers {
 int RunImport(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> db;
   FlagSet flags("import");
-  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
+  AddDbFlag(flags, &db);
   std::vector<std::string> files;
-  absl::Status parsed = flags.Parse(args, &files);
-  if (!parsed.ok()) return ReportError(io, parsed);
-  if (flags.help_requested() || files.empty()) {
-    fprintf(flags.help_requested() ? io.out : io.err,
-            "Usage: ers import FILE.jsonl...\n\nImports JSON Lines results (the schema "
-            "of ers scan --output) into the inventory as a new run. Lines that do "
-            "not follow the schema are reported and skipped.\n\nFlags:\n%s",
-            flags.Usage().c_str());
-    return flags.help_requested() ? kExitOk : kExitUsage;
+  constexpr const char* kHelp =
+      "Usage: ers import FILE.jsonl...\n\nImports JSON Lines results (the schema "
+      "of ers scan --output) into the inventory as a new run. Lines that do "
+      "not follow the schema are reported and skipped.\n\nFlags:\n";
+  if (std::optional<int> done = ParseCommandFlags(flags, args, kHelp, io, &files)) {
+    return *done;
+  }
+  if (files.empty()) {
+    fprintf(io.err, "%s%s", kHelp, flags.Usage().c_str());
+    return kExitUsage;
   }
   absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());

@@ -1,4 +1,5 @@
-// main.cc: the ers program. Dispatches to the subcommands in commands.h.
+// main.cc: the ers program. One table names every subcommand: its
+// synopsis for ers --help and the function that runs it (commands.h).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -10,20 +11,28 @@ namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
-constexpr const char* kUsage = R"(ers: find every TLS endpoint and certificate in your networks
+struct Command {
+  const char* name;
+  const char* synopsis;  // after "ers NAME"
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args, const ers::Streams& io);
+};
 
-Usage:
-  ers discover [--servers LIST] [--ips LIST] [--ports LIST] ...
-                                   configure what to scan (repeatable)
-  ers scan [--dry-run] ...         scan what was discovered (into the inventory)
-  ers report [--json]              expiry, findings, issuers, changes
-  ers export --pem|--csv           certificates as PEM, endpoints as CSV
-  ers import FILE.jsonl...         results of ers scan --output into the inventory
-  ers login --url URL ...          configure the CLM and this client's credential
-  ers logout                       forget them
-  ers status                       the CLM, this client's identity, the spool
-  ers push                         send spooled batches to the CLM
-  ers <command> --help             flags and examples of one command
+constexpr Command kCommands[] = {
+    {"discover", "[--servers LIST] [--ips LIST] [--ports LIST] ...",
+     "configure what to scan (repeatable)", ers::RunDiscover},
+    {"scan", "[--dry-run] ...", "scan what was discovered (into the inventory)", ers::RunScan},
+    {"report", "[--json]", "expiry, findings, issuers, changes", ers::RunReport},
+    {"export", "--pem|--csv", "certificates as PEM, endpoints as CSV", ers::RunExport},
+    {"import", "FILE.jsonl...", "results of ers scan --output into the inventory",
+     ers::RunImport},
+    {"login", "--url URL ...", "configure the CLM and this client's credential", ers::RunLogin},
+    {"logout", "", "forget them", ers::RunLogout},
+    {"status", "", "the CLM, this client's identity, the spool", ers::RunStatus},
+    {"push", "", "send spooled batches to the CLM", ers::RunPush},
+};
+
+constexpr const char* kUsageTail = R"(  ers <command> --help             flags and examples of one command
   ers --version
 
 Examples:
@@ -44,33 +53,41 @@ Exit codes: 0 ok; 1 fatal error; 2 usage or configuration error;
 3 partial failure (some targets could not be scanned).
 )";
 
+std::string Usage() {
+  std::string out = "ers: find every TLS endpoint and certificate in your networks\n\nUsage:\n";
+  for (const Command& c : kCommands) {
+    std::string left = std::string("  ers ") + c.name + (*c.synopsis ? " " : "") + c.synopsis;
+    if (left.size() >= 35) {
+      left += "\n" + std::string(35, ' ');
+    } else {
+      left.resize(35, ' ');
+    }
+    out += left + c.summary + "\n";
+  }
+  return out + kUsageTail;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   ers::Streams io;
   if (argc < 2) {
-    fputs(kUsage, io.err);
+    fputs(Usage().c_str(), io.err);
     return ers::kExitUsage;
   }
   std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "--help" || command == "-h" || command == "help") {
-    fputs(kUsage, io.out);
+    fputs(Usage().c_str(), io.out);
     return ers::kExitOk;
   }
   if (command == "--version" || command == "version") {
     fprintf(io.out, "ers %s\n", kVersion);
     return ers::kExitOk;
   }
-  if (command == "discover") return ers::RunDiscover(args, io);
-  if (command == "scan") return ers::RunScan(args, io);
-  if (command == "report") return ers::RunReport(args, io);
-  if (command == "export") return ers::RunExport(args, io);
-  if (command == "login") return ers::RunLogin(args, io);
-  if (command == "logout") return ers::RunLogout(args, io);
-  if (command == "status") return ers::RunStatus(args, io);
-  if (command == "push") return ers::RunPush(args, io);
-  if (command == "import") return ers::RunImport(args, io);
+  for (const Command& c : kCommands) {
+    if (command == c.name) return c.run(args, io);
+  }
   fprintf(io.err, "ers: unknown command \"%s\" (try ers --help)\n",
           command.c_str());
   return ers::kExitUsage;

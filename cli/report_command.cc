@@ -57,12 +57,9 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
                &policy_file);
   flags.String("top", "N", "list at most N certificates per section (default 20)",
                &top);
-  flags.String("db", "PATH", "inventory database (default: see ers --help)", &db);
-  absl::Status parsed = flags.Parse(args, nullptr);
-  if (!parsed.ok()) return ReportError(io, parsed);
-  if (flags.help_requested()) {
-    fprintf(io.out, "%s%s", kReportHelp, flags.Usage().c_str());
-    return kExitOk;
+  AddDbFlag(flags, &db);
+  if (std::optional<int> done = ParseCommandFlags(flags, args, kReportHelp, io)) {
+    return *done;
   }
   Policy policy;
   if (policy_file.has_value()) {

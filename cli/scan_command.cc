@@ -278,13 +278,9 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
              "(ers push does)", &no_push);
   flags.Bool("summary", "print the summary even when standard error is not "
              "a terminal (cron prints only errors)", &summary_flag);
-  flags.String("db", "PATH", "inventory database (default: see ers --help)",
-               &db);
-  absl::Status parsed = flags.Parse(args, nullptr);
-  if (!parsed.ok()) return ReportError(io, parsed);
-  if (flags.help_requested()) {
-    fprintf(io.out, "%s%s", kScanHelp, flags.Usage().c_str());
-    return kExitOk;
+  AddDbFlag(flags, &db);
+  if (std::optional<int> done = ParseCommandFlags(flags, args, kScanHelp, io)) {
+    return *done;
   }
 
   SweepOptions options;
