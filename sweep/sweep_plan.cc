@@ -90,10 +90,12 @@ absl::StatusOr<TargetSpace> BuildTargetSpace(const SweepOptions& o) {
         builder.AddRange(*range, *ports);
         continue;
       }
-      const bool looks_like_range = entry.find('/') != absl::string_view::npos ||
-                                    entry.find('-') != absl::string_view::npos &&
-                                        entry.find_first_not_of("0123456789.:-abcdefABCDEF[]") ==
-                                            absl::string_view::npos;
+      // "10.0.0.1/24" or "10.0.0.9-10.0.0.1" are ranges gone wrong, not
+      // host names: report the range's error.
+      const bool looks_like_range =
+          entry.find('/') != absl::string_view::npos ||
+          (entry.find('-') != absl::string_view::npos &&
+           entry.find_first_not_of("0123456789.:-abcdefABCDEF[]") == absl::string_view::npos);
       if (looks_like_range) return range.status();
       absl::StatusOr<Server> server = ParseServer(entry);
       if (!server.ok()) return server.status();

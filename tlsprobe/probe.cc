@@ -6,7 +6,6 @@
 #include <cstring>
 #include <ctime>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/ip_address.h"
 
@@ -81,13 +80,34 @@ void Probe::Start(ProbeTarget target, DoneCallback done, void* arg) {
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
   open_handles_ = 1;
-  DoConnect();
+  state_ = State::kConnecting;
+  Advance();
+}
+
+void Probe::Advance() {
+  // Each state's method runs once per event and says what comes next;
+  // anything but kClose leaves the probe waiting on the loop.
+  switch (state_) {
+    case State::kConnecting:
+      DoConnect();
+      return;
+    case State::kHandshaking:
+    case State::kChainReceived:
+      DoHandshake();
+      return;
+    case State::kReconnecting:
+    case State::kClosing:
+      DoClose();
+      return;
+    case State::kIdle:
+    case State::kDone:
+      return;
+  }
 }
 
 // --- kConnecting -----------------------------------------------------------
 
-void Probe::DoConnect() {
-  state_ = State::kConnecting;
+Probe::Wait Probe::DoConnect() {
   ++result_.attempts;
   attempt_bytes_ = 0;
   alert_received_ = -1;
@@ -111,10 +131,11 @@ void Probe::DoConnect() {
     // callback still comes from a later loop turn (the close callback).
     Finish(IsResourceError(r) ? Outcome::kNoResources : Outcome::kError,
            absl::StrCat("connect: ", uv_strerror(r)));
-    return;
+    return Wait::kClose;
   }
   uv_timer_start(&timer_, &Probe::TimerCb,
                  context_->options().connect_timeout_ms, 0);
+  return Wait::kConnect;
 }
 
 void Probe::OnConnected(int status) {
@@ -166,13 +187,13 @@ void Probe::OnConnected(int status) {
   handshake_start_ns_ = uv_hrtime();
   uv_timer_start(&timer_, &Probe::TimerCb,
                  context_->options().handshake_timeout_ms, 0);
-  DoHandshake();
+  Advance();
 }
 
 // --- kHandshaking ----------------------------------------------------------
 
-void Probe::DoHandshake() {
-  while (state_ == State::kHandshaking) {
+Probe::Wait Probe::DoHandshake() {
+  while (InHandshake()) {
     ERR_clear_error();
     int ret = SSL_do_handshake(ssl_.get());
     if (ret == 1) {
@@ -180,20 +201,21 @@ void Probe::DoHandshake() {
       CollectNegotiated();
       Flush();
       Finish(Outcome::kTls, "");
-      return;
+      return Wait::kClose;
     }
     switch (SSL_get_error(ssl_.get(), ret)) {
       case SSL_ERROR_WANT_READ:
         Flush();
-        return;
+        return Wait::kRead;
       case SSL_ERROR_WANT_WRITE:
         if (Flush()) continue;
-        return;  // WriteCb resumes us
+        return Wait::kWrite;  // WriteCb resumes us
       default:
         HandshakeFailed();
-        return;
+        return Wait::kClose;
     }
   }
+  return Wait::kClose;
 }
 
 bool Probe::Flush() {
@@ -229,11 +251,11 @@ bool Probe::Flush() {
 
 void Probe::OnWritten(int status) {
   write_pending_ = false;
-  if (state_ != State::kHandshaking) return;
+  if (!InHandshake()) return;
   std::string().swap(write_buf_);
   if (status < 0) {
     if (status == UV_EPIPE || status == UV_ECONNRESET) {
-      if (!MaybeFallback(Outcome::kReset, "")) {
+      if (!MaybeFallback(Outcome::kReset, 0)) {
         Finish(Outcome::kReset, "connection reset while sending");
       }
     } else {
@@ -245,7 +267,7 @@ void Probe::OnWritten(int status) {
 }
 
 void Probe::OnBytes(const uint8_t* data, size_t len) {
-  if (state_ != State::kHandshaking) return;
+  if (!InHandshake()) return;
   if (result_.first_bytes.size() < kFirstBytesKept) {
     size_t keep = std::min(len, kFirstBytesKept - result_.first_bytes.size());
     result_.first_bytes.append(reinterpret_cast<const char*>(data), keep);
@@ -266,19 +288,19 @@ void Probe::OnBytes(const uint8_t* data, size_t len) {
   // them all unless the handshake ends within them.
   bio_state_.in = data;
   bio_state_.in_len = len;
-  DoHandshake();
+  Advance();
   bio_state_.in = nullptr;
   bio_state_.in_len = 0;
 }
 
 void Probe::OnStreamEnd(ssize_t status) {
-  if (state_ != State::kHandshaking) return;
+  if (!InHandshake()) return;
   if (status != UV_EOF && status != UV_ECONNRESET) {
     Finish(Outcome::kError,
            absl::StrCat("read: ", uv_strerror(static_cast<int>(status))));
     return;
   }
-  if (chain_captured_) {
+  if (state_ == State::kChainReceived) {
     Finish(Outcome::kTls, "connection ended after the certificate");
     return;
   }
@@ -287,16 +309,18 @@ void Probe::OnStreamEnd(ssize_t status) {
           ? "connection reset by peer"
           : (attempt_bytes_ == 0 ? "closed by peer before any response"
                                  : "closed by peer mid-handshake");
-  if (!MaybeFallback(Outcome::kReset, "")) {
+  if (!MaybeFallback(Outcome::kReset, 0)) {
     Finish(Outcome::kReset, std::move(detail));
   }
 }
 
 void Probe::HandshakeFailed() {
+  // The packed code decides; the text is for people.
+  const uint32_t error = ERR_peek_error();
   std::string reason = DrainErrorQueue();
   Flush();  // our alert, if any, best effort
-  if (state_ != State::kHandshaking) return;
-  if (chain_captured_) {
+  if (!InHandshake()) return;
+  if (state_ == State::kChainReceived) {
     // In certs mode this is our own abort after capturing the chain.
     Finish(Outcome::kTls,
            context_->options().mode == ProbeMode::kCerts
@@ -306,22 +330,23 @@ void Probe::HandshakeFailed() {
     return;
   }
   if (alert_received_ >= 0) {
-    if (MaybeFallback(Outcome::kTlsAlert, reason)) return;
+    if (MaybeFallback(Outcome::kTlsAlert, error)) return;
     result_.alert = alert_received_;
     Finish(Outcome::kTlsAlert, SSL_alert_desc_string_long(alert_received_));
     return;
   }
-  if (MaybeFallback(Outcome::kError, reason)) return;
+  if (MaybeFallback(Outcome::kError, error)) return;
   Finish(Outcome::kError, std::move(reason));
 }
 
-bool Probe::MaybeFallback(Outcome outcome, absl::string_view reason) {
+bool Probe::MaybeFallback(Outcome outcome, uint32_t error) {
   const int last = context_->num_rungs() - 1;
-  if (rung_ >= last || chain_captured_) return false;
+  if (rung_ >= last || state_ == State::kChainReceived) return false;
   const bool version_rejected =
       alert_received_ == SSL_AD_PROTOCOL_VERSION ||
-      absl::StrContains(reason, "UNSUPPORTED_PROTOCOL") ||
-      absl::StrContains(reason, "WRONG_VERSION_NUMBER");
+      (ERR_GET_LIB(error) == ERR_LIB_SSL &&
+       (ERR_GET_REASON(error) == SSL_R_UNSUPPORTED_PROTOCOL ||
+        ERR_GET_REASON(error) == SSL_R_WRONG_VERSION_NUMBER));
   bool hello_rejected = version_rejected;
   if (outcome == Outcome::kTlsAlert) {
     switch (alert_received_) {
@@ -381,7 +406,7 @@ enum ssl_verify_result_t Probe::VerifyCallback(SSL* ssl, uint8_t* out_alert) {
         reinterpret_cast<const char*>(CRYPTO_BUFFER_data(cert)),
         CRYPTO_BUFFER_len(cert));
   }
-  probe->chain_captured_ = true;
+  probe->state_ = State::kChainReceived;
   probe->result_.handshake_ms = MsSince(probe->handshake_start_ns_);
   probe->CollectNegotiated();
   if (probe->context_->options().mode == ProbeMode::kCerts) {
@@ -413,11 +438,9 @@ void Probe::OnTimeout() {
     Finish(Outcome::kTimeout, "connect");
     return;
   }
-  if (state_ == State::kHandshaking) {
-    if (chain_captured_) {
-      Finish(Outcome::kTls, "handshake timed out after the certificate");
-      return;
-    }
+  if (state_ == State::kChainReceived) {
+    Finish(Outcome::kTls, "handshake timed out after the certificate");
+  } else if (state_ == State::kHandshaking) {
     Finish(Outcome::kTimeout, "handshake");
   }
 }
@@ -426,8 +449,8 @@ void Probe::OnTimeout() {
 
 void Probe::EndAttempt(int next_rung) {
   next_rung_ = next_rung;
-  state_ = State::kClosing;
-  DoClose();
+  state_ = State::kReconnecting;
+  Advance();
 }
 
 void Probe::Finish(Outcome outcome, std::string detail) {
@@ -436,29 +459,29 @@ void Probe::Finish(Outcome outcome, std::string detail) {
   result_.detail = std::move(detail);
   result_.rung = rung_ + 1;
   result_.rung_name = context_->rung(rung_).name;
-  next_rung_ = -1;
   state_ = State::kClosing;
-  DoClose();
+  Advance();
 }
 
-void Probe::DoClose() {
+Probe::Wait Probe::DoClose() {
   uv_timer_stop(&timer_);
   ssl_.reset();
   auto* tcp = reinterpret_cast<uv_handle_t*>(&tcp_);
   if (tcp->data == this && !uv_is_closing(tcp)) uv_close(tcp, &Probe::CloseCb);
+  // A reconnect keeps the timer for the next attempt.
   auto* timer = reinterpret_cast<uv_handle_t*>(&timer_);
-  if (next_rung_ < 0 && !uv_is_closing(timer)) uv_close(timer, &Probe::CloseCb);
+  if (state_ == State::kClosing && !uv_is_closing(timer)) uv_close(timer, &Probe::CloseCb);
+  return Wait::kClose;
 }
 
 void Probe::OnHandleClosed() {
   --open_handles_;
-  if (next_rung_ >= 0 && state_ == State::kClosing) {
-    // The TCP handle is closed: reconnect with the chosen rung.
+  if (state_ == State::kReconnecting) {
+    // The TCP handle is closed: connect again with the chosen rung.
     rung_ = next_rung_;
-    next_rung_ = -1;
     tcp_.data = nullptr;
-    chain_captured_ = false;
-    DoConnect();
+    state_ = State::kConnecting;
+    Advance();
     return;
   }
   if (open_handles_ == 0) {

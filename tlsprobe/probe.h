@@ -1,12 +1,15 @@
 // probe.h: one endpoint's probe, a resumable state machine over a libuv TCP
-// handle: connect, TLS handshake through a bounded BIO pair, close. Each
-// state has one method; the libuv callbacks only move between them.
+// handle: connect, TLS handshake through a buffer-less BIO, close. One enum
+// holds where the probe is; each state has one method that says what the
+// probe now waits for (Wait), and one driver (Advance) runs them. The libuv
+// callbacks record what happened and call the driver.
 //
-//   kConnecting --connected--> kHandshaking --chain/done/fail--> kClosing
-//        ^                          |                               |
-//        +---- retry / fallback ----+-------------------------------+
-//                                                                   v
-//                                                                kDone
+//   kConnecting --connected--> kHandshaking --chain--> kChainReceived
+//        ^                          |                       | (full mode:
+//        |                          |                       |  handshake on)
+//        |                          +----- done/fail -------+
+//        |                          v                       v
+//        +--- kReconnecting <--- retry / fallback        kClosing --> kDone
 //
 // The Probe is owned by its caller, who allocates it, calls Start once, and
 // may free it only from (or after) the done callback: by then both handles
@@ -61,12 +64,26 @@ class Probe {
   static constexpr size_t kFirstBytesKept = 16;
 
  private:
-  enum class State { kIdle, kConnecting, kHandshaking, kClosing, kDone };
+  enum class State {
+    kIdle,
+    kConnecting,     // TCP connect in flight
+    kHandshaking,    // TLS handshake, no certificate yet
+    kChainReceived,  // the chain is recorded; full mode finishes the handshake
+    kReconnecting,   // closing the TCP handle to connect again (next_rung_)
+    kClosing,        // closing for good; the result is final
+    kDone,
+  };
+  // Wait is what a state's method leaves the probe waiting for.
+  enum class Wait { kConnect, kRead, kWrite, kClose };
 
-  // One method per state.
-  void DoConnect();
-  void DoHandshake();
-  void DoClose();
+  // One method per state; Advance runs the current state's.
+  Wait DoConnect();
+  Wait DoHandshake();
+  Wait DoClose();
+  void Advance();
+  bool InHandshake() const {
+    return state_ == State::kHandshaking || state_ == State::kChainReceived;
+  }
 
   // Transitions.
   void OnConnected(int status);
@@ -87,9 +104,10 @@ class Probe {
   // handle only, to reconnect (retry or fallback) when |next_rung| >= 0.
   void Finish(Outcome outcome, std::string detail);
   void EndAttempt(int next_rung);
-  // MaybeFallback starts the next rung when |outcome| says the server
-  // rejected this rung's hello; returns true if it did.
-  bool MaybeFallback(Outcome outcome, absl::string_view reason);
+  // MaybeFallback starts the next rung when |outcome| (with BoringSSL's
+  // packed error code |error|, 0 for none) says the server rejected this
+  // rung's hello; returns true if it did.
+  bool MaybeFallback(Outcome outcome, uint32_t error);
 
   static void ConnectCb(uv_connect_t* req, int status);
   static void AllocCb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
@@ -117,9 +135,8 @@ class Probe {
   bssl::UniquePtr<SSL> ssl_;
   ProbeBioState bio_state_;  // what the SSL's BIO reads and writes
   int rung_ = 0;
-  int next_rung_ = -1;  // set while closing to reconnect
+  int next_rung_ = 0;  // the rung kReconnecting connects with
   int connect_retries_left_ = 0;
-  bool chain_captured_ = false;
   int alert_received_ = -1;
   uint64_t attempt_bytes_ = 0;  // bytes received on this connection
   uint64_t connect_start_ns_ = 0;
