@@ -47,7 +47,11 @@ done
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs ers)
 check "pkg-config knows ers" $?
-c++ -std=c++17 examples/embed_sweep.cc $flags -o "$work/embed_sweep" 2>"$work/cc.log"
+# Under the sanitizers (tools/test.sh's second run) the installed library is
+# instrumented, so the embedder is built the same way.
+san_flags=()
+[ -n "${ERS_SANITIZED:-}" ] && san_flags=(-fsanitize=address,undefined)
+c++ -std=c++17 "${san_flags[@]}" examples/embed_sweep.cc $flags -o "$work/embed_sweep" 2>"$work/cc.log"
 check "c++ builds the example against the installed library: $(head -5 "$work/cc.log")" $?
 ! ldd "$work/embed_sweep" | grep -q 'libssl.so.3\|libcrypto.so.3'
 check "OpenSSL's libraries are not linked beside BoringSSL" $?
@@ -55,6 +59,7 @@ ldd "$work/embed_sweep" | grep -q "$work/prefix/lib/libers.so"
 check "the example uses the installed libers.so" $?
 "$work/embed_sweep" 127.0.45.0/29 8443,9443,10993 >"$work/installed.jsonl" 2>"$work/installed.err"
 check "the installed example exits 0: $(cat "$work/installed.err")" $?
+grep -v '"outcome":"tls"' "$work/installed.jsonl" | grep -o '"outcome":"[a-z_]*","detail":"[^"]*"' | sort | uniq -c
 sweep_checks "installed" "$work/installed.jsonl"
 "$work/embed_sweep" 127.0.45.0/33 443 >/dev/null 2>"$work/bad.err"
 [ $? -eq 2 ] && grep -q "127.0.45.0/33" "$work/bad.err"
