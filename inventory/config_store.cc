@@ -42,15 +42,8 @@ absl::Status ConfigStore::Exec(const char* sql) {
   return SqlExec(db_, sql, path_);
 }
 
-absl::Status ConfigStore::Run(const char* sql,
-                              const std::function<void(sqlite3_stmt*)>& bind) {
-  absl::StatusOr<Stmt> stmt = Prepare(db_, sql);
-  if (!stmt.ok()) return stmt.status();
-  bind(stmt->get());
-  if (sqlite3_step(stmt->get()) != SQLITE_DONE) {
-    return SqliteError(db_, path_, "write");
-  }
-  return absl::OkStatus();
+absl::Status ConfigStore::Run(const char* sql, std::initializer_list<SqlValue> params) {
+  return SqlQuery(db_, path_, "write", sql, params, nullptr);
 }
 
 absl::Status ConfigStore::Begin() { return Exec("BEGIN IMMEDIATE;"); }
@@ -61,102 +54,79 @@ absl::StatusOr<DiscoverChange> ConfigStore::Upsert(
     EntryKind kind, absl::string_view spec,
     const std::optional<PortList>& ports) {
   const int64_t now = time(nullptr);
-  absl::StatusOr<Stmt> select =
-      Prepare(db_, "SELECT ports FROM discover_entries WHERE spec = ?1");
-  if (!select.ok()) return select.status();
-  BindText(select->get(), 1, spec);
-  int rc = sqlite3_step(select->get());
-  if (rc == SQLITE_ROW) {
-    std::string old_ports = ColumnText(select->get(), 0);
-    if (!ports.has_value() || ports->ToString() == old_ports) {
+  std::optional<std::string> old_ports;
+  absl::Status s = SqlQuery(db_, path_, "select", "SELECT ports FROM discover_entries WHERE spec = ?1",
+                            {spec}, [&](sqlite3_stmt* st) { old_ports = ColumnText(st, 0); });
+  if (!s.ok()) return s;
+  if (old_ports.has_value()) {
+    if (!ports.has_value() || ports->ToString() == *old_ports) {
       return DiscoverChange::kUnchanged;
     }
-    absl::Status s = Run(
-        "UPDATE discover_entries SET ports = ?1, updated_unix = ?2 "
-        "WHERE spec = ?3",
-        [&](sqlite3_stmt* st) {
-          BindText(st, 1, ports->ToString());
-          BindInt(st, 2, now);
-          BindText(st, 3, spec);
-        });
+    s = Run("UPDATE discover_entries SET ports = ?1, updated_unix = ?2 WHERE spec = ?3",
+            {ports->ToString(), now, spec});
     if (!s.ok()) return s;
     return DiscoverChange::kPortsChanged;
   }
-  if (rc != SQLITE_DONE) return SqliteError(db_, path_, "select");
-  absl::Status s = Run(
-      "INSERT INTO discover_entries (kind, spec, ports, added_unix, "
-      "updated_unix) VALUES (?1, ?2, ?3, ?4, ?4)",
-      [&](sqlite3_stmt* st) {
-        BindText(st, 1, KindName(kind));
-        BindText(st, 2, spec);
-        BindText(st, 3, ports.has_value() ? ports->ToString()
-                                          : PortList::Defaults().ToString());
-        BindInt(st, 4, now);
-      });
+  s = Run("INSERT INTO discover_entries (kind, spec, ports, added_unix, "
+          "updated_unix) VALUES (?1, ?2, ?3, ?4, ?4)",
+          {KindName(kind), spec,
+           ports.has_value() ? ports->ToString() : PortList::Defaults().ToString(), now});
   if (!s.ok()) return s;
   return DiscoverChange::kAdded;
 }
 
 absl::StatusOr<int> ConfigStore::SetAllPorts(const PortList& ports) {
   absl::Status s = Run(
-      "UPDATE discover_entries SET ports = ?1, updated_unix = ?2 "
-      "WHERE ports != ?1",
-      [&](sqlite3_stmt* st) {
-        BindText(st, 1, ports.ToString());
-        BindInt(st, 2, time(nullptr));
-      });
+      "UPDATE discover_entries SET ports = ?1, updated_unix = ?2 WHERE ports != ?1",
+      {ports.ToString(), static_cast<int64_t>(time(nullptr))});
   if (!s.ok()) return s;
   return sqlite3_changes(db_);
 }
 
 absl::StatusOr<bool> ConfigStore::Remove(absl::string_view spec) {
-  absl::Status s = Run("DELETE FROM discover_entries WHERE spec = ?1",
-                       [&](sqlite3_stmt* st) { BindText(st, 1, spec); });
+  absl::Status s = Run("DELETE FROM discover_entries WHERE spec = ?1", {spec});
   if (!s.ok()) return s;
   return sqlite3_changes(db_) > 0;
 }
 
 absl::StatusOr<std::vector<DiscoverEntry>> ConfigStore::List() {
-  absl::StatusOr<Stmt> select = Prepare(
-      db_,
-      "SELECT kind, spec, ports, added_unix, updated_unix "
-      "FROM discover_entries ORDER BY kind = 'ips', id");
-  if (!select.ok()) return select.status();
-  sqlite3_stmt* st = select->get();
   std::vector<DiscoverEntry> out;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    DiscoverEntry e;
-    e.kind = ColumnText(st, 0) == "ips" ? EntryKind::kIpRange : EntryKind::kServer;
-    e.spec = ColumnText(st, 1);
-    std::string ports = ColumnText(st, 2);
-    absl::StatusOr<PortList> parsed = PortList::Parse(ports);
-    if (!parsed.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "inventory ", path_, ": entry ", e.spec, " has unreadable ports \"",
-          ports, "\": ", parsed.status().message()));
-    }
-    e.ports = *std::move(parsed);
-    e.added_unix = sqlite3_column_int64(st, 3);
-    e.updated_unix = sqlite3_column_int64(st, 4);
-    out.push_back(std::move(e));
-  }
-  if (rc != SQLITE_DONE) return SqliteError(db_, path_, "list");
+  absl::Status bad;
+  absl::Status s = SqlQuery(
+      db_, path_, "list",
+      "SELECT kind, spec, ports, added_unix, updated_unix "
+      "FROM discover_entries ORDER BY kind = 'ips', id",
+      {}, [&](sqlite3_stmt* st) {
+        DiscoverEntry e;
+        e.kind = ColumnText(st, 0) == "ips" ? EntryKind::kIpRange : EntryKind::kServer;
+        e.spec = ColumnText(st, 1);
+        std::string ports = ColumnText(st, 2);
+        absl::StatusOr<PortList> parsed = PortList::Parse(ports);
+        if (!parsed.ok()) {
+          if (bad.ok()) {
+            bad = absl::DataLossError(absl::StrCat(
+                "inventory ", path_, ": entry ", e.spec, " has unreadable ports \"",
+                ports, "\": ", parsed.status().message()));
+          }
+          return;
+        }
+        e.ports = *std::move(parsed);
+        e.added_unix = sqlite3_column_int64(st, 3);
+        e.updated_unix = sqlite3_column_int64(st, 4);
+        out.push_back(std::move(e));
+      });
+  if (!s.ok()) return s;
+  if (!bad.ok()) return bad;
   return out;
 }
 
 absl::StatusOr<std::optional<std::string>> ConfigStore::GetSetting(
     absl::string_view key) {
-  absl::StatusOr<Stmt> select =
-      Prepare(db_, "SELECT value FROM settings WHERE key = ?1");
-  if (!select.ok()) return select.status();
-  BindText(select->get(), 1, key);
-  int rc = sqlite3_step(select->get());
-  if (rc == SQLITE_ROW) {
-    return std::optional<std::string>(ColumnText(select->get(), 0));
-  }
-  if (rc != SQLITE_DONE) return SqliteError(db_, path_, "get setting");
-  return std::optional<std::string>();
+  std::optional<std::string> value;
+  absl::Status s = SqlQuery(db_, path_, "get setting", "SELECT value FROM settings WHERE key = ?1",
+                            {key}, [&](sqlite3_stmt* st) { value = ColumnText(st, 0); });
+  if (!s.ok()) return s;
+  return value;
 }
 
 absl::Status ConfigStore::SetSetting(absl::string_view key,
@@ -164,15 +134,11 @@ absl::Status ConfigStore::SetSetting(absl::string_view key,
   return Run(
       "INSERT INTO settings (key, value) VALUES (?1, ?2) "
       "ON CONFLICT(key) DO UPDATE SET value = ?2",
-      [&](sqlite3_stmt* st) {
-        BindText(st, 1, key);
-        BindText(st, 2, value);
-      });
+      {key, value});
 }
 
 absl::Status ConfigStore::ClearSetting(absl::string_view key) {
-  return Run("DELETE FROM settings WHERE key = ?1",
-             [&](sqlite3_stmt* st) { BindText(st, 1, key); });
+  return Run("DELETE FROM settings WHERE key = ?1", {key});
 }
 
 absl::StatusOr<std::string> DefaultDatabasePath() {

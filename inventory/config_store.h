@@ -85,9 +85,8 @@ class ConfigStore {
  private:
   ConfigStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   absl::Status Exec(const char* sql);
-  // Run prepares |sql|, lets |bind| bind it and steps it to completion.
-  absl::Status Run(const char* sql,
-                   const std::function<void(sqlite3_stmt*)>& bind);
+  // Run runs one statement with |params| (base/sqlite_db.h's SqlQuery).
+  absl::Status Run(const char* sql, std::initializer_list<SqlValue> params);
 
   sqlite3* db_;  // owned by the Inventory
   std::string path_;
