@@ -80,10 +80,16 @@ absl::Status SqlQuery(sqlite3* db, absl::string_view path, absl::string_view wha
   int i = 0;
   for (const SqlValue& v : params) {
     ++i;
-    if (v.is_text) {
-      BindText(st->get(), i, v.text);
-    } else {
-      BindInt(st->get(), i, v.integer);
+    switch (v.kind) {
+      case SqlValue::Kind::kInteger:
+        BindInt(st->get(), i, v.integer);
+        break;
+      case SqlValue::Kind::kText:
+        BindText(st->get(), i, v.text);
+        break;
+      case SqlValue::Kind::kBlob:
+        BindBlob(st->get(), i, v.text);
+        break;
     }
   }
   int rc;

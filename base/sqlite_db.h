@@ -59,14 +59,23 @@ inline std::string ColumnBlob(sqlite3_stmt* s, int i) {
                       : "";
 }
 
-// SqlValue is a parameter bound to a statement: an integer or text.
+// SqlValue is a parameter bound to a statement: an integer, text, or (with
+// SqlValue::Blob) bytes. Text and bytes are views: they must outlive the
+// call they are passed to.
 struct SqlValue {
-  SqlValue(int64_t v) : is_text(false), integer(v) {}  // NOLINT: implicit
-  SqlValue(int v) : is_text(false), integer(v) {}      // NOLINT: implicit
-  SqlValue(absl::string_view v) : is_text(true), text(v) {}  // NOLINT
-  SqlValue(const char* v) : is_text(true), text(v) {}        // NOLINT
-  SqlValue(const std::string& v) : is_text(true), text(v) {}  // NOLINT
-  bool is_text;
+  enum class Kind : uint8_t { kInteger, kText, kBlob };
+  SqlValue(int64_t v) : kind(Kind::kInteger), integer(v) {}  // NOLINT: implicit
+  SqlValue(long long v) : kind(Kind::kInteger), integer(v) {}  // NOLINT: implicit
+  SqlValue(int v) : kind(Kind::kInteger), integer(v) {}      // NOLINT: implicit
+  SqlValue(absl::string_view v) : kind(Kind::kText), text(v) {}  // NOLINT
+  SqlValue(const char* v) : kind(Kind::kText), text(v) {}        // NOLINT
+  SqlValue(const std::string& v) : kind(Kind::kText), text(v) {}  // NOLINT
+  static SqlValue Blob(absl::string_view bytes) {
+    SqlValue v(bytes);
+    v.kind = Kind::kBlob;
+    return v;
+  }
+  Kind kind;
   int64_t integer = 0;
   absl::string_view text;
 };

@@ -1,6 +1,7 @@
 #include "clm/clm_store.h"
 
 #include <ctime>
+#include <optional>
 
 #include "base/encoding.h"
 #include "base/json_fields.h"
@@ -50,19 +51,11 @@ absl::StatusOr<std::unique_ptr<ClmStore>> ClmStore::Open(const std::string& path
 
 absl::Status ClmStore::Touch(const std::string& client, const std::string& identity) {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<Stmt> st = Prepare(
-      db_.get(),
-      "INSERT INTO clients (name, identity, first_contact, last_contact) "
-      "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(name) DO UPDATE SET "
-      "last_contact = ?3, identity = ?2");
-  if (!st.ok()) return st.status();
-  BindText(st->get(), 1, client);
-  BindText(st->get(), 2, identity);
-  BindInt(st->get(), 3, time(nullptr));
-  if (sqlite3_step(st->get()) != SQLITE_DONE) {
-    return SqliteError(db_.get(), path_, "record a contact");
-  }
-  return absl::OkStatus();
+  return SqlQuery(db_.get(), path_, "record a contact",
+                  "INSERT INTO clients (name, identity, first_contact, last_contact) "
+                  "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(name) DO UPDATE SET "
+                  "last_contact = ?3, identity = ?2",
+                  {client, identity, static_cast<int64_t>(time(nullptr))}, nullptr);
 }
 
 absl::StatusOr<nlohmann::json> ClmStore::StoreBatch(const std::string& client,
@@ -75,17 +68,17 @@ absl::StatusOr<nlohmann::json> ClmStore::StoreBatch(const std::string& client,
   }
   const std::string id = batch["batch_id"];
   // A batch seen before gets its first reply again.
-  absl::StatusOr<Stmt> seen = Prepare(
-      db_.get(), "SELECT reply FROM batches WHERE batch_id = ?1");
-  if (!seen.ok()) return seen.status();
-  BindText(seen->get(), 1, id);
-  if (sqlite3_step(seen->get()) == SQLITE_ROW) {
-    nlohmann::json reply = nlohmann::json::parse(ColumnText(seen->get(), 0), nullptr, false);
+  std::optional<std::string> earlier;
+  absl::Status s = SqlQuery(db_.get(), path_, "look up a batch",
+                            "SELECT reply FROM batches WHERE batch_id = ?1", {id},
+                            [&](sqlite3_stmt* st) { earlier = ColumnText(st, 0); });
+  if (!s.ok()) return s;
+  if (earlier.has_value()) {
+    nlohmann::json reply = nlohmann::json::parse(*earlier, nullptr, false);
     reply["duplicate"] = true;
     return reply;
   }
-  seen->reset();
-  absl::Status s = SqlExec(db_.get(), "BEGIN IMMEDIATE;", path_);
+  s = SqlExec(db_.get(), "BEGIN IMMEDIATE;", path_);
   if (!s.ok()) return s;
   nlohmann::json reply;
   s = StoreBatchLocked(client, batch, &reply);
@@ -117,16 +110,11 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
       if (!Base64Decode(c.at("der").get<std::string>(), &der) || der.empty()) {
         return absl::InvalidArgumentError("certificate der is not base64");
       }
-      absl::StatusOr<Stmt> st = Prepare(
-          db_.get(), "INSERT OR IGNORE INTO certificates (sha256, der, first_seen) "
-                     "VALUES (?1, ?2, ?3)");
-      if (!st.ok()) return st.status();
-      BindText(st->get(), 1, c.at("sha256").get<std::string>());
-      BindBlob(st->get(), 2, der);
-      BindInt(st->get(), 3, now);
-      if (sqlite3_step(st->get()) != SQLITE_DONE) {
-        return SqliteError(db_.get(), path_, "store a certificate");
-      }
+      absl::Status stored = SqlQuery(
+          db_.get(), path_, "store a certificate",
+          "INSERT OR IGNORE INTO certificates (sha256, der, first_seen) VALUES (?1, ?2, ?3)",
+          {c.at("sha256").get<std::string>(), SqlValue::Blob(der), now}, nullptr);
+      if (!stored.ok()) return stored;
       new_certificates += sqlite3_changes(db_.get());
     }
     for (const auto& s : sightings) {
@@ -137,42 +125,27 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
         return absl::InvalidArgumentError(
             "a sighting's port (1-65535) or times (Unix seconds) are not integers");
       }
-      absl::StatusOr<Stmt> st = Prepare(
-          db_.get(),
+      absl::Status stored = SqlQuery(
+          db_.get(), path_, "store a sighting",
           "INSERT INTO sightings (client, sha256, ip, port, name, sni, tls_version, "
           "first_seen, last_seen, findings, chain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
           "?7, ?8, ?9, ?10, ?11) ON CONFLICT(client, sha256, ip, port, name) DO "
-          "UPDATE SET last_seen = max(last_seen, ?9), findings = ?10, sni = ?6");
-      if (!st.ok()) return st.status();
-      sqlite3_stmt* q = st->get();
-      BindText(q, 1, client);
-      BindText(q, 2, s.at("sha256").get<std::string>());
-      BindText(q, 3, s.at("ip").get<std::string>());
-      BindInt(q, 4, port);
-      BindText(q, 5, s.value("name", ""));
-      BindText(q, 6, s.value("sni", ""));
-      BindText(q, 7, s.value("tls_version", ""));
-      BindInt(q, 8, first_seen);
-      BindInt(q, 9, last_seen);
-      BindText(q, 10, s.value("findings", nlohmann::json::array()).dump());
-      BindText(q, 11, s.value("chain", nlohmann::json::array()).dump());
-      if (sqlite3_step(q) != SQLITE_DONE) {
-        return SqliteError(db_.get(), path_, "store a sighting");
-      }
+          "UPDATE SET last_seen = max(last_seen, ?9), findings = ?10, sni = ?6",
+          {client, s.at("sha256").get<std::string>(), s.at("ip").get<std::string>(), port,
+           s.value("name", ""), s.value("sni", ""), s.value("tls_version", ""), first_seen,
+           last_seen, s.value("findings", nlohmann::json::array()).dump(),
+           s.value("chain", nlohmann::json::array()).dump()},
+          nullptr);
+      if (!stored.ok()) return stored;
     }
     int64_t run_id = 0;
     if (batch.contains("run") && batch["run"].is_object() &&
         JsonIntegerField(batch["run"], "id", 0, INT64_MAX, 0, &run_id)) {
-      absl::StatusOr<Stmt> st = Prepare(
-          db_.get(), "INSERT OR REPLACE INTO runs (client, run_id, summary) "
-                     "VALUES (?1, ?2, ?3)");
-      if (!st.ok()) return st.status();
-      BindText(st->get(), 1, client);
-      BindInt(st->get(), 2, run_id);
-      BindText(st->get(), 3, batch["run"].dump());
-      if (sqlite3_step(st->get()) != SQLITE_DONE) {
-        return SqliteError(db_.get(), path_, "store the run");
-      }
+      absl::Status stored = SqlQuery(
+          db_.get(), path_, "store the run",
+          "INSERT OR REPLACE INTO runs (client, run_id, summary) VALUES (?1, ?2, ?3)",
+          {client, run_id, batch["run"].dump()}, nullptr);
+      if (!stored.ok()) return stored;
     }
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("batch does not follow the API: ", e.what()));
@@ -182,36 +155,26 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
             {"stored", {{"certificates", certificates.size()},
                         {"new_certificates", new_certificates},
                         {"sightings", sightings.size()}}}};
-  absl::StatusOr<Stmt> st = Prepare(
-      db_.get(), "INSERT INTO batches (batch_id, client, received, reply) "
-                 "VALUES (?1, ?2, ?3, ?4)");
-  if (!st.ok()) return st.status();
-  BindText(st->get(), 1, batch["batch_id"].get<std::string>());
-  BindText(st->get(), 2, client);
-  BindInt(st->get(), 3, now);
-  BindText(st->get(), 4, reply->dump());
-  if (sqlite3_step(st->get()) != SQLITE_DONE) {
-    return SqliteError(db_.get(), path_, "record the batch");
-  }
-  st = Prepare(db_.get(), "UPDATE clients SET batches = batches + 1 WHERE name = ?1");
-  if (!st.ok()) return st.status();
-  BindText(st->get(), 1, client);
-  sqlite3_step(st->get());
-  return absl::OkStatus();
+  absl::Status s = SqlQuery(
+      db_.get(), path_, "record the batch",
+      "INSERT INTO batches (batch_id, client, received, reply) VALUES (?1, ?2, ?3, ?4)",
+      {batch["batch_id"].get<std::string>(), client, now, reply->dump()}, nullptr);
+  if (!s.ok()) return s;
+  return SqlQuery(db_.get(), path_, "count the batch",
+                  "UPDATE clients SET batches = batches + 1 WHERE name = ?1", {client},
+                  nullptr);
 }
 
 absl::StatusOr<nlohmann::json> ClmStore::Clients() {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<Stmt> st = Prepare(
-      db_.get(),
+  nlohmann::json out = nlohmann::json::array();
+  absl::Status s = SqlQuery(
+      db_.get(), path_, "list clients",
       "SELECT c.name, coalesce(c.identity, ''), c.first_contact, c.last_contact, "
       "c.batches, (SELECT count(*) FROM sightings s WHERE s.client = c.name), "
       "(SELECT count(DISTINCT sha256) FROM sightings s WHERE s.client = c.name) "
-      "FROM clients c ORDER BY c.name");
-  if (!st.ok()) return st.status();
-  nlohmann::json out = nlohmann::json::array();
-  while (sqlite3_step(st->get()) == SQLITE_ROW) {
-    sqlite3_stmt* q = st->get();
+      "FROM clients c ORDER BY c.name",
+      {}, [&](sqlite3_stmt* q) {
     out.push_back({{"name", ColumnText(q, 0)},
                    {"identity", ColumnText(q, 1)},
                    {"first_contact", sqlite3_column_int64(q, 2)},
@@ -219,7 +182,8 @@ absl::StatusOr<nlohmann::json> ClmStore::Clients() {
                    {"batches", sqlite3_column_int64(q, 4)},
                    {"sightings", sqlite3_column_int64(q, 5)},
                    {"certificates", sqlite3_column_int64(q, 6)}});
-  }
+      });
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -228,20 +192,20 @@ absl::StatusOr<nlohmann::json> ClmStore::Inventory() {
   nlohmann::json out;
   out["certificates"] = nlohmann::json::array();
   out["sightings"] = nlohmann::json::array();
-  absl::StatusOr<Stmt> st = Prepare(
-      db_.get(), "SELECT sha256, length(der), first_seen FROM certificates ORDER BY sha256");
-  if (!st.ok()) return st.status();
-  while (sqlite3_step(st->get()) == SQLITE_ROW) {
-    out["certificates"].push_back({{"sha256", ColumnText(st->get(), 0)},
-                                   {"der_bytes", sqlite3_column_int64(st->get(), 1)},
-                                   {"first_seen", sqlite3_column_int64(st->get(), 2)}});
-  }
-  st = Prepare(db_.get(),
-               "SELECT client, sha256, ip, port, name, sni, tls_version, first_seen, "
-               "last_seen, findings FROM sightings ORDER BY client, ip, port, name");
-  if (!st.ok()) return st.status();
-  while (sqlite3_step(st->get()) == SQLITE_ROW) {
-    sqlite3_stmt* q = st->get();
+  absl::Status s = SqlQuery(
+      db_.get(), path_, "list certificates",
+      "SELECT sha256, length(der), first_seen FROM certificates ORDER BY sha256", {},
+      [&](sqlite3_stmt* q) {
+        out["certificates"].push_back({{"sha256", ColumnText(q, 0)},
+                                       {"der_bytes", sqlite3_column_int64(q, 1)},
+                                       {"first_seen", sqlite3_column_int64(q, 2)}});
+      });
+  if (!s.ok()) return s;
+  s = SqlQuery(
+      db_.get(), path_, "list sightings",
+      "SELECT client, sha256, ip, port, name, sni, tls_version, first_seen, "
+      "last_seen, findings FROM sightings ORDER BY client, ip, port, name",
+      {}, [&](sqlite3_stmt* q) {
     out["sightings"].push_back(
         {{"client", ColumnText(q, 0)}, {"sha256", ColumnText(q, 1)},
          {"ip", ColumnText(q, 2)}, {"port", sqlite3_column_int64(q, 3)},
@@ -250,7 +214,8 @@ absl::StatusOr<nlohmann::json> ClmStore::Inventory() {
          {"first_seen", sqlite3_column_int64(q, 7)},
          {"last_seen", sqlite3_column_int64(q, 8)},
          {"findings", nlohmann::json::parse(ColumnText(q, 9), nullptr, false)}});
-  }
+      });
+  if (!s.ok()) return s;
   return out;
 }
 
