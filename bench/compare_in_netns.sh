@@ -15,25 +15,8 @@ ports=8443,9443,10443
 "$root/.bazel/bin/tests/clm_pki" "$work" bench-client >/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/rsa.key" -out "$work/rsa.pem" \
   -days 30 -subj /CN=bench-rsa >/dev/null 2>&1
-mkdir -p "$work/tmp"
-cat >"$work/nginx.conf" <<CONF
-worker_processes 2;
-worker_rlimit_nofile 20000;
-pid $work/nginx.pid;
-error_log $work/error.log error;
-events { worker_connections 8000; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp;
-  fastcgi_temp_path $work/tmp; uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
-  ssl_session_cache off; ssl_session_tickets off;
-  server { listen 0.0.0.0:8443 ssl backlog=8192; ssl_certificate $work/server.pem;
-           ssl_certificate_key $work/server.key; return 200 "ok\n"; }
-  server { listen 0.0.0.0:9443 ssl backlog=8192; ssl_certificate $work/rsa.pem;
-           ssl_certificate_key $work/rsa.key; return 200 "ok\n"; }
-}
-CONF
-/usr/sbin/nginx -p "$work/" -c "$work/nginx.conf" || { cat "$work/error.log"; exit 1; }
+source "$root/bench/nginx_farm.sh"
+start_nginx_farm "$work" "8443:$work/server.pem:$work/server.key 9443:$work/rsa.pem:$work/rsa.key" || exit 1
 trap 'kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
 
 rows=()

@@ -12,28 +12,8 @@ endpoints=$(( (1 << (32 - prefix)) * 4 ))
 truth=$(( (1 << (32 - prefix)) * 3 ))
 
 "$root/.bazel/bin/tests/clm_pki" "$work" bench-client >/dev/null
-mkdir -p "$work/tmp"
-servers=""
-for p in 8443 8444 8445; do
-  servers+="server { listen 0.0.0.0:$p ssl backlog=8192; ssl_certificate $work/server.pem;
-           ssl_certificate_key $work/server.key; return 200 \"ok\\n\"; }
-"
-done
-cat >"$work/nginx.conf" <<CONF
-worker_processes 2;
-worker_rlimit_nofile 20000;
-pid $work/nginx.pid;
-error_log $work/error.log error;
-events { worker_connections 8000; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp; proxy_temp_path $work/tmp;
-  fastcgi_temp_path $work/tmp; uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
-  ssl_session_cache off; ssl_session_tickets off;
-  $servers
-}
-CONF
-/usr/sbin/nginx -p "$work/" -c "$work/nginx.conf" || { cat "$work/error.log"; exit 1; }
+source "$root/bench/nginx_farm.sh"
+start_nginx_farm "$work" "8443:$work/server.pem:$work/server.key 8444:$work/server.pem:$work/server.key 8445:$work/server.pem:$work/server.key" || exit 1
 trap 'kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
 
 rows=()
