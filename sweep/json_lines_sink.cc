@@ -38,8 +38,12 @@ absl::Status TruncatePartialLine(const std::string& path) {
   char buf[4096];
   while (pos > 0) {
     const off_t chunk = std::min<off_t>(pos, sizeof(buf));
-    fseeko(f.get(), pos - chunk, SEEK_SET);
-    if (fread(buf, 1, static_cast<size_t>(chunk), f.get()) != static_cast<size_t>(chunk)) break;
+    // A file that cannot be read back is left alone: never cut what was
+    // not seen.
+    if (fseeko(f.get(), pos - chunk, SEEK_SET) != 0 ||
+        fread(buf, 1, static_cast<size_t>(chunk), f.get()) != static_cast<size_t>(chunk)) {
+      return absl::DataLossError(absl::StrCat("cannot read ", path, " back to repair it"));
+    }
     for (off_t i = chunk - 1; i >= 0; --i) {
       if (buf[i] != '\n') continue;
       const off_t keep = pos - chunk + i + 1;

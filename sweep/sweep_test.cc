@@ -221,3 +221,35 @@ TEST(RecordJsonTest, LinesRoundTripThroughTheImportDecoder) {
 
 }  // namespace
 }  // namespace ers
+
+namespace ers {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::string out;
+  FILE* f = fopen(path.c_str(), "rb");
+  if (f == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  fclose(f);
+  return out;
+}
+
+TEST(JsonLinesSinkTest, TruncatePartialLineKeepsWholeLinesOnly) {
+  const std::string path = ::testing::TempDir() + "/partial.jsonl";
+  std::string lines;
+  for (int i = 0; i < 500; ++i) lines += absl::StrCat("{\"line\":", i, "}\n");
+  ASSERT_TRUE(testpki::WriteFile(path, lines + "{\"cut"));
+  ASSERT_TRUE(TruncatePartialLine(path).ok());
+  EXPECT_EQ(ReadAll(path), lines);
+  ASSERT_TRUE(TruncatePartialLine(path).ok());  // whole lines: unchanged
+  EXPECT_EQ(ReadAll(path), lines);
+  ASSERT_TRUE(testpki::WriteFile(path, "no newline at all"));
+  ASSERT_TRUE(TruncatePartialLine(path).ok());
+  EXPECT_EQ(ReadAll(path), "");
+  EXPECT_TRUE(TruncatePartialLine(path + ".missing").ok());
+}
+
+}  // namespace
+}  // namespace ers
