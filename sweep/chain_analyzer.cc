@@ -51,12 +51,22 @@ std::string CacheKey(const ProbeResult& r) {
 std::shared_ptr<const ChainInfo> BuildChainInfo(
     const std::vector<std::string>& chain, const std::string& sni,
     uint16_t tls_version, const TrustStore* trust, const Policy* policy,
-    int64_t now_unix) {
+    int64_t now_unix, CertificateCache* cache) {
   auto info = std::make_shared<ChainInfo>();
   info->certificates.resize(chain.size());
   if (trust == nullptr || policy == nullptr) {
     for (size_t i = 0; i < chain.size(); ++i) {
-      absl::StatusOr<Certificate> c = ParseCertificate(chain[i]);
+      absl::StatusOr<Certificate> c;
+      if (cache != nullptr) {
+        absl::StatusOr<std::shared_ptr<const Certificate>> cached = cache->Parse(chain[i], nullptr);
+        if (cached.ok()) {
+          c = **cached;
+        } else {
+          c = cached.status();
+        }
+      } else {
+        c = ParseCertificate(chain[i]);
+      }
       if (c.ok()) {
         FillCertificate(*c, &info->certificates[i]);
       } else {
@@ -69,7 +79,7 @@ std::shared_ptr<const ChainInfo> BuildChainInfo(
   EndpointFacts facts;
   facts.host = sni;  // the name the endpoint was asked for
   facts.tls_version = tls_version;
-  ChainReport report = AnalyzeChain(chain, facts, *trust, *policy, now_unix);
+  ChainReport report = AnalyzeChain(chain, facts, *trust, *policy, now_unix, cache);
   const NormalizedChain& n = report.chain;
   std::vector<bool> filled(chain.size(), false);
   for (size_t i = 0; i < n.certs.size(); ++i) {
@@ -180,7 +190,7 @@ void ChainAnalyzer::ThreadMain() {
       jobs_.pop_front();
     }
     std::shared_ptr<const ChainInfo> info = BuildChainInfo(
-        job.chain, job.sni, job.version, trust_, policy_, time(nullptr));
+        job.chain, job.sni, job.version, trust_, policy_, time(nullptr), &certificates_);
     {
       std::lock_guard<std::mutex> lock(mu_);
       done_.push_back({std::move(job.key), std::move(info)});

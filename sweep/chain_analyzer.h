@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "ers/record.h"
+#include "x509/certificate_cache.h"
 #include "x509/findings.h"
 #include "x509/trust_store.h"
 
@@ -34,10 +35,11 @@ namespace ers {
 
 // BuildChainInfo parses |chain| and, when |trust| and |policy| are not null,
 // validates it at |now_unix| and lists its findings. Pure; any thread.
+// |cache|, when not null, parses each distinct certificate once.
 std::shared_ptr<const ChainInfo> BuildChainInfo(
     const std::vector<std::string>& chain, const std::string& sni,
     uint16_t tls_version, const TrustStore* trust, const Policy* policy,
-    int64_t now_unix);
+    int64_t now_unix, CertificateCache* cache = nullptr);
 
 class ChainAnalyzer {
  public:
@@ -61,6 +63,8 @@ class ChainAnalyzer {
   uint64_t MinPending(uint32_t worker) const;
   size_t num_waiting() const { return num_waiting_; }
   uint64_t chains_analysed() const { return chains_analysed_; }
+  // certificates_parsed counts distinct certificates parsed.
+  uint64_t certificates_parsed() const { return certificates_.num_parsed(); }
 
   // DropWaiting forgets the waiting records (a sweep that stopped on an
   // error); they are not handed on.
@@ -93,6 +97,7 @@ class ChainAnalyzer {
   void OnDone();  // on the loop thread
 
   uv_loop_t* loop_;
+  CertificateCache certificates_;  // shared by the threads
   const TrustStore* trust_;
   const Policy* policy_;
   ReadyCallback ready_;

@@ -515,6 +515,7 @@ absl::Status SweepImpl::Run(const std::vector<Sink*>& sinks) {
   final_resume_point_ = all_done ? "" : ResumePoint();
   if (analyzer_ != nullptr) {
     summary_.chains_analysed = analyzer_->chains_analysed();
+    summary_.certificates_parsed = analyzer_->certificates_parsed();
     analyzer_->Close();
   }
   running_.store(false);

@@ -92,6 +92,50 @@ TEST(SweepTest, EveryTargetGetsOneTypedRecordWithItsAnalysis) {
   EXPECT_EQ((*sweep)->progress().tls, 2u);
 }
 
+TEST(SweepTest, EachDistinctCertificateIsParsedOnce) {
+  // Two leaves from one intermediate, each served on two ports: two
+  // distinct chains, three distinct certificates.
+  testpki::Chain chain = testpki::MakeChain("a.test", testpki::KeyType::kEcP256);
+  bssl::UniquePtr<EVP_PKEY> key_b = testpki::MakeKey(testpki::KeyType::kEcP256);
+  testpki::CertSpec spec;
+  spec.common_name = "b.test";
+  spec.dns_names = {"b.test"};
+  spec.serial = 99;
+  bssl::UniquePtr<X509> leaf_b = testpki::MakeCert(spec, key_b.get(), chain.intermediate.get(),
+                                                   chain.intermediate_key.get());
+  std::vector<std::unique_ptr<TestServer>> servers;
+  std::string ports;
+  for (int i = 0; i < 4; ++i) {
+    ServerOptions o;
+    o.chain = {i < 2 ? chain.leaf.get() : leaf_b.get(), chain.intermediate.get()};
+    o.key = i < 2 ? chain.leaf_key.get() : key_b.get();
+    std::string error;
+    servers.push_back(TestServer::Start(o, &error));
+    ASSERT_NE(servers.back(), nullptr) << error;
+    absl::StrAppend(&ports, ports.empty() ? "" : ",", servers.back()->port());
+  }
+  SweepOptions o;
+  o.targets = "127.0.0.1";
+  o.ports = ports;
+  o.system_roots = false;
+  for (bool analyse : {true, false}) {
+    SCOPED_TRACE(analyse);
+    o.analyse = analyse;
+    auto sweep = Sweep::Create(o);
+    ASSERT_TRUE(sweep.ok()) << sweep.status();
+    size_t tls = 0;
+    ASSERT_TRUE((*sweep)->Run([&](const ScanRecord& r) {
+      if (r.result.outcome != Outcome::kTls) return;
+      ++tls;
+      ASSERT_NE(r.chain, nullptr);
+      EXPECT_EQ(r.chain->certificates[1].subject_cn, r.chain->certificates[0].issuer_cn);
+    }).ok());
+    EXPECT_EQ(tls, 4u);
+    EXPECT_EQ((*sweep)->summary().chains_analysed, 2u);
+    EXPECT_EQ((*sweep)->summary().certificates_parsed, 3u);
+  }
+}
+
 TEST(SweepTest, WorkerProcessesDeliverTheSameRecords) {
   Farm farm;
   SweepOptions o = farm.Options();

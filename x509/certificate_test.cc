@@ -11,6 +11,9 @@
 #include <cstring>
 #include <string>
 
+#include "x509/certificate_cache.h"
+#include "x509/chain.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_pki.h"
@@ -227,6 +230,44 @@ TEST_F(CertificateTest, MalformedInputIsAnError) {
     bad[i] = static_cast<char>(bad[i] ^ 0x5a);
     (void)ParseCertificate(bad);
   }
+}
+
+}  // namespace
+}  // namespace ers
+
+namespace ers {
+namespace {
+
+TEST(CertificateCacheTest, ParsesEachDistinctDerOnce) {
+  testpki::Chain chain = testpki::MakeChain("cache.test", testpki::KeyType::kEcP256);
+  const std::string leaf = testpki::Der(chain.leaf.get());
+  const std::string intermediate = testpki::Der(chain.intermediate.get());
+  CertificateCache cache;
+  bssl::UniquePtr<X509> x1, x2;
+  auto a = cache.Parse(leaf, &x1);
+  auto b = cache.Parse(leaf, &x2);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->get(), b->get());  // the same parsed object
+  EXPECT_EQ(x1.get(), x2.get());  // one X509, two references
+  EXPECT_EQ((*a)->subject_cn, "cache.test");
+  ASSERT_TRUE(cache.Parse(intermediate, nullptr).ok());
+  EXPECT_EQ(cache.num_parsed(), 2u);
+  // A bad DER is an error each time, parsed once.
+  EXPECT_FALSE(cache.Parse("not DER", nullptr).ok());
+  EXPECT_FALSE(cache.Parse("not DER", nullptr).ok());
+  EXPECT_EQ(cache.num_parsed(), 3u);
+  // Normalizing through the cache gives the same chain as without it.
+  NormalizedChain with = NormalizeChain({leaf, intermediate}, &cache);
+  NormalizedChain without = NormalizeChain({leaf, intermediate});
+  EXPECT_EQ(with.path, without.path);
+  EXPECT_EQ(with.leaf().sha256_hex, without.leaf().sha256_hex);
+  EXPECT_EQ(cache.num_parsed(), 3u);
+  // A full cache starts over rather than growing.
+  CertificateCache small(1);
+  ASSERT_TRUE(small.Parse(leaf, nullptr).ok());
+  ASSERT_TRUE(small.Parse(intermediate, nullptr).ok());
+  ASSERT_TRUE(small.Parse(leaf, nullptr).ok());
+  EXPECT_EQ(small.num_parsed(), 3u);
 }
 
 }  // namespace

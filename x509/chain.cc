@@ -125,12 +125,24 @@ VerifyRun Verify(X509* leaf, const std::vector<X509*>& untrusted,
 
 }  // namespace
 
-NormalizedChain NormalizeChain(const std::vector<std::string>& served) {
+NormalizedChain NormalizeChain(const std::vector<std::string>& served,
+                               CertificateCache* cache) {
   NormalizedChain out;
   absl::flat_hash_set<std::string> seen;
   for (size_t i = 0; i < served.size(); ++i) {
     bssl::UniquePtr<X509> x509;
-    absl::StatusOr<Certificate> cert = ParseCertificate(served[i], &x509);
+    absl::StatusOr<Certificate> cert;
+    if (cache != nullptr) {
+      absl::StatusOr<std::shared_ptr<const Certificate>> cached =
+          cache->Parse(served[i], &x509);
+      if (cached.ok()) {
+        cert = **cached;
+      } else {
+        cert = cached.status();
+      }
+    } else {
+      cert = ParseCertificate(served[i], &x509);
+    }
     if (!cert.ok()) {
       out.parse_errors.push_back(absl::StrCat("certificate ", i + 1, ": ",
                                               cert.status().message()));

@@ -14,6 +14,7 @@
 
 #include "absl/strings/string_view.h"
 #include "x509/certificate.h"
+#include "x509/certificate_cache.h"
 #include "x509/trust_store.h"
 
 namespace ers {
@@ -38,8 +39,9 @@ struct NormalizedChain {
 
 // NormalizeChain analyses |served| (DER, in the order served). The leaf is
 // the first certificate, as TLS requires; if it does not parse there is no
-// path.
-NormalizedChain NormalizeChain(const std::vector<std::string>& served);
+// path. With |cache|, certificates already parsed are taken from it.
+NormalizedChain NormalizeChain(const std::vector<std::string>& served,
+                               CertificateCache* cache = nullptr);
 
 struct Validation {
   bool trusted = false;

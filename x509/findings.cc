@@ -141,9 +141,10 @@ absl::StatusOr<Policy> ParsePolicy(absl::string_view text,
 
 ChainReport AnalyzeChain(const std::vector<std::string>& served,
                          const EndpointFacts& facts, const TrustStore& store,
-                         const Policy& policy, int64_t now_unix) {
+                         const Policy& policy, int64_t now_unix,
+                         CertificateCache* cache) {
   ChainReport report;
-  report.chain = NormalizeChain(served);
+  report.chain = NormalizeChain(served, cache);
   std::vector<Finding>& out = report.findings;
   const NormalizedChain& chain = report.chain;
   for (const std::string& e : chain.parse_errors) {

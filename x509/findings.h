@@ -63,9 +63,11 @@ struct ChainReport {
 
 // AnalyzeChain normalizes |served|, validates it at |now_unix| against
 // |store| and lists its findings under |policy|.
+// |cache|, when not null, parses each distinct certificate once.
 ChainReport AnalyzeChain(const std::vector<std::string>& served,
                          const EndpointFacts& facts, const TrustStore& store,
-                         const Policy& policy, int64_t now_unix);
+                         const Policy& policy, int64_t now_unix,
+                         CertificateCache* cache = nullptr);
 
 }  // namespace ers
 

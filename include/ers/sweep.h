@@ -172,6 +172,9 @@ struct SweepSummary {
   uint64_t peak_in_flight = 0;
   uint64_t names_resolved = 0;
   uint64_t chains_analysed = 0;  // distinct chains (cache misses)
+  // certificates_parsed: distinct certificates parsed; one shared by many
+  // chains (an intermediate) is parsed once.
+  uint64_t certificates_parsed = 0;
   // findings counts records per finding identifier.
   std::map<std::string, uint64_t> findings;
   bool interrupted = false;  // Stop was called (or a sink failed)
