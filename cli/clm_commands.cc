@@ -48,17 +48,6 @@ Examples:
 Flags:
 )";
 
-absl::StatusOr<double> Seconds(const std::optional<std::string>& flag, const char* name,
-                               double fallback) {
-  if (!flag.has_value()) return fallback;
-  absl::Duration d;
-  if (!absl::ParseDuration(*flag, &d) || d < absl::ZeroDuration() || d > absl::Hours(1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", name, " \"", *flag, "\" is not a duration (e.g. 500ms, 10s)"));
-  }
-  return absl::ToDoubleSeconds(d);
-}
-
 absl::StatusOr<std::string> DbPath(const std::optional<std::string>& db) {
   if (db.has_value()) return *db;
   return DefaultDatabasePath();
@@ -66,21 +55,23 @@ absl::StatusOr<std::string> DbPath(const std::optional<std::string>& db) {
 
 }  // namespace
 
-absl::Status ParsePushFlags(const std::optional<std::string>& attempts,
-                            const std::optional<std::string>& retry_base,
-                            const std::optional<std::string>& timeout,
-                            PushOptions* options) {
-  if (attempts.has_value() && (!absl::SimpleAtoi(*attempts, &options->max_attempts) ||
-                               options->max_attempts < 1 || options->max_attempts > 100)) {
-    return absl::InvalidArgumentError("--max-attempts must be a number from 1 to 100");
+void AddPushFlags(FlagSet& flags, PushFlags* values) {
+  flags.Count("max-attempts", "tries per batch before giving up for now (default 5)", 1, 100,
+              &values->attempts);
+  flags.Duration("retry-base", "first backoff, doubled each retry (default 1s)",
+                 absl::ZeroDuration(), absl::Hours(1), &values->retry_base);
+  flags.Duration("timeout", "per request, reply included (default 60s)",
+                 absl::Milliseconds(1), absl::Hours(1), &values->timeout);
+}
+
+void ApplyPushFlags(const PushFlags& values, PushOptions* options) {
+  if (values.attempts.has_value()) options->max_attempts = static_cast<int>(*values.attempts);
+  if (values.retry_base.has_value()) {
+    options->retry_base_s = absl::ToDoubleSeconds(*values.retry_base);
   }
-  absl::StatusOr<double> base = Seconds(retry_base, "retry-base", options->retry_base_s);
-  if (!base.ok()) return base.status();
-  options->retry_base_s = *base;
-  absl::StatusOr<double> t = Seconds(timeout, "timeout", options->timeout_ms / 1000.0);
-  if (!t.ok()) return t.status();
-  options->timeout_ms = static_cast<long>(*t * 1000);
-  return absl::OkStatus();
+  if (values.timeout.has_value()) {
+    options->timeout_ms = static_cast<long>(absl::ToInt64Milliseconds(*values.timeout));
+  }
 }
 
 int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t run_id,
@@ -280,13 +271,10 @@ int RunStatus(const std::vector<std::string>& args, const Streams& io) {
 }
 
 int RunPush(const std::vector<std::string>& args, const Streams& io) {
-  std::optional<std::string> db, attempts, retry_base, timeout;
+  std::optional<std::string> db;
+  PushFlags push_flags;
   FlagSet flags("push");
-  flags.String("max-attempts", "N", "tries per batch before giving up for now (default 5)",
-               &attempts);
-  flags.String("retry-base", "DURATION", "first backoff, doubled each retry (default 1s)",
-               &retry_base);
-  flags.String("timeout", "DURATION", "per request, reply included (default 60s)", &timeout);
+  AddPushFlags(flags, &push_flags);
   AddDbFlag(flags, &db);
   if (std::optional<int> done = ParseCommandFlags(flags, args, "Usage: ers push [flags]\n\nSends the spooled batches to the CLM, "
                     "oldest first; each is removed once the CLM acknowledged it.\n\n"
@@ -294,9 +282,7 @@ int RunPush(const std::vector<std::string>& args, const Streams& io) {
     return *done;
   }
   PushOptions options;
-  if (absl::Status s = ParsePushFlags(attempts, retry_base, timeout, &options); !s.ok()) {
-    return ReportError(io, s);
-  }
+  ApplyPushFlags(push_flags, &options);
   absl::StatusOr<std::string> path = DbPath(db);
   if (!path.ok()) return ReportError(io, path.status());
   absl::StatusOr<Credentials> c = LoadCredentials(CredentialsPath(*path));

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "base/flags.h"
 #include "cli/commands.h"
 #include "inventory/inventory.h"
 #include "upload/uploader.h"
@@ -21,11 +23,15 @@ namespace ers {
 int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t run_id,
                  const PushOptions& options, const Streams& io, bool* pushed_all);
 
-// ParsePushFlags reads --max-attempts, --retry-base and --timeout.
-[[nodiscard]] absl::Status ParsePushFlags(const std::optional<std::string>& attempts,
-                                          const std::optional<std::string>& retry_base,
-                                          const std::optional<std::string>& timeout,
-                                          PushOptions* options);
+// PushFlags are --max-attempts, --retry-base and --timeout, typed.
+struct PushFlags {
+  std::optional<uint64_t> attempts;
+  std::optional<absl::Duration> retry_base;
+  std::optional<absl::Duration> timeout;
+};
+// AddPushFlags declares them; ApplyPushFlags sets the ones given.
+void AddPushFlags(FlagSet& flags, PushFlags* values);
+void ApplyPushFlags(const PushFlags& values, PushOptions* options);
 
 }  // namespace ers
 
