@@ -28,6 +28,7 @@
 #include "ers/sweep.h"
 #include "scanner/fd_limit.h"
 #include "scanner/prefix_set.h"
+#include "inventory/scan_run.h"
 #include "sweep/json_lines_sink.h"
 #include "sweep/sweep_plan.h"
 #include "absl/strings/str_join.h"
@@ -456,8 +457,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       {"rate", options.rate},
       {"resume", resume},
       {"targets", (*sweep)->num_targets()}};
-  absl::StatusOr<int64_t> run_id = inventory.BeginRun(run_options.dump());
-  if (!run_id.ok()) return ReportError(io, run_id.status());
+  absl::StatusOr<std::unique_ptr<ScanRun>> scan_run = ScanRun::Begin(&inventory, run_options.dump());
+  if (!scan_run.ok()) return ReportError(io, scan_run.status());
 
   // Every record: to the JSON Lines output if asked (first, so that the
   // inventory's checkpoint never covers a line not on disk), into the
@@ -469,8 +470,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     json_sink = std::make_unique<JsonLinesSink>(out, output.value_or("output"), out != io.out);
     sinks.push_back(json_sink.get());
   }
-  InventorySink inventory_sink(&inventory, *run_id);
-  sinks.push_back(&inventory_sink);
+  sinks.push_back((*scan_run)->sink());
   ProgressSink progress_sink(&progress);
   sinks.push_back(&progress_sink);
 
@@ -486,34 +486,30 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   g_running_sweep = nullptr;
   progress.Clear();
   const SweepSummary& summary = (*sweep)->summary();
-  const bool stopped = summary.interrupted || !run.ok();
-  absl::Status finished = inventory.FinishRun(
-      *run_id, !run.ok() ? "failed" : stopped ? "interrupted" : "done",
-      summary.targets_walked, summary.elapsed_s);
-  if (!finished.ok() && run.ok()) return ReportError(io, finished);
   // A sink that failed (a full disk) or a worker that died stopped the
   // sweep: what was recorded stays, and the resume point repeats the rest.
+  const std::string resume_point = (*sweep)->resume_point();
+  const bool stopped = summary.interrupted || !run.ok() || !resume_point.empty();
+  absl::Status finished = (*scan_run)->Finish(summary, run, resume_point);
+  if (!finished.ok() && run.ok()) return ReportError(io, finished);
   // Push the run to the CLM, when one is configured: spooled first, so a
   // failure here loses nothing (ers push retries).
   PushOptions push_options;
   push_options.max_attempts = no_push ? 0 : 3;
   bool pushed_all = true;
-  const int push_exit = run.ok() ? SpoolAndPush(inventory.path(), inventory, *run_id,
+  const int push_exit = run.ok() ? SpoolAndPush(inventory.path(), inventory, (*scan_run)->id(),
                                                 push_options, io, &pushed_all)
                                  : kExitFatal;
   const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));
   if (show_summary) fputs(FormatSummary(summary, (*sweep)->tls_endpoints()).c_str(), io.err);
   if (stopped) {
-    absl::Status s = inventory.Commit((*sweep)->resume_point());
     if (!run.ok()) fprintf(io.err, "ers: %s\n", std::string(run.message()).c_str());
-    if (!s.ok() && run.ok()) return ReportError(io, s);
     fprintf(io.err,
             "ers: scan stopped; resume point saved: ers scan --resume "
             "continues with the %" PRIu64 " targets not yet done\n",
             summary.remaining);
     return run.ok() ? kExitPartial : kExitFatal;
   }
-  if (absl::Status s = inventory.ClearResumePoint(); !s.ok()) return ReportError(io, s);
   return push_exit;
 }
 

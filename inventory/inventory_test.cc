@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "inventory/scan_run.h"
 #include "sweep/record_json.h"
 #include "gtest/gtest.h"
 #include "tests/test_pki.h"
@@ -163,6 +164,40 @@ TEST(InventoryMigrationTest, UpgradesAFileOfThePreviousRelease) {
     ASSERT_TRUE(SqlExec(db->get(), "PRAGMA user_version = 99;", path).ok());
   }
   EXPECT_TRUE(absl::IsFailedPrecondition(Inventory::Open(path).status()));
+}
+
+}  // namespace
+}  // namespace ers
+
+namespace ers {
+namespace {
+
+TEST(ScanRunTest, FinishKeepsOrClearsTheResumePoint) {
+  auto inv = Inventory::Open(":memory:");
+  ASSERT_TRUE(inv.ok());
+  auto stopped = ScanRun::Begin(inv->get(), "{}");
+  ASSERT_TRUE(stopped.ok());
+  SweepSummary summary;
+  summary.interrupted = true;
+  summary.targets_walked = 7;
+  ASSERT_TRUE((*stopped)->Finish(summary, absl::OkStatus(), "ers-walk/1 seed=1 shard=1/1 space=0 next=7").ok());
+  EXPECT_EQ(*(*inv)->ResumePoint(), "ers-walk/1 seed=1 shard=1/1 space=0 next=7");
+  auto runs = (*inv)->Runs(1);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ((*runs)[0].status, "interrupted");
+  // A failed sweep keeps its point too.
+  auto failed = ScanRun::Begin(inv->get(), "{}");
+  ASSERT_TRUE((*failed)->Finish(summary, absl::DataLossError("disk full"), "ers-walk/1 seed=1 shard=1/1 space=0 next=9").ok());
+  EXPECT_EQ(*(*inv)->ResumePoint(), "ers-walk/1 seed=1 shard=1/1 space=0 next=9");
+  EXPECT_EQ((*(*inv)->Runs(1))[0].status, "failed");
+  // A finished one, or one stopped after its last target, clears it.
+  auto done = ScanRun::Begin(inv->get(), "{}");
+  ASSERT_TRUE((*done)->Finish(summary, absl::OkStatus(), "").ok());
+  EXPECT_EQ(*(*inv)->ResumePoint(), "");
+  summary.interrupted = false;
+  auto clean = ScanRun::Begin(inv->get(), "{}");
+  ASSERT_TRUE((*clean)->Finish(summary, absl::OkStatus(), "").ok());
+  EXPECT_EQ((*(*inv)->Runs(1))[0].status, "done");
 }
 
 }  // namespace
