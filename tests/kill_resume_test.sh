@@ -11,16 +11,34 @@ export ERS_DB="$work/ers.db"
 targets=4096
 "$ers" discover --ips 127.0.64.0/20 --ports 20443 >/dev/null
 
+# lines_now prints how many lines the results file holds.
+lines_now() { if [ -f "$work/results.jsonl" ]; then wc -l <"$work/results.jsonl"; else echo 0; fi; }
+# await_progress BEFORE PID: returns once the scan PID has written results
+# beyond BEFORE lines (it is sweeping, past its start-up), or has exited; at
+# most 60 s. A slow start (sanitizers, a loaded machine) must not turn the
+# kill into a kill of a process that never began.
+await_progress() {
+  local deadline=$((SECONDS + 60))
+  while [ "$(lines_now)" -le "$1" ] && kill -0 "$2" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+    sleep 0.02
+  done
+}
+
 kills=0
+before=$(lines_now)
 "$ers" scan --rate 3000 --no-analysis --output "$work/results.jsonl" --quiet &
 pid=$!
 for round in 1 2 3; do
-  # A random moment between 0.2 and 0.7 s into this run.
+  await_progress "$before" "$pid"
+  # Then a random moment 0.2 to 0.7 s later.
   sleep "0.$(( RANDOM % 6 + 2 ))"
-  if kill -KILL "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+  kill -KILL "$pid" 2>/dev/null
+  # Count the kill only if it ended the scan (a run may finish just before).
   wait "$pid" 2>/dev/null
+  [ $? -eq 137 ] && kills=$((kills + 1))
   [ "$(sqlite3 "$ERS_DB" 'pragma integrity_check')" = "ok" ]
   check "inventory consistent after kill $round" $?
+  before=$(lines_now)
   "$ers" scan --resume --rate 3000 --no-analysis --output "$work/results.jsonl" --quiet 2>"$work/err" &
   pid=$!
 done
@@ -36,6 +54,8 @@ check "every one of the $targets targets has a result ($unique)" $?
 # stays under 400 targets per kill.
 [ $((total - unique)) -le $((kills * 400)) ]
 check "repeats stay within the commit window: $((total - unique)) after $kills kills" $?
+[ "$kills" -ge 1 ]
+check "at least one scan was killed mid-sweep ($kills)" $?
 echo "kills: $kills, results: $total, distinct targets: $unique"
 [ "$(sqlite3 "$ERS_DB" "select count(*) from scan_runs where status = 'killed'")" -eq "$kills" ]
 check "each killed run is marked killed" $?
