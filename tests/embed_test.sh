@@ -54,10 +54,15 @@ san_flags=()
 [ -n "${ERS_SANITIZED:-}" ] && san_flags=(-fsanitize=address,undefined)
 c++ -std=c++17 "${san_flags[@]}" examples/embed_sweep.cc $flags -o "$work/embed_sweep" 2>"$work/cc.log"
 check "c++ builds the example against the installed library: $(head -5 "$work/cc.log")" $?
-! ldd "$work/embed_sweep" | grep -q 'libssl.so.3\|libcrypto.so.3'
+# What the example loads: libers.so from the prefix (its run path), and no
+# OpenSSL beside BoringSSL anywhere in the tree of libraries.
+readelf -d "$work/embed_sweep" >"$work/dynamic.txt" 2>&1
+grep -q 'NEEDED.*\[libers.so\]' "$work/dynamic.txt" &&
+  grep -Eq "(RUNPATH|RPATH).*$work/prefix/lib" "$work/dynamic.txt"
+check "the example uses the installed libers.so: $(grep -E 'NEEDED|PATH' "$work/dynamic.txt" | tr -s ' ' | head -3)" $?
+libs=$(ldd "$work/prefix/lib/libers.so" "$work/embed_sweep" 2>&1)
+[ -n "$libs" ] && ! grep -q 'libssl.so.3\|libcrypto.so.3' <<<"$libs"
 check "OpenSSL's libraries are not linked beside BoringSSL" $?
-ldd "$work/embed_sweep" | grep -q "$work/prefix/lib/libers.so"
-check "the example uses the installed libers.so" $?
 "$work/embed_sweep" 127.0.45.0/29 8443,9443,10993 >"$work/installed.jsonl" 2>"$work/installed.err"
 check "the installed example exits 0: $(cat "$work/installed.err")" $?
 grep -v '"outcome":"tls"' "$work/installed.jsonl" | grep -o '"outcome":"[a-z_]*","detail":"[^"]*"' | sort | uniq -c
