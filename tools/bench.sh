@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench.sh: installs what is missing, builds and runs every benchmark:
 # the micro-benchmarks (target walk, x509 analysis, crypto floor), the
-# in-flight memory benchmark, and the side-by-side comparison with the
-# tools users pick instead (bench/compare.sh). Needs root for the private
+# in-flight memory benchmark, the side-by-side comparison with the
+# tools users pick instead (bench/compare.sh) and the client CPU per
+# endpoint (bench/endpoint_cpu.sh). Needs root for the private
 # network namespaces of the last two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +17,5 @@ echo "== inflight_benchmark"
 .bazel/bin/bench/inflight_benchmark
 echo "== compare (writes .bench/compare.md and .bench/compare.json)"
 bench/compare.sh
+echo "== endpoint CPU (writes .bench/endpoint_cpu.md)"
+bench/endpoint_cpu.sh
