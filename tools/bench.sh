@@ -4,7 +4,7 @@
 # in-flight memory benchmark, the side-by-side comparison with the
 # tools users pick instead (bench/compare.sh) and the client CPU per
 # endpoint (bench/endpoint_cpu.sh). Needs root for the private
-# network namespaces of the last two.
+# network namespaces of the last three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
