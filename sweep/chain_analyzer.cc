@@ -153,16 +153,22 @@ void ChainAnalyzer::Submit(ScanRecord&& record) {
     ready_(std::move(record));
     return;
   }
+  if (it == cache_.end() && num_analysing_ >= kMaxAnalysing) {
+    // Back-pressure: the pool is behind; analyse here, on the loop thread.
+    std::shared_ptr<const ChainInfo> info =
+        BuildChainInfo(record.result.chain, record.result.sni, record.result.version, trust_,
+                       policy_, time(nullptr), &certificates_);
+    ++chains_analysed_;
+    ++chains_analysed_inline_;
+    if (cache_.size() >= kMaxEntries) EvictAnalysed();
+    if (cache_.size() < kMaxEntries) cache_[std::move(key)].info = info;
+    record.chain = std::move(info);
+    ready_(std::move(record));
+    return;
+  }
   if (it == cache_.end()) {
     if (cache_.size() >= kMaxEntries) {
-      // Evict what is analysed; entries being analysed stay.
-      for (auto e = cache_.begin(); e != cache_.end();) {
-        if (e->second.info != nullptr) {
-          cache_.erase(e++);
-        } else {
-          ++e;
-        }
-      }
+      EvictAnalysed();
     }
     Job job{key, record.result.chain, record.result.sni, record.result.version};
     it = cache_.emplace(std::move(key), Entry()).first;
@@ -177,6 +183,17 @@ void ChainAnalyzer::Submit(ScanRecord&& record) {
   }
   it->second.waiting.push_back(std::move(record));
   ++num_waiting_;
+}
+
+void ChainAnalyzer::EvictAnalysed() {
+  // Entries being analysed stay: records wait on them.
+  for (auto e = cache_.begin(); e != cache_.end();) {
+    if (e->second.info != nullptr) {
+      cache_.erase(e++);
+    } else {
+      ++e;
+    }
+  }
 }
 
 void ChainAnalyzer::ThreadMain() {

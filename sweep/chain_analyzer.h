@@ -74,6 +74,15 @@ class ChainAnalyzer {
 
   // kMaxEntries bounds the cache; when full, analysed entries are evicted.
   static constexpr size_t kMaxEntries = 4096;
+  // kMaxAnalysing bounds the chains queued for or in analysis. Past it the
+  // loop thread analyses the next new chain itself: probing then slows to
+  // the analysis's pace instead of records piling up in memory (a farm
+  // that serves a fresh chain on every endpoint is a remote's choice).
+  static constexpr size_t kMaxAnalysing = 256;
+  // num_analysing is the number of chains queued for or in analysis.
+  size_t num_analysing() const { return num_analysing_; }
+  // chains_analysed_inline counts chains the loop thread analysed itself.
+  uint64_t chains_analysed_inline() const { return chains_analysed_inline_; }
 
  private:
   struct Entry {
@@ -94,6 +103,7 @@ class ChainAnalyzer {
   ChainAnalyzer(uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
                 ReadyCallback ready);
   void ThreadMain();
+  void EvictAnalysed();
   void OnDone();  // on the loop thread
 
   uv_loop_t* loop_;
@@ -107,6 +117,7 @@ class ChainAnalyzer {
   absl::flat_hash_map<std::string, Entry> cache_;  // loop thread only
   size_t num_waiting_ = 0;
   size_t num_analysing_ = 0;  // jobs not yet back
+  uint64_t chains_analysed_inline_ = 0;
   uint64_t chains_analysed_ = 0;
 
   std::mutex mu_;

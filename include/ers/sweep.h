@@ -16,7 +16,8 @@
 // every sink on that thread, one record at a time, never concurrently and
 // never reentrantly. Chain analysis runs on a small pool of threads of its
 // own; records wait for their chain's analysis and so reach the sinks in
-// completion order, not walk order. Stop may be called from any thread and
+// completion order, not walk order. When the pool falls behind, the loop
+// thread analyses too, so probing slows rather than memory growing. Stop may be called from any thread and
 // from a signal handler. progress() may be read from any thread.
 //
 // Worker processes. When SweepOptions::workers > 1 (or the open-file limit

@@ -1,0 +1,72 @@
+#include "sweep/chain_analyzer.h"
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace ers {
+namespace {
+
+ScanRecord TlsRecord(const std::string& der, uint64_t position) {
+  ScanRecord r;
+  r.result.outcome = Outcome::kTls;
+  r.result.chain = {der};
+  r.position = position;
+  return r;
+}
+
+// A remote that serves a fresh chain on every endpoint cannot make records
+// pile up: past kMaxAnalysing chains in the pool, the loop thread analyses
+// the next one itself, and every record is still handed on exactly once.
+TEST(ChainAnalyzerTest, BackPressureBoundsWhatWaits) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  size_t delivered = 0;
+  auto analyzer = ChainAnalyzer::Create(&loop, nullptr, nullptr, 1,
+                                        [&](ScanRecord&& r) {
+                                          ASSERT_NE(r.chain, nullptr);
+                                          ++delivered;
+                                        });
+  ASSERT_TRUE(analyzer.ok());
+  constexpr size_t kRecords = 2000;
+  for (size_t i = 0; i < kRecords; ++i) {
+    (*analyzer)->Submit(TlsRecord(absl::StrCat("not a certificate ", i), i));
+    EXPECT_LE((*analyzer)->num_analysing(), ChainAnalyzer::kMaxAnalysing);
+  }
+  // Nothing returns from the pool until the loop runs: the first
+  // kMaxAnalysing chains went to it, the rest were analysed inline.
+  EXPECT_EQ((*analyzer)->chains_analysed_inline(), kRecords - ChainAnalyzer::kMaxAnalysing);
+  EXPECT_EQ((*analyzer)->MinPending(0), 0u);
+  while (delivered < kRecords) uv_run(&loop, UV_RUN_ONCE);
+  EXPECT_EQ(delivered, kRecords);
+  EXPECT_EQ((*analyzer)->num_waiting(), 0u);
+  EXPECT_EQ((*analyzer)->MinPending(0), UINT64_MAX);
+  (*analyzer)->Close();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  analyzer->reset();
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+// Records of a chain being analysed wait for it and share its result.
+TEST(ChainAnalyzerTest, IdenticalChainsShareOneAnalysis) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::vector<ScanRecord> out;
+  auto analyzer = ChainAnalyzer::Create(&loop, nullptr, nullptr, 2,
+                                        [&](ScanRecord&& r) { out.push_back(std::move(r)); });
+  ASSERT_TRUE(analyzer.ok());
+  for (uint64_t i = 0; i < 10; ++i) (*analyzer)->Submit(TlsRecord("same bytes", i));
+  ScanRecord refused;
+  refused.result.outcome = Outcome::kRefused;
+  (*analyzer)->Submit(std::move(refused));  // not TLS: handed on at once
+  ASSERT_EQ(out.size(), 1u);
+  while (out.size() < 11) uv_run(&loop, UV_RUN_ONCE);
+  EXPECT_EQ((*analyzer)->chains_analysed(), 1u);
+  for (size_t i = 1; i < out.size(); ++i) EXPECT_EQ(out[i].chain, out[1].chain);
+  (*analyzer)->Close();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  analyzer->reset();
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+}  // namespace
+}  // namespace ers
