@@ -98,7 +98,12 @@ absl::Status Inventory::StoreCertificate(const std::string& der,
                                          const CertificateInfo& c, int64_t seen) {
   // Each certificate is written once per process: known ones get their
   // last-seen time moved, new ones are inserted with their parsed fields.
-  if (!stored_.insert(c.sha256_hex).second) return absl::OkStatus();
+  if (stored_.contains(c.sha256_hex)) return absl::OkStatus();
+  // Bounded: a sweep of millions of distinct certificates (a remote's
+  // choice) must not grow this set without end; forgetting only costs one
+  // UPDATE when a certificate comes back.
+  if (stored_.size() >= kMaxRemembered) stored_.clear();
+  stored_.insert(c.sha256_hex);
   absl::StatusOr<sqlite3_stmt*> touch = Prepared(
       "UPDATE certificates SET last_seen = max(last_seen, ?2) WHERE sha256 = ?1");
   if (!touch.ok()) return touch.status();

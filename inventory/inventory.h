@@ -92,6 +92,8 @@ class Inventory {
   const std::string& path() const { return path_; }
 
   static constexpr int kBatch = 500;
+  // kMaxRemembered bounds the certificates remembered as already written.
+  static constexpr size_t kMaxRemembered = 100000;
 
  private:
   Inventory(SqliteDb db, std::string path)
