@@ -10,16 +10,28 @@ namespace ers {
 
 void FlagSet::String(const char* name, const char* value_name,
                      const char* help, std::optional<std::string>* out) {
-  flags_.push_back({name, value_name, help, out, nullptr});
+  Flag f;
+  f.name = name;
+  f.value_name = value_name;
+  f.help = help;
+  f.string_out = out;
+  flags_.push_back(std::move(f));
 }
 
 void FlagSet::Bool(const char* name, const char* help, bool* out) {
-  flags_.push_back({name, "", help, nullptr, out});
+  Flag f;
+  f.name = name;
+  f.help = help;
+  f.bool_out = out;
+  flags_.push_back(std::move(f));
 }
 
 void FlagSet::Count(const char* name, const char* help, uint64_t min,
                     uint64_t max, std::optional<uint64_t>* out) {
-  Flag f{name, "N", help};
+  Flag f;
+  f.name = name;
+  f.value_name = "N";
+  f.help = help;
   f.count_out = out;
   f.count_min = min;
   f.count_max = max;
@@ -29,7 +41,10 @@ void FlagSet::Count(const char* name, const char* help, uint64_t min,
 void FlagSet::Duration(const char* name, const char* help, absl::Duration min,
                        absl::Duration max,
                        std::optional<absl::Duration>* out) {
-  Flag f{name, "DURATION", help};
+  Flag f;
+  f.name = name;
+  f.value_name = "DURATION";
+  f.help = help;
   f.duration_out = out;
   f.duration_min = min;
   f.duration_max = max;

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "base/sigpipe.h"
 #include "ers/sweep.h"
 #include "sweep/chain_analyzer.h"
 #include "sweep/sweep_plan.h"
@@ -444,6 +445,10 @@ absl::Status SweepImpl::StartWorkers(uv_loop_t* loop) {
 
 absl::Status SweepImpl::Run(const std::vector<Sink*>& sinks) {
   if (loop_ != nullptr) return absl::FailedPreconditionError("Sweep::Run may be called once");
+  // A server that hangs up while a probe writes must not end the caller's
+  // process. Probes send with MSG_NOSIGNAL; this covers libuv's queued
+  // writes (and a sink writing to a closed pipe) on this thread.
+  ScopedSigpipeBlock no_sigpipe;
   sinks_ = sinks;
   const uint64_t start_ns = uv_hrtime();
   uv_loop_t loop;

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -267,6 +269,14 @@ TestServer::~TestServer() {
 }
 
 void TestServer::Serve() {
+  // A client that hangs up mid-write must not kill the test process: with
+  // SIGPIPE blocked in this thread, write() (ours and BoringSSL's socket BIO)
+  // returns EPIPE instead. The signal stays pending on this thread and dies
+  // with it.
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
   while (true) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) continue;

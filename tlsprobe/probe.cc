@@ -1,6 +1,9 @@
 #include "tlsprobe/probe.h"
 
 #include <openssl/err.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstring>
@@ -33,6 +36,22 @@ bool IsResourceError(int uv_error) {
   return uv_error == UV_EMFILE || uv_error == UV_ENFILE ||
          uv_error == UV_ENOBUFS || uv_error == UV_ENOMEM ||
          uv_error == UV_EADDRNOTAVAIL;
+}
+
+// SendNoSignal writes what the socket takes now of |data| and returns the
+// count, or a libuv error (UV_EAGAIN when it takes nothing). Unlike
+// uv_try_write it passes MSG_NOSIGNAL: a server that hung up turns into
+// UV_EPIPE, not a SIGPIPE that would kill the embedding process.
+int SendNoSignal(const uv_tcp_t& tcp, const std::string& data) {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp), &fd) != 0) return UV_EBADF;
+  while (true) {
+    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) return static_cast<int>(n);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return UV_EAGAIN;
+    return uv_translate_sys_error(errno);
+  }
 }
 
 // FirstBytesAreTls reports whether |bytes| can start a server's TLS stream:
@@ -222,8 +241,7 @@ bool Probe::Flush() {
   std::string& out = bio_state_.out;
   if (write_pending_ || out.empty()) return false;
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  uv_buf_t b = uv_buf_init(&out[0], static_cast<unsigned>(out.size()));
-  int written = uv_try_write(stream, &b, 1);
+  int written = SendNoSignal(tcp_, out);
   if (written >= 0 && static_cast<size_t>(written) == out.size()) {
     std::string().swap(out);  // hold no memory while waiting
     return true;
@@ -238,7 +256,7 @@ bool Probe::Flush() {
   size_t offset = written < 0 ? 0 : static_cast<size_t>(written);
   write_buf_.assign(out, offset, std::string::npos);
   std::string().swap(out);
-  b = uv_buf_init(&write_buf_[0], static_cast<unsigned>(write_buf_.size()));
+  uv_buf_t b = uv_buf_init(&write_buf_[0], static_cast<unsigned>(write_buf_.size()));
   write_req_.data = this;
   int r = uv_write(&write_req_, stream, &b, 1, &Probe::WriteCb);
   if (r < 0) {

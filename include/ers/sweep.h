@@ -17,8 +17,14 @@
 // never reentrantly. Chain analysis runs on a small pool of threads of its
 // own; records wait for their chain's analysis and so reach the sinks in
 // completion order, not walk order. When the pool falls behind, the loop
-// thread analyses too, so probing slows rather than memory growing. Stop may be called from any thread and
-// from a signal handler. progress() may be read from any thread.
+// thread analyses too, so probing slows rather than memory growing. Stop may
+// be called from any thread and from a signal handler. progress() may be
+// read from any thread.
+//
+// Signals. Run installs no signal handler and changes no process-wide
+// disposition. While it runs, SIGPIPE is blocked on the calling thread (a
+// server hanging up mid-write is a result, not the end of the caller's
+// process); the thread's mask is restored before Run returns.
 //
 // Worker processes. When SweepOptions::workers > 1 (or the open-file limit
 // cannot hold SweepOptions::concurrency connections in one process), Run
