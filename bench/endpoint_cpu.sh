@@ -22,6 +22,6 @@ if [ "${PERF:-0}" = 1 ] && ! command -v perf >/dev/null; then missing+=(linux-pe
 if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-bazel build //cli:ers //tests:clm_pki >/dev/null 2>&1
+bazel build //cli:ers //bench:probe_floor //tests:clm_pki >/dev/null 2>&1
 mkdir -p .bench
 exec unshare --net -- bash bench/endpoint_cpu_in_netns.sh "${1:-20}" "${2:-3}"

@@ -59,6 +59,14 @@ if [ -n "${ERS_BASELINE:-}" ]; then
   measure "baseline ers scan (default)" -- bash -c "ers_scan $ERS_BASELINE"
   measure "baseline ers scan --no-analysis" -- bash -c "ers_scan $ERS_BASELINE --no-analysis"
 fi
+# The floors under those rows, same farm: a bare libuv connect-and-close
+# (the kernel's TCP and the loop), and ers's probes alone through the public
+# API (adds BoringSSL's handshake and the engine; no analysis, no sinks).
+floor=$root/.bazel/bin/bench/probe_floor
+measure "floor: TCP connect + close (libuv, no TLS)" -- \
+  "$floor" tcp "127.1.0.0/$prefix" "${ports// /,}" 4000
+measure "floor: ers probes only (public API, no analysis, no sinks)" -- \
+  "$floor" probe "127.1.0.0/$prefix" "${ports// /,}" 4000
 measure "python asyncio (500)" -- python3 "$root/bench/asyncio_sweeper.py" "127.1.0.0/$prefix" $ports 500
 
 if [ "${PERF:-0}" = 1 ]; then

@@ -94,6 +94,15 @@ absl::StatusOr<sqlite3_stmt*> Inventory::Prepared(const char* sql) {
   return it->second.get();
 }
 
+absl::Status Inventory::StepPrepared(const char* sql, const char* what) {
+  absl::StatusOr<sqlite3_stmt*> st = Prepared(sql);
+  if (!st.ok()) return st.status();
+  absl::Status s;
+  if (sqlite3_step(*st) != SQLITE_DONE) s = SqliteError(db(), path_, what);
+  sqlite3_reset(*st);  // a finished statement holds no lock
+  return s;
+}
+
 absl::Status Inventory::StoreCertificate(const std::string& der,
                                          const CertificateInfo& c, int64_t seen) {
   // Each certificate is written once per process: known ones get their
@@ -268,7 +277,7 @@ absl::Status Inventory::AddRecord(int64_t run_id, const ScanRecord& record) {
   absl::Status s = EnsureTransaction();
   if (!s.ok()) return s;
   // A record is stored whole or not at all.
-  s = SqlExec(db(), "SAVEPOINT record;", path_);
+  s = StepPrepared("SAVEPOINT record", "open a savepoint");
   if (!s.ok()) return s;
   s = StoreTls(run_id, record);
   if (!s.ok()) {
@@ -276,7 +285,7 @@ absl::Status Inventory::AddRecord(int64_t run_id, const ScanRecord& record) {
     stored_.clear();  // what this record inserted is gone again
     return s;
   }
-  s = SqlExec(db(), "RELEASE record;", path_);
+  s = StepPrepared("RELEASE record", "release a savepoint");
   if (!s.ok()) return s;
   ++run_tls_;
   // Without checkpoints (ers import) commit in batches.

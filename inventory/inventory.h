@@ -105,6 +105,9 @@ class Inventory {
                                 int64_t seen);
   // Prepared returns the cached statement for |sql|, reset and unbound.
   absl::StatusOr<sqlite3_stmt*> Prepared(const char* sql);
+  // StepPrepared runs the statement |sql| (no bindings, no rows); |what|
+  // names it in errors.
+  absl::Status StepPrepared(const char* sql, const char* what);
   // ChainText returns the chain's SHA-256 list and findings as JSON text,
   // rendered once per ChainInfo.
   const std::pair<std::string, std::string>& ChainText(

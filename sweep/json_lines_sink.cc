@@ -7,12 +7,12 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "sweep/record_json.h"
 
 namespace ers {
 
 absl::Status JsonLinesSink::Record(const ScanRecord& record) {
-  line_ = RecordToJson(record);
+  line_.clear();
+  writer_.Append(record, &line_);
   line_.push_back('\n');
   if (fwrite(line_.data(), 1, line_.size(), out_) != line_.size()) {
     return absl::DataLossError(

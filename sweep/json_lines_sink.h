@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "ers/sweep.h"
+#include "sweep/record_json.h"
 
 namespace ers {
 
@@ -27,6 +28,7 @@ class JsonLinesSink : public Sink {
   FILE* out_;
   std::string name_;
   bool sync_;
+  RecordJsonWriter writer_;
   std::string line_;  // reused buffer
 };
 

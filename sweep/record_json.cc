@@ -18,7 +18,8 @@ std::string Dump(const nlohmann::ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-nlohmann::ordered_json ResultObject(const ProbeResult& r) {
+// HeadObject holds the members that come before "chain".
+nlohmann::ordered_json HeadObject(const ProbeResult& r) {
   nlohmann::ordered_json j;
   j["schema_version"] = kResultSchemaVersion;
   j["ip"] = r.address.ToString();
@@ -47,9 +48,12 @@ nlohmann::ordered_json ResultObject(const ProbeResult& r) {
         {"peer_signature_algorithm", r.peer_signature_algorithm},
     };
   }
-  nlohmann::ordered_json chain = nlohmann::ordered_json::array();
-  for (const std::string& der : r.chain) chain.push_back(Base64Encode(der));
-  j["chain"] = std::move(chain);
+  return j;
+}
+
+// TailObject holds the optional members after "chain".
+nlohmann::ordered_json TailObject(const ProbeResult& r) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
   if (!r.ocsp_response.empty()) j["ocsp_response"] = Base64Encode(r.ocsp_response);
   if (!r.sct_list.empty()) j["sct_list"] = Base64Encode(r.sct_list);
   if (r.alert >= 0) j["alert"] = r.alert;
@@ -59,19 +63,65 @@ nlohmann::ordered_json ResultObject(const ProbeResult& r) {
   return j;
 }
 
+// AppendMembers appends the members of the dumped object |object_text|
+// ("{...}") to |out|, which holds an object's text without its closing
+// brace and at least one member.
+void AppendMembers(const std::string& object_text, std::string* out) {
+  if (object_text.size() <= 2) return;  // "{}"
+  out->push_back(',');
+  out->append(object_text, 1, object_text.size() - 2);
+}
+
 }  // namespace
 
-std::string RecordToJson(const ScanRecord& record) {
-  std::string line = Dump(ResultObject(record.result));
+std::string ChainArrayJson(const std::vector<std::string>& ders) {
+  // Base64 needs no escaping: the array is assembled directly.
+  std::string out = "[";
+  for (size_t i = 0; i < ders.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    out.append(Base64Encode(ders[i]));
+    out.push_back('"');
+  }
+  out.push_back(']');
+  return out;
+}
+
+void AppendRecordJson(const ScanRecord& record, absl::string_view chain_array_json,
+                      std::string* out) {
+  const ProbeResult& r = record.result;
+  out->append(Dump(HeadObject(r)));
+  out->pop_back();  // '}'
+  out->append(",\"chain\":");
+  out->append(chain_array_json.data(), chain_array_json.size());
+  AppendMembers(Dump(TailObject(r)), out);
   if (record.chain != nullptr && !record.chain->analysis_json.empty()) {
     // The analysis is shared by every record of the chain and rendered
-    // once: splice its text in as the last member.
-    line.pop_back();  // '}'
-    line.append(",\"analysis\":");
-    line.append(record.chain->analysis_json);
-    line.push_back('}');
+    // once: spliced in as the last member.
+    out->append(",\"analysis\":");
+    out->append(record.chain->analysis_json);
   }
+  out->push_back('}');
+}
+
+std::string RecordToJson(const ScanRecord& record) {
+  std::string line;
+  AppendRecordJson(record, ChainArrayJson(record.result.chain), &line);
   return line;
+}
+
+void RecordJsonWriter::Append(const ScanRecord& record, std::string* out) {
+  const ChainInfo* key = record.chain.get();
+  if (key == nullptr || record.result.chain.empty()) {
+    AppendRecordJson(record, ChainArrayJson(record.result.chain), out);
+    return;
+  }
+  auto it = chains_.find(key);
+  if (it == chains_.end()) {
+    if (chains_.size() >= kMaxChains) chains_.clear();
+    it = chains_.emplace(key, Entry{record.chain, ChainArrayJson(record.result.chain)}).first;
+  }
+  AppendRecordJson(record, it->second.text, out);
 }
 
 bool OutcomeFromName(absl::string_view name, Outcome* out) {
