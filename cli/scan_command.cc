@@ -238,8 +238,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                "(default, cheapest); full: complete the handshake", &mode);
   flags.Count("concurrency", "connections in flight (default: sized to "
               "the open-file limit, at most 10000)", 0, 1000000, &concurrency);
-  flags.Count("rate", "connection attempts per second (default: "
-              "unlimited)", 0, 10000000, &rate);
+  flags.Count("rate", "connection attempts per second, retries and "
+              "fallback reconnects included (default: unlimited)", 0, 10000000, &rate);
   flags.Count("per-address-cap", "connections in flight to one "
               "address (default 32)", 1, 100000, &per_address_cap);
   flags.Duration("connect-timeout", "TCP connect timeout (default 5s)",

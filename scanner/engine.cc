@@ -106,6 +106,10 @@ absl::Status Engine::Run() {
 
 void Engine::Stop() {
   stopping_ = true;
+  // Probes waiting to reconnect end with their last attempt's outcome.
+  std::deque<InFlight*> waiting;
+  waiting.swap(reconnects_);
+  for (InFlight* f : waiting) f->probe.Abandon();
   MaybeFinish();
 }
 
@@ -123,9 +127,35 @@ void Engine::PumpTimerCb(uv_timer_t* timer) {
   static_cast<Engine*>(timer->data)->Pump();
 }
 
+void Engine::OnReconnectWanted(InFlight* f) {
+  if (stopping_) {
+    f->probe.Abandon();
+    return;
+  }
+  reconnects_.push_back(f);
+  Pump();
+}
+
 void Engine::Pump() {
   if (pumping_ || finished_) return;
   pumping_ = true;
+  // Reconnects (connect retries, fallback rungs) first: they hold a slot
+  // already. Every attempt, first or not, takes a token.
+  while (!stopping_ && !reconnects_.empty()) {
+    if (!bucket_.unlimited()) {
+      uint64_t wait_ns = bucket_.NanosUntilNext(uv_hrtime());
+      if (wait_ns > 0) {
+        SchedulePump((wait_ns + 999999) / 1000000);
+        pumping_ = false;
+        return;
+      }
+    }
+    InFlight* f = reconnects_.front();
+    reconnects_.pop_front();
+    bucket_.TryTake(uv_hrtime());
+    ++stats_.connect_attempts;
+    f->probe.Proceed();
+  }
   while (!stopping_ && in_flight_ < effective_concurrency_) {
     if (!bucket_.unlimited()) {
       uint64_t wait_ns = bucket_.NanosUntilNext(uv_hrtime());
@@ -307,6 +337,13 @@ void Engine::StartProbe(Job job) {
   target.name = job.name;
   target.sni = job.sni;
   auto* f = new InFlight(loop_, context_, this, std::move(job));
+  ++stats_.connect_attempts;  // the first attempt took its token in Pump
+  f->probe.SetConnectGate(
+      [](Probe*, void* arg) {
+        auto* waiting = static_cast<InFlight*>(arg);
+        waiting->engine->OnReconnectWanted(waiting);
+      },
+      f);
   f->probe.Start(std::move(target),
                  [](Probe*, void* arg) {
                    auto* done = static_cast<InFlight*>(arg);

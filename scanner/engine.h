@@ -37,7 +37,8 @@ struct EngineOptions {
   // file limit (kDefaultConcurrency at most). It is always clamped to the
   // file limit less kReservedFds.
   uint32_t concurrency = 0;
-  // rate limits connection attempts per second (0: unlimited).
+  // rate limits connection attempts per second (0: unlimited): every
+  // attempt counts, first tries, connect retries and fallback reconnects.
   double rate = 0;
   // per_address_cap limits probes in flight to one address.
   uint32_t per_address_cap = 32;
@@ -61,6 +62,7 @@ inline constexpr uint32_t kReservedFds = 64;  // stdio, inventory, resolver
 struct EngineStats {
   uint64_t targets_walked = 0;   // walk positions taken from the walker
   uint64_t probes_started = 0;   // probes started (not counting retries)
+  uint64_t connect_attempts = 0; // every connection attempt, each one token
   uint64_t results = 0;          // results handed to the sink
   std::array<uint64_t, 10> by_outcome{};  // indexed by Outcome
   uint64_t backpressure_events = 0;  // EMFILE/ENOBUFS/EADDRNOTAVAIL seen
@@ -130,6 +132,9 @@ class Engine {
   void OnResolved(Resolution* r, int status, addrinfo* res);
   void StartProbe(Job job);
   void OnProbeDone(InFlight* f);
+  // OnReconnectWanted queues a probe that wants another connection attempt
+  // until the rate limit allows it.
+  void OnReconnectWanted(InFlight* f);
   // Emit hands a result not produced by a probe to the sink.
   void Emit(const Job& job, Outcome outcome, std::string detail);
   void Deliver(ProbeResult&& result, uint64_t position);
@@ -156,6 +161,7 @@ class Engine {
   uint64_t in_flight_ = 0;
   uint32_t resolutions_in_flight_ = 0;
 
+  std::deque<InFlight*> reconnects_;  // probes waiting for a token
   std::deque<Job> ready_;     // jobs ready to start
   std::deque<Job> deferred_;  // jobs waiting for their address's cap
   absl::flat_hash_map<IpAddress, uint32_t> per_address_;

@@ -118,6 +118,7 @@ void Probe::Advance() {
     case State::kClosing:
       DoClose();
       return;
+    case State::kAwaitingPermit:
     case State::kIdle:
     case State::kDone:
       return;
@@ -273,9 +274,8 @@ void Probe::OnWritten(int status) {
   std::string().swap(write_buf_);
   if (status < 0) {
     if (status == UV_EPIPE || status == UV_ECONNRESET) {
-      if (!MaybeFallback(Outcome::kReset, 0)) {
-        Finish(Outcome::kReset, "connection reset while sending");
-      }
+      std::string detail = "connection reset while sending";
+      if (!MaybeFallback(Outcome::kReset, 0, detail)) Finish(Outcome::kReset, std::move(detail));
     } else {
       Finish(Outcome::kError, absl::StrCat("write: ", uv_strerror(status)));
     }
@@ -327,9 +327,7 @@ void Probe::OnStreamEnd(ssize_t status) {
           ? "connection reset by peer"
           : (attempt_bytes_ == 0 ? "closed by peer before any response"
                                  : "closed by peer mid-handshake");
-  if (!MaybeFallback(Outcome::kReset, 0)) {
-    Finish(Outcome::kReset, std::move(detail));
-  }
+  if (!MaybeFallback(Outcome::kReset, 0, detail)) Finish(Outcome::kReset, std::move(detail));
 }
 
 void Probe::HandshakeFailed() {
@@ -348,16 +346,17 @@ void Probe::HandshakeFailed() {
     return;
   }
   if (alert_received_ >= 0) {
-    if (MaybeFallback(Outcome::kTlsAlert, error)) return;
+    std::string alert = SSL_alert_desc_string_long(alert_received_);
+    if (MaybeFallback(Outcome::kTlsAlert, error, alert)) return;
     result_.alert = alert_received_;
-    Finish(Outcome::kTlsAlert, SSL_alert_desc_string_long(alert_received_));
+    Finish(Outcome::kTlsAlert, std::move(alert));
     return;
   }
-  if (MaybeFallback(Outcome::kError, error)) return;
+  if (MaybeFallback(Outcome::kError, error, reason)) return;
   Finish(Outcome::kError, std::move(reason));
 }
 
-bool Probe::MaybeFallback(Outcome outcome, uint32_t error) {
+bool Probe::MaybeFallback(Outcome outcome, uint32_t error, const std::string& detail) {
   const int last = context_->num_rungs() - 1;
   if (rung_ >= last || state_ == State::kChainReceived) return false;
   const bool version_rejected =
@@ -382,7 +381,7 @@ bool Probe::MaybeFallback(Outcome outcome, uint32_t error) {
   // A server that hangs up on the hello without a word.
   if (outcome == Outcome::kReset && attempt_bytes_ == 0) hello_rejected = true;
   if (!hello_rejected) return false;
-  EndAttempt(version_rejected ? last : rung_ + 1);
+  EndAttempt(version_rejected ? last : rung_ + 1, outcome, detail);
   return true;
 }
 
@@ -450,7 +449,7 @@ void Probe::OnTimeout() {
   if (state_ == State::kConnecting) {
     if (connect_retries_left_ > 0) {
       --connect_retries_left_;
-      EndAttempt(rung_);
+      EndAttempt(rung_, Outcome::kTimeout, "connect");
       return;
     }
     Finish(Outcome::kTimeout, "connect");
@@ -465,8 +464,10 @@ void Probe::OnTimeout() {
 
 // --- kClosing --------------------------------------------------------------
 
-void Probe::EndAttempt(int next_rung) {
+void Probe::EndAttempt(int next_rung, Outcome outcome, std::string detail) {
   next_rung_ = next_rung;
+  ended_outcome_ = outcome;
+  ended_detail_ = std::move(detail);
   state_ = State::kReconnecting;
   Advance();
 }
@@ -495,9 +496,15 @@ Probe::Wait Probe::DoClose() {
 void Probe::OnHandleClosed() {
   --open_handles_;
   if (state_ == State::kReconnecting) {
-    // The TCP handle is closed: connect again with the chosen rung.
+    // The TCP handle is closed: connect again with the chosen rung, at
+    // once or when the gate allows.
     rung_ = next_rung_;
     tcp_.data = nullptr;
+    if (gate_ != nullptr) {
+      state_ = State::kAwaitingPermit;
+      gate_(this, gate_arg_);
+      return;
+    }
     state_ = State::kConnecting;
     Advance();
     return;
@@ -506,6 +513,19 @@ void Probe::OnHandleClosed() {
     state_ = State::kDone;
     done_(this, done_arg_);  // may free |this|
   }
+}
+
+void Probe::Proceed() {
+  if (state_ != State::kAwaitingPermit) return;
+  state_ = State::kConnecting;
+  Advance();
+}
+
+void Probe::Abandon() {
+  if (state_ != State::kAwaitingPermit) return;
+  // The attempt that ended stands as the result; only the timer is open.
+  if (ended_outcome_ == Outcome::kTlsAlert) result_.alert = alert_received_;
+  Finish(ended_outcome_, absl::StrCat(ended_detail_, " (the sweep stopped before the next attempt)"));
 }
 
 // --- libuv trampolines ---------------------------------------------------------

@@ -10,6 +10,8 @@
 //        |                          +----- done/fail -------+
 //        |                          v                       v
 //        +--- kReconnecting <--- retry / fallback        kClosing --> kDone
+//        |         | (with a connect gate)
+//        +--- kAwaitingPermit: the gate says when (the engine's --rate)
 //
 // The Probe is owned by its caller, who allocates it, calls Start once, and
 // may free it only from (or after) the done callback: by then both handles
@@ -52,6 +54,21 @@ class Probe {
   // loop turn, when result() is final and the probe may be freed.
   void Start(ProbeTarget target, DoneCallback done, void* arg);
 
+  // SetConnectGate (before Start) makes every connection attempt after the
+  // first (connect retries, fallback rungs) wait for permission: |gate| is
+  // called, never from within Start, when the probe wants to connect again,
+  // and the owner then calls Proceed (to connect) or Abandon (to finish
+  // with the last attempt's outcome) once. The first attempt is the
+  // owner's to pace before Start. Without a gate, reconnects are at once.
+  using ConnectGate = void (*)(Probe* probe, void* arg);
+  void SetConnectGate(ConnectGate gate, void* arg) {
+    gate_ = gate;
+    gate_arg_ = arg;
+  }
+  void Proceed();
+  void Abandon();
+  bool awaiting_permit() const { return state_ == State::kAwaitingPermit; }
+
   const ProbeResult& result() const { return result_; }
   ProbeResult& mutable_result() { return result_; }
   const ProbeTarget& target() const { return target_; }
@@ -70,6 +87,7 @@ class Probe {
     kHandshaking,    // TLS handshake, no certificate yet
     kChainReceived,  // the chain is recorded; full mode finishes the handshake
     kReconnecting,   // closing the TCP handle to connect again (next_rung_)
+    kAwaitingPermit, // closed; the connect gate decides when to reconnect
     kClosing,        // closing for good; the result is final
     kDone,
   };
@@ -103,11 +121,11 @@ class Probe {
   // Finish records the final outcome and closes; EndAttempt closes the TCP
   // handle only, to reconnect (retry or fallback) when |next_rung| >= 0.
   void Finish(Outcome outcome, std::string detail);
-  void EndAttempt(int next_rung);
+  void EndAttempt(int next_rung, Outcome outcome, std::string detail);
   // MaybeFallback starts the next rung when |outcome| (with BoringSSL's
-  // packed error code |error|, 0 for none) says the server rejected this
-  // rung's hello; returns true if it did.
-  bool MaybeFallback(Outcome outcome, uint32_t error);
+  // packed error code |error|, 0 for none, and |detail|) says the server
+  // rejected this rung's hello; returns true if it did.
+  bool MaybeFallback(Outcome outcome, uint32_t error, const std::string& detail);
 
   static void ConnectCb(uv_connect_t* req, int status);
   static void AllocCb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
@@ -123,6 +141,12 @@ class Probe {
   ProbeResult result_;
   DoneCallback done_ = nullptr;
   void* done_arg_ = nullptr;
+  ConnectGate gate_ = nullptr;
+  void* gate_arg_ = nullptr;
+  // The outcome of the attempt that ended for a reconnect: the result if
+  // the owner abandons the next attempt.
+  Outcome ended_outcome_ = Outcome::kError;
+  std::string ended_detail_;
 
   uv_tcp_t tcp_;
   uv_timer_t timer_;

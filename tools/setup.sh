@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   nginx libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev
-  clang libclang-rt-14-dev openssl time
+  clang libclang-rt-14-dev openssl time iproute2 tcpdump
 )
 
 missing=()

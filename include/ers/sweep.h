@@ -92,7 +92,8 @@ struct SweepOptions {
   // cheapest); kFull completes it and records the negotiated parameters.
   ProbeMode mode = ProbeMode::kCerts;
   // concurrency: connections in flight (0: sized to the open-file limit, at
-  // most 10,000). rate: connection attempts per second (0: unlimited).
+  // most 10,000). rate: connection attempts per second, every attempt counted
+  // (first tries, connect retries, fallback reconnects; 0: unlimited).
   uint32_t concurrency = 0;
   double rate = 0;
   uint32_t per_address_cap = 32;
