@@ -60,6 +60,10 @@ absl::StatusOr<IpAddress> ParseV4(absl::string_view text) {
 
 absl::StatusOr<IpAddress> ParseV6(absl::string_view text) {
   // inet_pton needs a NUL-terminated copy; IPv6 text is at most 45 bytes.
+  // A NUL inside would end the text early ("::\0junk" read as "::").
+  if (text.find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError("an IPv6 address must not contain a NUL byte");
+  }
   char buf[INET6_ADDRSTRLEN + 1];
   if (text.size() >= sizeof(buf)) {
     return absl::InvalidArgumentError(

@@ -116,5 +116,12 @@ TEST(IpRangeTest, SizeSaturatesForTheWholeIpv6Space) {
   EXPECT_EQ(ParseIpRange("::/0")->Size(), ~absl::uint128(0));
 }
 
+TEST(IpAddressTest, TextWithANulByteIsRefused) {
+  // inet_pton stops at the NUL: "::" would have been read.
+  EXPECT_FALSE(ParseIpAddress(absl::string_view("::\0junk", 7)).ok());
+  EXPECT_FALSE(ParseIpAddress(absl::string_view("10.0.0.1\0", 9)).ok());
+  EXPECT_FALSE(ParseIpRange(absl::string_view("::\0.5/3", 7)).ok());
+}
+
 }  // namespace
 }  // namespace ers

@@ -13,6 +13,7 @@
 #include "base/flags.h"
 #include "base/ip_address.h"
 #include "base/list_syntax.h"
+#include "scanner/address_policy.h"
 #include "scanner/server_list.h"
 
 namespace ers {
@@ -92,6 +93,11 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     absl::StatusOr<std::vector<Server>> parsed_servers = ParseServers(*servers);
     if (!parsed_servers.ok()) return ReportError(io, parsed_servers.status());
     for (const Server& s : *parsed_servers) {
+      if (s.address.has_value()) {
+        // 0.0.0.0 and friends would fail every scheduled scan: say so now.
+        absl::Status special = SpecialPurposeRefusal(IpRange{*s.address, *s.address});
+        if (!special.ok()) return ReportError(io, special);
+      }
       planned.push_back({EntryKind::kServer, s.host});
     }
   }
@@ -99,6 +105,9 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     absl::StatusOr<std::vector<IpRange>> ranges = ParseIpRanges(*ips);
     if (!ranges.ok()) return ReportError(io, ranges.status());
     for (const IpRange& r : *ranges) {
+      if (absl::Status special = SpecialPurposeRefusal(r); !special.ok()) {
+        return ReportError(io, special);
+      }
       planned.push_back({EntryKind::kIpRange, r.ToString()});
     }
   }

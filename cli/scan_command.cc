@@ -216,7 +216,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<absl::Duration> connect_timeout, handshake_timeout;
   bool dry_run = false, resume = false, quiet = false, summary_flag = false,
        no_push = false, no_system_roots = false, no_analysis = false,
-       no_fallback = false;
+       no_fallback = false, allow_special = false;
   FlagSet flags("scan");
   flags.Bool("dry-run", "print the plan and the first targets; send nothing",
              &dry_run);
@@ -234,6 +234,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
               0, 1000000, &show_flag);
   flags.String("exclude-file", "PATH", "use this exclusion file instead of "
                "the configured one", &exclude_file);
+  flags.Bool("allow-special-addresses", "probe special-purpose space too (this "
+             "host 0.0.0.0/8 and ::, multicast, reserved)", &allow_special);
   flags.String("mode", "certs|full", "certs: capture the chain and abort "
                "(default, cheapest); full: complete the handshake", &mode);
   flags.Count("concurrency", "connections in flight (default: sized to "
@@ -306,6 +308,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   if (retries.has_value()) options.connect_retries = static_cast<int>(*retries);
   if (workers.has_value()) options.workers = static_cast<uint32_t>(*workers);
   options.fallback = !no_fallback;
+  options.allow_special_addresses = allow_special;
   if (alpn.has_value()) {
     absl::StatusOr<std::vector<absl::string_view>> protos = SplitList(*alpn, "--alpn list");
     if (!protos.ok()) return ReportError(io, protos.status());

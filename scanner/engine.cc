@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/ip_address.h"
 #include "scanner/fd_limit.h"
 
@@ -251,7 +252,7 @@ void Engine::AddressJobs(uint64_t position, const IpAddress& address,
   job.name = name;
   if (space_->IsExcluded(address)) {
     ++outstanding_[position];
-    Emit(job, Outcome::kExcluded, "address is on the exclusion list");
+    Emit(job, Outcome::kExcluded, space_->WhyNotTarget(address).value_or("excluded"));
     return;
   }
   static const std::vector<std::string> kNoSni = {""};
@@ -391,6 +392,7 @@ void Engine::Emit(const Job& job, Outcome outcome, std::string detail) {
   r.outcome = outcome;
   r.detail = std::move(detail);
   r.mode = context_->options().mode;
+  r.start_unix_ms = static_cast<int64_t>(absl::ToUnixMillis(absl::Now()));
   Deliver(std::move(r), job.position);
   JobFinished(job.position);
 }

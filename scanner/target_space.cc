@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "scanner/address_policy.h"
 
 namespace ers {
 namespace {
@@ -85,9 +86,26 @@ void TargetSpace::Builder::SetExclusions(PrefixSet exclusions) {
   exclusions_ = std::move(exclusions);
 }
 
+void TargetSpace::Builder::AllowSpecialAddresses(bool allow) { allow_special_ = allow; }
+
 absl::StatusOr<TargetSpace> TargetSpace::Builder::Build() && {
   TargetSpace space;
   space.exclusions_ = std::move(exclusions_);
+  if (!allow_special_) space.special_ = SpecialPurposeSet();
+  // What is cut out of the configured ranges: exclusions and, unless
+  // allowed, special-purpose space. An excluded IPv4 block is excluded in
+  // its IPv6 spellings too; those are added only when an IPv6 range could
+  // hold one (four prefixes per IPv4 block).
+  PrefixSet cut = space.exclusions_;
+  for (const RangeEntry& e : ranges_) {
+    if (e.range.first.family == IpFamily::kV6 && MayEmbedV4(e.range)) {
+      AddEmbeddedV4Forms(&cut);
+      break;
+    }
+  }
+  for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+    for (const IpRange& r : space.special_.Ranges(family)) cut.InsertRange(r);
+  }
 
   auto intern_ports = [&space](const PortList& ports) {
     for (size_t i = 0; i < space.port_lists_.size(); ++i) {
@@ -110,9 +128,25 @@ absl::StatusOr<TargetSpace> TargetSpace::Builder::Build() && {
     }
   }
 
+  // A range entirely in special-purpose space is a mistake: say so. A
+  // range that only overlaps it (0.0.0.0/0) loses that part, counted.
+  for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+    const std::vector<IpRange> special = space.special_.Ranges(family);
+    std::vector<IpRange> left;
+    for (const RangeEntry& e : ranges_) {
+      if (e.range.first.family != family) continue;
+      left.clear();
+      Subtract(e.range, special, &left);
+      absl::uint128 kept = 0;
+      for (const IpRange& piece : left) kept += piece.Size();
+      if (left.empty()) return SpecialPurposeRefusal(e.range);
+      space.special_cut_ += e.range.Size() - kept;
+    }
+  }
+
   absl::uint128 total = 0;
   for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
-    const std::vector<IpRange> excluded = space.exclusions_.Ranges(family);
+    const std::vector<IpRange> excluded = cut.Ranges(family);
     struct Event {
       Position pos;
       int delta;
@@ -214,6 +248,25 @@ absl::StatusOr<TargetSpace> TargetSpace::Builder::Build() && {
   }
   space.size_ = static_cast<uint64_t>(total);
   return space;
+}
+
+bool TargetSpace::IsExcluded(const IpAddress& address) const {
+  if (exclusions_.Contains(address) || special_.Contains(address)) return true;
+  std::optional<IpAddress> v4 = EmbeddedV4(address);
+  return v4.has_value() && exclusions_.Contains(*v4);
+}
+
+std::optional<std::string> TargetSpace::WhyNotTarget(const IpAddress& address) const {
+  if (exclusions_.Contains(address)) return std::string("address is on the exclusion list");
+  if (std::optional<IpAddress> v4 = EmbeddedV4(address); v4.has_value() && exclusions_.Contains(*v4)) {
+    return absl::StrCat("address reaches ", v4->ToString(), ", which is on the exclusion list");
+  }
+  if (special_.Contains(address)) {
+    const char* why = SpecialPurpose(address);
+    return absl::StrCat(address.ToString(), " is special-purpose address space (",
+                        why != nullptr ? why : "special", "); --allow-special-addresses probes it");
+  }
+  return std::nullopt;
 }
 
 Target TargetSpace::At(uint64_t index) const {

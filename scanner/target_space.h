@@ -7,6 +7,7 @@
 #define ERS_SCANNER_TARGET_SPACE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,17 @@ class TargetSpace {
     void AddRange(const IpRange& range, const PortList& ports);
     // AddServer adds a host name, or a single address for an IP literal.
     void AddServer(const Server& server, const PortList& ports);
-    // SetExclusions sets the addresses that are never targets.
+    // SetExclusions sets the addresses that are never targets; IPv4 blocks
+    // cover their IPv6 spellings too (address_policy.h).
     void SetExclusions(PrefixSet exclusions);
+    // AllowSpecialAddresses lets special-purpose space (SpecialPurpose:
+    // this host, multicast, reserved) be targets; by default it never is.
+    void AllowSpecialAddresses(bool allow);
 
     // Build merges the entries. It fails with kInvalidArgument when an entry
-    // has no ports or the space exceeds kMaxTargets (naming the sizes).
+    // has no ports, lies entirely in special-purpose space that is not
+    // allowed (naming it and why), or the space exceeds kMaxTargets (naming
+    // the sizes).
     [[nodiscard]] absl::StatusOr<TargetSpace> Build() &&;
 
    private:
@@ -63,6 +70,7 @@ class TargetSpace {
     std::vector<RangeEntry> ranges_;
     std::vector<NameEntry> names_;
     PrefixSet exclusions_;
+    bool allow_special_ = false;
   };
 
   // Block is a run of targets sharing one port list: consecutive addresses
@@ -83,12 +91,15 @@ class TargetSpace {
   // by block, address-major; the walker permutes the indices.
   Target At(uint64_t index) const;
 
-  // IsExcluded reports whether |address| is on the exclusion list; the
+  // IsExcluded reports whether |address|, in any spelling, is on the
+  // exclusion list or in special-purpose space that is not allowed; the
   // engine checks it again before every connect, including for addresses
-  // that host names resolve to.
-  bool IsExcluded(const IpAddress& address) const {
-    return exclusions_.Contains(address);
-  }
+  // that host names resolve to. WhyNotTarget says which, or nullopt.
+  bool IsExcluded(const IpAddress& address) const;
+  std::optional<std::string> WhyNotTarget(const IpAddress& address) const;
+  // special_cut returns how many addresses of the configured ranges were
+  // left out as special-purpose space (ranges that overlap count twice).
+  absl::uint128 special_cut() const { return special_cut_; }
 
   const std::vector<Block>& blocks() const { return blocks_; }
   const std::vector<std::string>& names() const { return names_; }
@@ -109,6 +120,8 @@ class TargetSpace {
   std::vector<std::string> names_;
   std::vector<PortList> port_lists_;
   PrefixSet exclusions_;
+  PrefixSet special_;  // empty when allowed
+  absl::uint128 special_cut_ = 0;
   uint64_t size_ = 0;
 };
 

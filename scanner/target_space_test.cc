@@ -71,6 +71,7 @@ TEST(TargetSpaceTest, ExclusionsAreCutOut) {
 
 TEST(TargetSpaceTest, WholeIpv4SpaceIsBlocksNotTargets) {
   TargetSpace::Builder b;
+  b.AllowSpecialAddresses(true);  // block arithmetic over the whole space
   b.AddRange(*ParseIpRange("0.0.0.0/0"), *PortList::Parse("443"));
   absl::StatusOr<TargetSpace> space = std::move(b).Build();
   ASSERT_TRUE(space.ok());
@@ -80,6 +81,7 @@ TEST(TargetSpaceTest, WholeIpv4SpaceIsBlocksNotTargets) {
 
 TEST(TargetSpaceTest, TopOfIpv6SpaceDoesNotOverflow) {
   TargetSpace::Builder b;
+  b.AllowSpecialAddresses(true);  // block arithmetic over the whole space
   b.AddRange(*ParseIpRange("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fff0/124"),
              *PortList::Parse("443"));
   absl::StatusOr<TargetSpace> space = std::move(b).Build();

@@ -1,5 +1,6 @@
 #include "sweep/sweep_plan.h"
 
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -119,6 +120,7 @@ absl::StatusOr<TargetSpace> BuildTargetSpace(const SweepOptions& o) {
     }
   }
   builder.SetExclusions(std::move(exclusions));
+  builder.AllowSpecialAddresses(o.allow_special_addresses);
   return std::move(builder).Build();
 }
 
@@ -127,9 +129,21 @@ absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& o) {
   absl::StatusOr<TargetSpace> space = BuildTargetSpace(o);
   if (!space.ok()) return space.status();
   if (space->size() == 0) {
-    return absl::InvalidArgumentError("nothing to sweep: no targets given");
+    const bool given = !o.targets.empty() || !o.groups.empty();
+    return absl::InvalidArgumentError(
+        given ? "nothing to sweep: every address given is excluded (the exclusion list, "
+                "in any spelling of its addresses)"
+              : "nothing to sweep: no targets given");
   }
   plan.space = std::make_unique<TargetSpace>(*std::move(space));
+  if (plan.space->special_cut() > 0) {
+    std::ostringstream count;
+    count << plan.space->special_cut();
+    plan.warnings.push_back(absl::StrCat(
+        "left out ", count.str(),
+        " addresses of special-purpose space (this host, multicast, reserved) from the "
+        "ranges; --allow-special-addresses includes them"));
+  }
   plan.seed = o.seed;
   if (o.shard_count == 0 || o.shard_index == 0 || o.shard_index > o.shard_count) {
     return absl::InvalidArgumentError(absl::StrCat(

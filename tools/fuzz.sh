@@ -28,7 +28,7 @@ flags="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
   -I. -Iinclude -isystem /usr/include/android"
 libs="-L/usr/lib/x86_64-linux-gnu/android -Wl,-rpath,/usr/lib/x86_64-linux-gnu/android
   -lssl -lcrypto -lsqlite3 $absl_libs -lpthread"
-scanner="base/config_lines.cc base/ip_address.cc base/files.cc scanner/port_list.cc scanner/prefix_set.cc
+scanner="base/config_lines.cc base/ip_address.cc base/files.cc scanner/address_policy.cc scanner/port_list.cc scanner/prefix_set.cc
   scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc
   scanner/permutation.cc scanner/target_walker.cc"
 x509="base/config_lines.cc base/encoding.cc base/digest.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
@@ -37,6 +37,7 @@ records="sweep/record_json.cc sweep/chain_analyzer.cc tlsprobe/probe_result.cc
 
 declare -A sources=(
   [fuzz_target_spec]="$scanner"
+  [fuzz_exclusions]="$scanner"
   [fuzz_x509]="$x509"
   [fuzz_result_json]="$records"
   [fuzz_inventory_import]="inventory/inventory.cc inventory/config_store.cc base/sqlite_db.cc scanner/port_list.cc $records"
@@ -67,9 +68,13 @@ if command -v openssl >/dev/null; then
     rm -f "$seeds"/part*
   done
 fi
-mkdir -p "$seeds/fuzz_target_spec" "$seeds/fuzz_inventory_import" "$seeds/fuzz_uploader_reply" "$seeds/fuzz_result_json"
+mkdir -p "$seeds/fuzz_exclusions" "$seeds/fuzz_target_spec" "$seeds/fuzz_inventory_import" "$seeds/fuzz_uploader_reply" "$seeds/fuzz_result_json"
 printf '198.51.100.0/24,10.0.0.1-10.0.0.9,2001:db8::/120' >"$seeds/fuzz_target_spec/a"
 printf '8000-9000,9443' >"$seeds/fuzz_target_spec/b"
+# An IPv4-mapped 127.0.0.1 (family byte 3: IPv6, steered to ::ffff:0:0/96)
+# and a 6to4 spelling, against a list excluding 127.0.0.0/8.
+printf '\x03\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x7f\x00\x00\x00\x00127.0.0.0/8\n' >"$seeds/fuzz_exclusions/a"
+printf '\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x7f\x00\x00\x00\x0010.0.0.0/8\n127.0.0.0/8\n' >"$seeds/fuzz_exclusions/b"
 printf '# exclusions\n10.0.0.0/8\n192.0.2.1\n' >"$seeds/fuzz_target_spec/c"
 printf '{"schema_version":1,"ip":"127.0.0.1","port":443,"name":"","sni":"","outcome":"tls","time":"2026-11-25T06:00:00.000Z","tls":{"version":"TLSv1.3"},"chain":["MAMCAQA="]}' >"$seeds/fuzz_inventory_import/a"
 printf '\xc8\x00\n{"batch_id":"x","duplicate":true}' >"$seeds/fuzz_uploader_reply/a"
@@ -78,7 +83,7 @@ printf 'www.example.com' >"$seeds/fuzz_result_json/a"
 
 failed=0
 passed=0
-for target in fuzz_target_spec fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_uploader_reply; do
+for target in fuzz_target_spec fuzz_exclusions fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_uploader_reply; do
   bin="$out/bin/$target"
   # Rebuild only when a source or header is newer than the binary.
   if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} base include inventory sweep scanner x509 cli tlsprobe \

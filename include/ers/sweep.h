@@ -84,7 +84,16 @@ struct SweepOptions {
   // including addresses host names resolve to.
   std::string exclusions;
   // exclusion_file: a file in that syntax, read by Create, in addition.
+  // An IPv4 exclusion covers every IPv6 spelling of its addresses
+  // (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96, 6to4).
   std::string exclusion_file;
+  // allow_special_addresses lets special-purpose space be probed: this host
+  // (0.0.0.0/8, ::), multicast (224.0.0.0/4, ff00::/8) and reserved space
+  // (240.0.0.0/4, broadcast included), in any spelling. By default a target
+  // entirely inside it is refused by Create, a range that overlaps it loses
+  // that part (with a warning), and a host name resolving into it gets an
+  // kExcluded result saying why.
+  bool allow_special_addresses = false;
   // resolve maps host names to addresses instead of DNS: "name=address,...".
   std::string resolve;
 
