@@ -1,11 +1,14 @@
 #include "base/sqlite_db.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "base/private_files.h"
 
 namespace ers {
 namespace {
@@ -13,18 +16,6 @@ namespace {
 // How long a writer waits for another process's transaction before giving
 // up with a clear error.
 constexpr int kBusyTimeoutMs = 10000;
-
-absl::Status MakeParents(const std::string& path) {
-  for (size_t slash = path.find('/', 1); slash != std::string::npos;
-       slash = path.find('/', slash + 1)) {
-    std::string dir = path.substr(0, slash);
-    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "cannot create directory ", dir, ": ", strerror(errno)));
-    }
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -36,8 +27,22 @@ absl::Status SqliteError(sqlite3* db, absl::string_view path,
 
 absl::StatusOr<SqliteDb> OpenSqlite(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("empty database path");
-  absl::Status dirs = MakeParents(path);
-  if (!dirs.ok()) return dirs;
+  // The inventory maps internal endpoints: owner-only, created so before
+  // SQLite sees it (its -wal and -shm files take the same mode), and never
+  // opened through a symbolic link.
+  if (absl::Status dirs = EnsureParentDirectory(path); !dirs.ok()) return dirs;
+  absl::StatusOr<int> file = OpenPrivateFile(path, O_CREAT);
+  if (!file.ok()) return absl::PermissionDeniedError(absl::StrCat("inventory: ", file.status().message()));
+  close(*file);
+  for (const char* suffix : {"-wal", "-shm"}) {
+    // Left by an older release with the umask's mode: made owner-only too.
+    struct stat st;
+    const std::string side = path + suffix;
+    if (lstat(side.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+        (st.st_mode & 077) != 0) {
+      chmod(side.c_str(), st.st_mode & 0700);
+    }
+  }
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

@@ -10,16 +10,18 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "base/private_files.h"
 
 namespace ers {
 
 absl::StatusOr<ScanLock> ScanLock::Acquire(const std::string& db_path) {
   const std::string path = db_path + ".lock";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT, 0600);
-  if (fd < 0) {
+  absl::StatusOr<int> opened = OpenPrivateFile(path, O_CREAT);
+  if (!opened.ok()) {
     return absl::PermissionDeniedError(
-        absl::StrCat("cannot open lock file ", path, ": ", strerror(errno)));
+        absl::StrCat("lock file: ", opened.status().message()));
   }
+  const int fd = *opened;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     char buf[32] = {0};
     ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);

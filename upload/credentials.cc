@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/digest.h"
+#include "base/private_files.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -33,8 +34,12 @@ std::string CredentialsPath(const std::string& db_path) {
 }
 
 absl::StatusOr<Credentials> LoadCredentials(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
+    if (errno == ELOOP) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "credentials file ", path, " is a symbolic link; give the real path"));
+    }
     if (errno == ENOENT) {
       return absl::NotFoundError(absl::StrCat(
           "no CLM configured (", path, " does not exist): run ers login"));
@@ -43,7 +48,8 @@ absl::StatusOr<Credentials> LoadCredentials(const std::string& path) {
         absl::StrCat("cannot read ", path, ": ", strerror(errno)));
   }
   struct stat st;
-  if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
+      st.st_uid != geteuid()) {
     close(fd);
     return absl::PermissionDeniedError(absl::StrCat(
         "credentials file ", path, " may be read by others (mode ",
@@ -57,6 +63,8 @@ absl::StatusOr<Credentials> LoadCredentials(const std::string& path) {
     text.append(buf, static_cast<size_t>(n));
   }
   close(fd);
+  // A token is about to be in memory: no core file may carry it.
+  DisableCoreDumps();
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object() || !j.contains("url") || !j["url"].is_string()) {
     return absl::DataLossError(absl::StrCat(
@@ -78,25 +86,7 @@ absl::Status SaveCredentials(const std::string& path, const Credentials& c) {
   if (!c.client_key.empty()) j["client_key"] = c.client_key;
   if (!c.ca_file.empty()) j["ca_file"] = c.ca_file;
   const std::string text = j.dump(2) + "\n";
-  for (size_t slash = path.find('/', 1); slash != std::string::npos;
-       slash = path.find('/', slash + 1)) {
-    mkdir(path.substr(0, slash).c_str(), 0700);  // existing ones stay as they are
-  }
-  const std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot write ", tmp, ": ", strerror(errno)));
-  }
-  fchmod(fd, 0600);  // whatever the umask
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            fsync(fd) == 0;
-  close(fd);
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    unlink(tmp.c_str());
-    return absl::DataLossError(absl::StrCat("cannot write ", path, ": ", strerror(errno)));
-  }
-  return absl::OkStatus();
+  return WritePrivateFileAtomically(path, text);
 }
 
 }  // namespace ers

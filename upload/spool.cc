@@ -13,49 +13,29 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/private_files.h"
 
 namespace ers {
 
 absl::Status Spool::Add(const std::string& batch_id, const std::string& body) {
-  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create spool ", dir_, ": ", strerror(errno)));
-  }
+  if (absl::Status dir = EnsurePrivateDirectory(dir_); !dir.ok()) return dir;
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   // Name: time and a per-process sequence, so files sort in the order added.
   const std::string name = absl::StrFormat(
       "%020d-%06d-%s.json",
       static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec, sequence_++, batch_id);
-  const std::string path = absl::StrCat(dir_, "/", name);
-  const std::string tmp = absl::StrCat(dir_, "/.", name, ".tmp");
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot write to spool ", dir_, ": ", strerror(errno)));
-  }
-  bool ok = write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
-            fsync(fd) == 0;
-  close(fd);
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    return absl::DataLossError(
-        absl::StrCat("cannot spool a batch in ", dir_, ": ", strerror(err)));
-  }
-  int dir_fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    fsync(dir_fd);  // the rename itself survives a crash
-    close(dir_fd);
-  }
-  return absl::OkStatus();
+  return WritePrivateFileAtomically(absl::StrCat(dir_, "/", name), body);
 }
 
 absl::StatusOr<std::vector<std::string>> Spool::Pending() const {
   std::vector<std::string> files;
+  struct stat st;
+  if (lstat(dir_.c_str(), &st) != 0 && errno == ENOENT) return files;
+  // Batches are only read from a directory that is ours alone.
+  if (absl::Status dir = EnsurePrivateDirectory(dir_); !dir.ok()) return dir;
   DIR* d = opendir(dir_.c_str());
   if (d == nullptr) {
-    if (errno == ENOENT) return files;
     return absl::PermissionDeniedError(
         absl::StrCat("cannot read spool ", dir_, ": ", strerror(errno)));
   }
@@ -70,7 +50,7 @@ absl::StatusOr<std::vector<std::string>> Spool::Pending() const {
 }
 
 absl::StatusOr<std::string> Spool::Read(const std::string& file) const {
-  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return absl::NotFoundError(absl::StrCat("cannot read ", file));
   std::string text;
   char buf[1 << 16];
