@@ -1,10 +1,13 @@
-// json_fields.h: reading numbers from JSON that others wrote (result lines,
-// upload batches) without trusting them: a float, a string or an
-// out-of-range value is refused, never converted with undefined behaviour.
+// json_fields.h: reading fields from JSON that others wrote (result lines,
+// upload batches, CLM replies, imported files) without trusting them: a
+// value of the wrong type gives the fallback or is refused, never an
+// exception, and numbers out of range are refused, never converted with
+// undefined behaviour.
 #ifndef ERS_BASE_JSON_FIELDS_H_
 #define ERS_BASE_JSON_FIELDS_H_
 
 #include <cstdint>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +39,33 @@ inline bool JsonIntegerField(const nlohmann::json& j, const char* key, int64_t l
     return true;
   }
   return JsonInteger(j[key], lo, hi, out);
+}
+
+// JsonString returns member |key| of |j| when |j| is an object and the
+// member a string, |fallback| otherwise (absent, null, a number...).
+inline std::string JsonString(const nlohmann::json& j, const char* key,
+                              const std::string& fallback = "") {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return fallback;
+  return it->get<std::string>();
+}
+
+// JsonBool returns member |key| of |j| when it is a boolean, |fallback|
+// otherwise.
+inline bool JsonBool(const nlohmann::json& j, const char* key, bool fallback = false) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_boolean()) return fallback;
+  return it->get<bool>();
+}
+
+// JsonInt returns member |key| of |j| when it is an integer that fits,
+// |fallback| otherwise.
+inline int64_t JsonInt(const nlohmann::json& j, const char* key, int64_t fallback = 0) {
+  int64_t v = 0;
+  if (!j.is_object() || !j.contains(key)) return fallback;
+  return JsonInteger(j[key], INT64_MIN, INT64_MAX, &v) ? v : fallback;
 }
 
 }  // namespace ers

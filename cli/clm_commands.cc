@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/printable.h"
+#include "base/json_fields.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -221,39 +223,48 @@ int RunStatus(const std::vector<std::string>& args, const Streams& io) {
       if (r.result != PushClass::kAcknowledged) {
         return ReportError(io, absl::UnavailableError(r.message));
       }
+      // The CLM's replies are outside data: every field read by type.
       nlohmann::json clients = nlohmann::json::parse(r.body, nullptr, false);
       fprintf(io.out, "CLM clients:\n");
-      if (clients.is_object() && clients["clients"].is_array()) {
+      if (clients.is_object() && clients.contains("clients") && clients["clients"].is_array()) {
         for (const auto& cl : clients["clients"]) {
           fprintf(io.out, "  %-20s %-32s last contact %s, %lld batches, %lld sightings, "
                           "%lld certificates\n",
-                  cl.value("name", "").c_str(), cl.value("identity", "").c_str(),
+                  Printable(JsonString(cl, "name")).c_str(),
+                  Printable(JsonString(cl, "identity")).c_str(),
                   absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
-                                   absl::FromUnixSeconds(cl.value("last_contact", 0LL)),
+                                   absl::FromUnixSeconds(JsonInt(cl, "last_contact")),
                                    absl::UTCTimeZone()).c_str(),
-                  cl.value("batches", 0LL), cl.value("sightings", 0LL),
-                  cl.value("certificates", 0LL));
+                  static_cast<long long>(JsonInt(cl, "batches")),
+                  static_cast<long long>(JsonInt(cl, "sightings")),
+                  static_cast<long long>(JsonInt(cl, "certificates")));
         }
       }
       PostResult inv = GetJson(*c, "/api/v1/inventory", o);
       nlohmann::json inventory = nlohmann::json::parse(inv.body, nullptr, false);
       if (inv.result == PushClass::kAcknowledged && inventory.is_object() &&
-          inventory["sightings"].is_array()) {
-        fprintf(io.out, "CLM inventory: %zu certificates, %zu sightings%s\n",
-                inventory["certificates"].size(), inventory["sightings"].size(),
-                inventory["sightings"].size() > 20 ? " (first 20)" : "");
+          inventory.contains("sightings") && inventory["sightings"].is_array()) {
+        const nlohmann::json& sightings = inventory["sightings"];
+        const size_t certificates =
+            inventory.contains("certificates") && inventory["certificates"].is_array()
+                ? inventory["certificates"].size()
+                : 0;
+        fprintf(io.out, "CLM inventory: %zu certificates, %zu sightings%s\n", certificates,
+                sightings.size(), sightings.size() > 20 ? " (first 20)" : "");
         size_t shown = 0;
-        for (const auto& s : inventory["sightings"]) {
+        for (const auto& s : sightings) {
           if (shown++ >= 20) break;
           std::string ids;
-          if (s["findings"].is_array()) {
+          if (s.is_object() && s.contains("findings") && s["findings"].is_array()) {
             for (const auto& f : s["findings"]) {
-              absl::StrAppend(&ids, ids.empty() ? "" : " ", f.value("id", ""));
+              absl::StrAppend(&ids, ids.empty() ? "" : " ", JsonString(f, "id"));
             }
           }
-          fprintf(io.out, "  %-12s %s:%lld %s  %s\n", s.value("client", "").c_str(),
-                  s.value("ip", "").c_str(), s.value("port", 0LL),
-                  s.value("name", "").c_str(), ids.empty() ? "(no findings)" : ids.c_str());
+          fprintf(io.out, "  %-12s %s:%lld %s  %s\n", Printable(JsonString(s, "client")).c_str(),
+                  Printable(JsonString(s, "ip")).c_str(),
+                  static_cast<long long>(JsonInt(s, "port")),
+                  Printable(JsonString(s, "name")).c_str(),
+                  ids.empty() ? "(no findings)" : Printable(ids).c_str());
         }
       }
     }

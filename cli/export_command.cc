@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "base/printable.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
@@ -36,17 +37,6 @@ Examples:
 
 Flags:
 )";
-
-// CsvField quotes |v| as RFC 4180 requires.
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string Pem(const std::string& der) {
   const uint8_t* p = reinterpret_cast<const uint8_t*>(der.data());
@@ -100,7 +90,8 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
     listed = ForEachCertificate(**inv, all ? 0 : run, [&](const StoredCertificate& c) {
       std::string block = Pem(c.der);
       if (block.empty()) return;  // unparsable DER has no PEM form
-      fprintf(out, "# %s\n%s", c.subject.c_str(), block.c_str());
+      // A subject with a line break must not write PEM of its own.
+      fprintf(out, "# %s\n%s", Printable(c.subject).c_str(), block.c_str());
       ++count;
     });
   } else {
@@ -118,7 +109,7 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
           absl::StrCat(e.not_after ? (e.not_after - now) / 86400 : 0), e.trusted ? "yes" : "no",
           absl::StrJoin(e.finding_ids, ";")};
       std::vector<std::string> quoted;
-      for (const std::string& f : row) quoted.push_back(CsvField(f));
+      for (const std::string& f : row) quoted.push_back(CsvCell(f));  // no formulas
       fprintf(out, "%s\r\n", absl::StrJoin(quoted, ",").c_str());
       ++count;
     });

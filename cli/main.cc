@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/last_resort.h"
 #include "cli/commands.h"
 
 namespace {
@@ -70,6 +71,7 @@ std::string Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ers::InstallLastResortHandler("ers");
   ers::Streams io;
   if (argc < 2) {
     fputs(Usage().c_str(), io.err);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "base/printable.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
@@ -217,8 +218,9 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
     return kExitOk;
   }
 
-  // Human tables.
+  // Human tables. Certificate text may hold terminal controls: escaped.
   FILE* o = io.out;
+  auto text = [](const nlohmann::json& v) { return Printable(v.get<std::string>()); };
   fprintf(o, "ers report: scan run %lld (%s)\n\n", static_cast<long long>(runs->latest),
           report["generated"].get<std::string>().c_str());
   fprintf(o, "Expiry (leaf certificates of the latest scan):\n");
@@ -230,9 +232,8 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
     if (listed++ >= limit) break;
     fprintf(o, "    %-8s %5lld days  %-30s %s  [%s]\n", c["not_after"].get<std::string>().c_str(),
             static_cast<long long>(c["days_left"].get<int64_t>()),
-            c["subject_cn"].get<std::string>().c_str(),
-            c["issuer"].get<std::string>().c_str(),
-            c["endpoints"].get<std::string>().c_str());
+            text(c["subject_cn"]).c_str(), text(c["issuer"]).c_str(),
+            text(c["endpoints"]).c_str());
   }
   fprintf(o, "\nFindings by severity (endpoints):\n");
   bool any = false;
@@ -244,16 +245,16 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   }
   if (!any) fprintf(o, "  none\n");
   fprintf(o, "\nEndpoints with incomplete chains: %zu\n", incomplete_json.size());
-  for (const auto& e : incomplete_json) fprintf(o, "  %s\n", e.get<std::string>().c_str());
+  for (const auto& e : incomplete_json) fprintf(o, "  %s\n", text(e).c_str());
   fprintf(o, "\nIssuer share among %d unexpired certificates:\n", unexpired);
   for (const auto& i : issuer_json) {
-    fprintf(o, "  %-40s %6d  %5.1f%%\n", i["issuer"].get<std::string>().c_str(),
+    fprintf(o, "  %-40s %6d  %5.1f%%\n", text(i["issuer"]).c_str(),
             i["certificates"].get<int>(), i["percent"].get<double>());
   }
   fprintf(o, "\nKeys:\n");
-  for (const auto& [k, n] : keys) fprintf(o, "  %-20s %d\n", k.c_str(), n);
+  for (const auto& [k, n] : keys) fprintf(o, "  %-20s %d\n", Printable(k).c_str(), n);
   fprintf(o, "\nSignature algorithms:\n");
-  for (const auto& [k, n] : sigs) fprintf(o, "  %-30s %d\n", k.c_str(), n);
+  for (const auto& [k, n] : sigs) fprintf(o, "  %-30s %d\n", Printable(k).c_str(), n);
   fprintf(o, "\nChanges since the previous scan");
   if (runs->previous == 0) {
     fprintf(o, ": none (this is the first scan with results)\n");
@@ -262,14 +263,14 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
     for (const char* key : {"new_certificates", "disappeared_certificates"}) {
       fprintf(o, "  %s: %zu\n", key, changes[key].size());
       for (const auto& c : changes[key]) {
-        fprintf(o, "    %s  %s\n", c["subject_cn"].get<std::string>().c_str(),
+        fprintf(o, "    %s  %s\n", text(c["subject_cn"]).c_str(),
                 c["sha256"].get<std::string>().substr(0, 16).c_str());
       }
     }
     fprintf(o, "  changed_endpoints: %zu\n", changes["changed_endpoints"].size());
     for (const auto& c : changes["changed_endpoints"]) {
-      fprintf(o, "    %s: %s -> %s\n", c["endpoint"].get<std::string>().c_str(),
-              c["was"].get<std::string>().c_str(), c["now"].get<std::string>().c_str());
+      fprintf(o, "    %s: %s -> %s\n", text(c["endpoint"]).c_str(), text(c["was"]).c_str(),
+              text(c["now"]).c_str());
     }
   }
   return kExitOk;

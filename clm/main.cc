@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "base/last_resort.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -58,6 +59,7 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ers::InstallLastResortHandler("ers-clm");
   std::optional<std::string> listen, db, cert, key, client_ca, tokens_file,
       port_file, inject_429, inject_hang, hang_seconds;
   bool insecure_http = false;

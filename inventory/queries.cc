@@ -1,3 +1,4 @@
+#include "base/json_fields.h"
 #include "inventory/queries.h"
 
 #include <nlohmann/json.hpp>
@@ -16,7 +17,7 @@ std::vector<std::string> JsonStrings(const std::string& text, const char* key) {
   if (!j.is_array()) return out;
   for (const auto& e : j) {
     if (key == nullptr && e.is_string()) out.push_back(e.get<std::string>());
-    if (key != nullptr && e.is_object()) out.push_back(e.value(key, ""));
+    if (key != nullptr && e.is_object()) out.push_back(JsonString(e, key));
   }
   return out;
 }

@@ -142,43 +142,46 @@ absl::StatusOr<ScanRecord> RecordFromJson(absl::string_view line) {
   ScanRecord record;
   ProbeResult& r = record.result;
   try {
-    absl::StatusOr<IpAddress> ip = ParseIpAddress(j.at("ip").get<std::string>());
+    if (!j.contains("ip") || !j["ip"].is_string()) {
+      return absl::InvalidArgumentError("\"ip\" is missing or not a string");
+    }
+    absl::StatusOr<IpAddress> ip = ParseIpAddress(j["ip"].get<std::string>());
     if (!ip.ok()) return ip.status();
     r.address = *ip;
     int64_t port = 0;
-    if (!JsonInteger(j.at("port"), 1, 65535, &port)) {
+    if (!j.contains("port") || !JsonInteger(j["port"], 1, 65535, &port)) {
       return absl::InvalidArgumentError("port is not a number from 1 to 65535");
     }
     r.port = static_cast<uint16_t>(port);
-    r.name = j.value("name", "");
-    r.sni = j.value("sni", "");
-    if (!OutcomeFromName(j.at("outcome").get<std::string>(), &r.outcome)) {
+    r.name = JsonString(j, "name");
+    r.sni = JsonString(j, "sni");
+    if (!OutcomeFromName(JsonString(j, "outcome"), &r.outcome)) {
       return absl::InvalidArgumentError("unknown outcome");
     }
-    r.detail = j.value("detail", "");
-    r.mode = j.value("mode", "certs") == "full" ? ProbeMode::kFull : ProbeMode::kCerts;
+    r.detail = JsonString(j, "detail");
+    r.mode = JsonString(j, "mode") == "full" ? ProbeMode::kFull : ProbeMode::kCerts;
     absl::Time t;
     std::string error;
-    if (absl::ParseTime(absl::RFC3339_full, j.value("time", ""), &t, &error)) {
+    if (absl::ParseTime(absl::RFC3339_full, JsonString(j, "time"), &t, &error)) {
       r.start_unix_ms = absl::ToUnixMillis(t);
     }
     if (j.contains("tls") && j["tls"].is_object()) {
       const nlohmann::json& tls = j["tls"];
-      r.version_name = tls.value("version", "");
+      r.version_name = JsonString(tls, "version");
       int64_t code = 0;
       if (JsonIntegerField(tls, "version_code", 0, 0xffff, 0, &code)) {
         r.version = static_cast<uint16_t>(code);
       }
-      r.cipher = tls.value("cipher", "");
-      r.group = tls.value("group", "");
-      r.alpn = tls.value("alpn", "");
-      r.peer_signature_algorithm = tls.value("peer_signature_algorithm", "");
+      r.cipher = JsonString(tls, "cipher");
+      r.group = JsonString(tls, "group");
+      r.alpn = JsonString(tls, "alpn");
+      r.peer_signature_algorithm = JsonString(tls, "peer_signature_algorithm");
     }
     const nlohmann::json chain = j.value("chain", nlohmann::json::array());
     if (!chain.is_array()) return absl::InvalidArgumentError("chain is not an array");
     for (const auto& b64 : chain) {
       std::string der;
-      if (!Base64Decode(b64.get<std::string>(), &der)) {
+      if (!b64.is_string() || !Base64Decode(b64.get<std::string>(), &der)) {
         return absl::InvalidArgumentError("chain entry is not base64");
       }
       r.chain.push_back(std::move(der));
@@ -190,13 +193,13 @@ absl::StatusOr<ScanRecord> RecordFromJson(absl::string_view line) {
       if (j.contains("analysis") && j["analysis"].is_object()) {
         const nlohmann::json& a = j["analysis"];
         info->analysed = true;
-        info->trusted = a.value("validation", nlohmann::json::object()).value("trusted", false);
+        info->trusted = a.contains("validation") && JsonBool(a["validation"], "trusted");
         for (const auto& f : a.value("findings", nlohmann::json::array())) {
           if (!f.is_object()) continue;
           FindingInfo fi;
-          fi.id = f.value("id", "");
-          fi.severity = f.value("severity", "");
-          fi.message = f.value("message", "");
+          fi.id = JsonString(f, "id");
+          fi.severity = JsonString(f, "severity");
+          fi.message = JsonString(f, "message");
           int64_t n = 0;
           if (JsonIntegerField(f, "cert", -1, 1000, 0, &n)) fi.cert = static_cast<int>(n);
           if (JsonIntegerField(f, "days_left", -1000000, 1000000, 0, &n)) fi.days_left = n;
@@ -207,8 +210,9 @@ absl::StatusOr<ScanRecord> RecordFromJson(absl::string_view line) {
       record.chain = std::move(info);
     }
   } catch (const nlohmann::json::exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("result line does not follow the schema: ", e.what()));
+    // Every field above is read by type; this is the last guard.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "result line does not follow the schema (a field has the wrong type, id ", e.id, ")"));
   }
   return record;
 }

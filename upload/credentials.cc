@@ -1,3 +1,4 @@
+#include "base/json_fields.h"
 #include "upload/credentials.h"
 
 #include <fcntl.h>
@@ -71,11 +72,11 @@ absl::StatusOr<Credentials> LoadCredentials(const std::string& path) {
         "credentials file ", path, " is malformed: run ers login again"));
   }
   Credentials c;
-  c.url = j["url"];
-  c.token = j.value("token", "");
-  c.client_cert = j.value("client_cert", "");
-  c.client_key = j.value("client_key", "");
-  c.ca_file = j.value("ca_file", "");
+  c.url = JsonString(j, "url");
+  c.token = JsonString(j, "token");
+  c.client_cert = JsonString(j, "client_cert");
+  c.client_key = JsonString(j, "client_key");
+  c.ca_file = JsonString(j, "ca_file");
   return c;
 }
 

@@ -1,3 +1,4 @@
+#include "base/json_fields.h"
 #include "upload/uploader.h"
 
 #include <curl/curl.h>
@@ -179,13 +180,13 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
     absl::StatusOr<std::string> body = spool.Read(file);
     if (!body.ok()) continue;  // removed meanwhile by another push
     nlohmann::json batch = nlohmann::json::parse(*body, nullptr, false);
-    const std::string id = batch.is_object() ? batch.value("batch_id", "") : "";
+    const std::string id = JsonString(batch, "batch_id");
     bool acknowledged = false;
     for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
       PostResult r = PostJson(c, "/api/v1/batches", *body, id, options);
       if (r.result == PushClass::kAcknowledged) {
         nlohmann::json reply = nlohmann::json::parse(r.body, nullptr, false);
-        if (reply.is_object() && reply.value("duplicate", false)) ++report.duplicates;
+        if (JsonBool(reply, "duplicate")) ++report.duplicates;
         acknowledged = true;
         break;
       }
