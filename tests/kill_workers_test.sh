@@ -26,7 +26,7 @@ await_progress() {
 kills=0
 worker_kills=0
 before=$(lines_now)
-scan=(scan --workers 2 --rate 3000 --no-analysis --output "$work/results.jsonl" --quiet)
+scan=(scan --workers 2 --rate 1000 --no-analysis --output "$work/results.jsonl" --quiet)
 "$ers" "${scan[@]}" 2>"$work/err.0" &
 pid=$!
 for round in 1 2 3 4; do
@@ -57,7 +57,7 @@ for round in 1 2 3 4; do
   [ "$(sqlite3 "$ERS_DB" 'pragma integrity_check')" = "ok" ]
   check "inventory consistent after round $round" $?
   before=$(lines_now)
-  "$ers" scan --resume --workers 2 --rate 3000 --no-analysis --output "$work/results.jsonl" \
+  "$ers" scan --resume --workers 2 --rate 1000 --no-analysis --output "$work/results.jsonl" \
     --quiet 2>"$work/err.$round" &
   pid=$!
 done
