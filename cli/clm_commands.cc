@@ -23,6 +23,7 @@
 #include "cli/clm_push.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
+#include "cli/scan_lock.h"
 #include "upload/credentials.h"
 #include "base/flags.h"
 #include "upload/spool.h"
@@ -64,6 +65,9 @@ void AddPushFlags(FlagSet& flags, PushFlags* values) {
                  absl::ZeroDuration(), absl::Hours(1), &values->retry_base);
   flags.Duration("timeout", "per request, reply included (default 60s)",
                  absl::Milliseconds(1), absl::Hours(1), &values->timeout);
+  flags.Count("spool-max-bytes", "bound on the batches waiting for the CLM (default 1 GiB); "
+              "past it runs stay in the inventory until there is room",
+              1, uint64_t{1} << 50, &values->spool_max_bytes);
 }
 
 void ApplyPushFlags(const PushFlags& values, PushOptions* options) {
@@ -76,22 +80,88 @@ void ApplyPushFlags(const PushFlags& values, PushOptions* options) {
   }
 }
 
-int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t run_id,
-                 const PushOptions& options, const Streams& io, bool* pushed_all) {
+namespace {
+
+// SpoolRuns adds the batches of every run not yet spooled, oldest first,
+// each run whole or not at all. When the spool has no room for a run it
+// stops with a warning and returns false: that run and later ones stay in
+// the inventory, unspooled, and a later push spools them once the CLM has
+// taken the waiting batches.
+absl::StatusOr<bool> SpoolRuns(Inventory& inventory, Spool& spool, const Streams& io) {
+  absl::StatusOr<std::vector<int64_t>> runs = inventory.UnspooledRuns();
+  if (!runs.ok()) return runs.status();
+  for (int64_t run : *runs) {
+    absl::StatusOr<std::vector<Batch>> batches = BuildRunBatches(inventory, run);
+    if (!batches.ok()) return batches.status();
+    uint64_t bytes = 0;
+    for (const Batch& b : *batches) bytes += b.body.size();
+    if (!spool.Fits(bytes)) {
+      fprintf(io.err,
+              "ers: warning: the spool %s is full (%llu bytes waiting, bound %llu): run %lld "
+              "and later runs are not spooled yet; the inventory keeps them, and ers push "
+              "spools them once the CLM has taken the waiting batches (or with a larger "
+              "--spool-max-bytes)\n",
+              spool.dir().c_str(), static_cast<unsigned long long>(spool.Bytes()),
+              static_cast<unsigned long long>(spool.max_bytes()), static_cast<long long>(run));
+      return false;
+    }
+    for (const Batch& b : *batches) {
+      if (absl::Status s = spool.Add(b.id, b.body); !s.ok()) return s;
+    }
+    if (absl::Status s = inventory.MarkSpooled(run); !s.ok()) return s;
+  }
+  return true;
+}
+
+// PushAll spools what is missing and pushes, again while a full spool
+// drains (bounded).
+PushReport PushAll(const Credentials& c, Inventory& inventory, Spool& spool,
+                   const PushOptions& options, const Streams& io, absl::Status* error,
+                   bool* all_spooled) {
+  PushReport total;
+  for (int round = 0; round < 1000; ++round) {
+    absl::StatusOr<bool> complete = SpoolRuns(inventory, spool, io);
+    if (!complete.ok()) {
+      *error = complete.status();
+      return total;
+    }
+    *all_spooled = *complete;
+    PushReport r = PushSpool(c, spool, options);
+    total.sent += r.sent;
+    total.duplicates += r.duplicates;
+    total.rejected += r.rejected;
+    total.remaining = r.remaining;
+    total.fix_needed = r.fix_needed;
+    if (!r.error.empty()) total.error = r.error;
+    if (*complete || r.sent == 0 || r.remaining > 0 || options.max_attempts <= 0) break;
+  }
+  return total;
+}
+
+}  // namespace
+
+int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t /*run_id*/,
+                 const PushOptions& options, uint64_t spool_max_bytes, const Streams& io,
+                 bool* pushed_all) {
   *pushed_all = true;
   absl::StatusOr<Credentials> creds = LoadCredentials(CredentialsPath(db_path));
   if (!creds.ok()) {
     if (absl::IsNotFound(creds.status())) return kExitOk;  // no CLM configured
     return ReportError(io, creds.status());
   }
-  Spool spool(SpoolDir(db_path));
   // Spool first: from here on nothing is lost, whatever happens.
-  absl::StatusOr<std::vector<Batch>> batches = BuildRunBatches(inventory, run_id);
-  if (!batches.ok()) return ReportError(io, batches.status());
-  for (const Batch& b : *batches) {
-    if (absl::Status s = spool.Add(b.id, b.body); !s.ok()) return ReportError(io, s);
+  Spool spool(SpoolDir(db_path), spool_max_bytes);
+  absl::Status error;
+  bool all_spooled = true;
+  PushReport report = PushAll(*creds, inventory, spool, options, io, &error, &all_spooled);
+  if (!error.ok()) return ReportError(io, error);
+  if (!all_spooled) *pushed_all = false;
+  if (report.rejected > 0) {
+    fprintf(io.err,
+            "ers: the CLM refused %d batch(es) for good: set aside in %s/rejected (ers status "
+            "shows why; ers push --retry-rejected sends them again)\n",
+            report.rejected, spool.dir().c_str());
   }
-  PushReport report = PushSpool(*creds, spool, options);
   if (options.max_attempts <= 0) {
     *pushed_all = false;
     return kExitOk;  // spooled only, as asked
@@ -101,12 +171,12 @@ int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t run_i
     fprintf(io.err,
             "ers: %d batch(es) not delivered to the CLM: %s\n"
             "ers: they stay spooled in %s; %s\n",
-            report.remaining, report.error.c_str(), spool.dir().c_str(),
+            report.remaining, Printable(report.error).c_str(), spool.dir().c_str(),
             report.fix_needed ? "fix the problem, then run ers push"
                               : "ers push (or the next scan) retries them");
     return report.fix_needed ? kExitUsage : kExitPartial;
   }
-  return kExitOk;
+  return report.rejected > 0 || !all_spooled ? kExitPartial : kExitOk;
 }
 
 int RunLogin(const std::vector<std::string>& args, const Streams& io) {
@@ -278,18 +348,33 @@ int RunStatus(const std::vector<std::string>& args, const Streams& io) {
   if (!pending.ok()) return ReportError(io, pending.status());
   fprintf(io.out, "spool:       %zu batch(es), %llu bytes in %s\n", pending->size(),
           static_cast<unsigned long long>(spool.Bytes()), spool.dir().c_str());
+  absl::StatusOr<std::vector<Spool::RejectedBatch>> rejected = spool.Rejected();
+  if (!rejected.ok()) return ReportError(io, rejected.status());
+  if (!rejected->empty()) {
+    fprintf(io.out, "rejected:    %zu batch(es) the CLM refused (ers push --retry-rejected "
+                    "sends them again):\n", rejected->size());
+    for (const Spool::RejectedBatch& r : *rejected) {
+      fprintf(io.out, "  %s: %s\n", r.file.substr(r.file.rfind('/') + 1).c_str(),
+              Printable(r.reason).c_str());
+    }
+  }
   return kExitOk;
 }
 
 int RunPush(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> db;
   PushFlags push_flags;
+  bool retry_rejected = false;
   FlagSet flags("push");
   AddPushFlags(flags, &push_flags);
+  flags.Bool("retry-rejected", "first put the batches the CLM refused back in the queue",
+             &retry_rejected);
   AddDbFlag(flags, &db);
-  if (std::optional<int> done = ParseCommandFlags(flags, args, "Usage: ers push [flags]\n\nSends the spooled batches to the CLM, "
-                    "oldest first; each is removed once the CLM acknowledged it.\n\n"
-                    "Flags:\n", io)) {
+  if (std::optional<int> done = ParseCommandFlags(flags, args, "Usage: ers push [flags]\n\nSpools "
+                    "the runs not spooled yet (a scan killed first, a spool that was full), "
+                    "then sends the spooled batches to the CLM, oldest first; each is removed "
+                    "once the CLM acknowledged it by its id. A batch the CLM refuses for good "
+                    "is set aside (ers status lists it).\n\nFlags:\n", io)) {
     return *done;
   }
   PushOptions options;
@@ -298,15 +383,34 @@ int RunPush(const std::vector<std::string>& args, const Streams& io) {
   if (!path.ok()) return ReportError(io, path.status());
   absl::StatusOr<Credentials> c = LoadCredentials(CredentialsPath(*path));
   if (!c.ok()) return ReportError(io, c.status());
-  Spool spool(SpoolDir(*path));
-  PushReport report = PushSpool(*c, spool, options);
-  fprintf(io.out, "pushed %d batch(es)%s; %d still spooled\n", report.sent,
+  absl::StatusOr<std::unique_ptr<Inventory>> inventory = Inventory::Open(*path);
+  if (!inventory.ok()) return ReportError(io, inventory.status());
+  // With no scan running (the lock is free), a run still marked running
+  // was killed: it is then spooled with what it recorded.
+  absl::StatusOr<ScanLock> lock = ScanLock::Acquire(*path);
+  if (lock.ok()) {
+    if (absl::Status s = (*inventory)->MarkKilledRuns(); !s.ok()) return ReportError(io, s);
+  }
+  Spool spool(SpoolDir(*path), push_flags.SpoolMaxBytes());
+  if (retry_rejected) {
+    absl::StatusOr<int> back = spool.RetryRejected();
+    if (!back.ok()) return ReportError(io, back.status());
+    fprintf(io.out, "%d rejected batch(es) back in the queue\n", *back);
+  }
+  absl::Status error;
+  bool all_spooled = true;
+  PushReport report = PushAll(*c, **inventory, spool, options, io, &error, &all_spooled);
+  if (!error.ok()) return ReportError(io, error);
+  fprintf(io.out, "pushed %d batch(es)%s; %d still spooled%s\n", report.sent,
           report.duplicates > 0
               ? absl::StrCat(" (", report.duplicates, " already stored by the CLM)").c_str()
               : "",
-          report.remaining);
-  if (report.remaining > 0) {
-    fprintf(io.err, "ers: %s\n", report.error.c_str());
+          report.remaining,
+          report.rejected > 0
+              ? absl::StrCat("; ", report.rejected, " refused by the CLM and set aside").c_str()
+              : "");
+  if (report.remaining > 0 || report.rejected > 0 || !all_spooled) {
+    if (!report.error.empty()) fprintf(io.err, "ers: %s\n", Printable(report.error).c_str());
     return report.fix_needed ? kExitUsage : kExitPartial;
   }
   return kExitOk;

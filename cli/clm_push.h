@@ -15,19 +15,24 @@
 
 namespace ers {
 
-// SpoolAndPush spools the batches of |run_id| and sends everything spooled,
-// when a CLM is configured for the inventory at |db_path| (else it does
-// nothing). It returns an exit code: kExitOk, kExitPartial (left spooled,
-// to retry) or kExitUsage (needs fixing); |*pushed_all| says whether the
-// spool is now empty.
+// SpoolAndPush spools the batches of every run not spooled yet (|run_id|,
+// and any earlier run killed or stopped before its batches were spooled)
+// and sends everything spooled, when a CLM is configured for the inventory
+// at |db_path| (else it does nothing). It returns an exit code: kExitOk,
+// kExitPartial (left spooled, to retry) or kExitUsage (needs fixing);
+// |*pushed_all| says whether the spool is now empty.
 int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t run_id,
-                 const PushOptions& options, const Streams& io, bool* pushed_all);
+                 const PushOptions& options, uint64_t spool_max_bytes, const Streams& io,
+                 bool* pushed_all);
 
-// PushFlags are --max-attempts, --retry-base and --timeout, typed.
+// PushFlags are --max-attempts, --retry-base, --timeout and
+// --spool-max-bytes, typed.
 struct PushFlags {
   std::optional<uint64_t> attempts;
   std::optional<absl::Duration> retry_base;
   std::optional<absl::Duration> timeout;
+  std::optional<uint64_t> spool_max_bytes;
+  uint64_t SpoolMaxBytes() const { return spool_max_bytes.value_or(kDefaultSpoolMaxBytes); }
 };
 // AddPushFlags declares them; ApplyPushFlags sets the ones given.
 void AddPushFlags(FlagSet& flags, PushFlags* values);

@@ -212,7 +212,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       exclude_file, db, mode, sni, alpn, resolve, output, roots, intermediates,
       policy;
   std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
-      retries, workers;
+      retries, workers, spool_max_bytes;
   std::optional<absl::Duration> connect_timeout, handshake_timeout;
   bool dry_run = false, resume = false, quiet = false, summary_flag = false,
        no_push = false, no_system_roots = false, no_analysis = false,
@@ -279,6 +279,9 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.Bool("quiet", "no summary on standard error", &quiet);
   flags.Bool("no-push", "spool the results for the CLM but do not send them now "
              "(ers push does)", &no_push);
+  flags.Count("spool-max-bytes", "bound on the batches waiting for the CLM (default 1 GiB); "
+              "past it runs stay in the inventory until ers push has room",
+              1, uint64_t{1} << 50, &spool_max_bytes);
   flags.Bool("summary", "print the summary even when standard error is not "
              "a terminal (cron prints only errors)", &summary_flag);
   AddDbFlag(flags, &db);
@@ -503,9 +506,10 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   PushOptions push_options;
   push_options.max_attempts = no_push ? 0 : 3;
   bool pushed_all = true;
-  const int push_exit = run.ok() ? SpoolAndPush(inventory.path(), inventory, (*scan_run)->id(),
-                                                push_options, io, &pushed_all)
-                                 : kExitFatal;
+  const int push_exit =
+      run.ok() ? SpoolAndPush(inventory.path(), inventory, (*scan_run)->id(), push_options,
+                              spool_max_bytes.value_or(kDefaultSpoolMaxBytes), io, &pushed_all)
+               : kExitFatal;
   const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));
   if (show_summary) fputs(FormatSummary(summary, (*sweep)->tls_endpoints()).c_str(), io.err);
   if (stopped) {

@@ -231,6 +231,10 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
       // Stored, but the reply comes too late: the client must retry, and
       // the retry must not store the batch twice.
       std::this_thread::sleep_for(std::chrono::seconds(options_.hang_seconds));
+    } else if (seen <= options_.inject_429 + options_.inject_hang + options_.inject_wrong_ack) {
+      nlohmann::json wrong = *reply;
+      wrong["batch_id"] = "some-other-batch";
+      return Reply(connection, MHD_HTTP_OK, wrong);
     }
     return Reply(connection, MHD_HTTP_OK, *reply);
   }

@@ -34,6 +34,9 @@ struct ClmServerOptions {
   int retry_after_seconds = 1;
   int inject_hang = 0;
   int hang_seconds = 20;
+  // Then store the next N uploads but acknowledge another batch id (a
+  // confused CLM or proxy): the client must not count that as delivery.
+  int inject_wrong_ack = 0;
 };
 
 class ClmServer {

@@ -61,7 +61,7 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   ers::InstallLastResortHandler("ers-clm");
   std::optional<std::string> listen, db, cert, key, client_ca, tokens_file,
-      port_file, inject_429, inject_hang, hang_seconds;
+      port_file, inject_429, inject_hang, hang_seconds, inject_wrong_ack;
   bool insecure_http = false;
   ers::FlagSet flags("clm");
   flags.String("listen", "ADDR:PORT", "where to listen (default 127.0.0.1:8444; port 0: any)", &listen);
@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
   flags.String("port-file", "FILE", "write the bound port here once listening", &port_file);
   flags.String("inject-429", "N", "testing: answer the first N uploads with 429", &inject_429);
   flags.String("inject-hang", "N", "testing: store, then hold the reply of the next N uploads", &inject_hang);
+  flags.String("inject-wrong-ack", "N", "testing: store the next N uploads, then acknowledge "
+               "another batch id", &inject_wrong_ack);
   flags.String("hang-seconds", "N", "testing: how long a held reply waits (default 20)", &hang_seconds);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (absl::Status s = flags.Parse(args, nullptr); !s.ok()) return Fail(std::string(s.message()));
@@ -123,8 +125,9 @@ int main(int argc, char** argv) {
     return !v.has_value() || absl::SimpleAtoi(*v, out);
   };
   if (!count(inject_429, &options.inject_429) || !count(inject_hang, &options.inject_hang) ||
-      !count(hang_seconds, &options.hang_seconds)) {
-    return Fail("--inject-429, --inject-hang and --hang-seconds take numbers");
+      !count(hang_seconds, &options.hang_seconds) ||
+      !count(inject_wrong_ack, &options.inject_wrong_ack)) {
+    return Fail("--inject-429, --inject-hang, --inject-wrong-ack and --hang-seconds take numbers");
   }
 
   absl::StatusOr<std::unique_ptr<ers::ClmStore>> store = ers::ClmStore::Open(*db);

@@ -60,11 +60,16 @@ constexpr const char* kMarkKilled =
 
 // kMigrations[v] takes a file from schema version v to v + 1. Version 0 is
 // a file with no version (ers 0.1, whose tables kSchema also creates);
-// version 1 adds the index on sightings' endpoints.
+// version 1 adds the index on sightings' endpoints; version 2 records
+// whether a run was spooled.
 constexpr const char* kMigrations[] = {
     "PRAGMA user_version = 1;",
     "CREATE INDEX IF NOT EXISTS sightings_endpoint ON sightings (ip, port, name);"
     "PRAGMA user_version = 2;",
+    // Version 3: whether a run's batches reached the spool. Runs written
+    // before it were spooled (or had no CLM) by the release that wrote them.
+    "ALTER TABLE scan_runs ADD COLUMN spooled INTEGER NOT NULL DEFAULT 1;"
+    "PRAGMA user_version = 3;",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == Inventory::kSchemaVersion,
               "one migration per schema version");
@@ -253,8 +258,8 @@ absl::StatusOr<int64_t> Inventory::BeginRun(absl::string_view options_json) {
   absl::Status s = SqlExec(db(), kMarkKilled, path_);
   if (!s.ok()) return s;
   absl::StatusOr<Stmt> insert = Prepare(
-      db(), "INSERT INTO scan_runs (started, status, pid, options) "
-            "VALUES (?1, 'running', ?2, ?3)");
+      db(), "INSERT INTO scan_runs (started, status, pid, options, spooled) "
+            "VALUES (?1, 'running', ?2, ?3, 0)");
   if (!insert.ok()) return insert.status();
   BindInt(insert->get(), 1, time(nullptr));
   BindInt(insert->get(), 2, getpid());
@@ -364,6 +369,23 @@ absl::Status Inventory::StoreTls(int64_t run_id, const ScanRecord& record) {
     return SqliteError(db(), path_, "store an endpoint result");
   }
   return absl::OkStatus();
+}
+
+absl::Status Inventory::MarkKilledRuns() { return SqlExec(db(), kMarkKilled, path_); }
+
+absl::StatusOr<std::vector<int64_t>> Inventory::UnspooledRuns() {
+  std::vector<int64_t> runs;
+  absl::Status s = SqlQuery(db(), path_, "list unspooled runs",
+                            "SELECT id FROM scan_runs WHERE spooled = 0 AND status != 'running' "
+                            "ORDER BY id",
+                            {}, [&](sqlite3_stmt* st) { runs.push_back(sqlite3_column_int64(st, 0)); });
+  if (!s.ok()) return s;
+  return runs;
+}
+
+absl::Status Inventory::MarkSpooled(int64_t run_id) {
+  return SqlQuery(db(), path_, "mark a run spooled",
+                  "UPDATE scan_runs SET spooled = 1 WHERE id = ?1", {run_id}, nullptr);
 }
 
 absl::Status Inventory::FinishRun(int64_t run_id, absl::string_view status,

@@ -45,7 +45,7 @@ class Inventory {
   // kSchemaVersion is the schema this release writes (PRAGMA user_version).
   // Open upgrades older files in one transaction; a newer file is refused
   // (kFailedPrecondition) rather than misread.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Open opens (creating) the inventory at |path|, creating its parent
   // directory with mode 0700, and migrates it to kSchemaVersion.
@@ -84,6 +84,16 @@ class Inventory {
   // FinishRun commits and records the run's end.
   [[nodiscard]] absl::Status FinishRun(int64_t run_id, absl::string_view status,
                                        uint64_t targets, double duration_s);
+
+  // UnspooledRuns returns the runs, finished or not (killed, interrupted),
+  // whose upload batches never reached the spool, oldest first; a running
+  // one is left to its process. MarkSpooled records that run |run_id|'s
+  // batches are all spooled.
+  [[nodiscard]] absl::StatusOr<std::vector<int64_t>> UnspooledRuns();
+  // MarkKilledRuns marks runs left "running" as "killed"; the caller holds
+  // the scan lock, so no process is running them.
+  [[nodiscard]] absl::Status MarkKilledRuns();
+  [[nodiscard]] absl::Status MarkSpooled(int64_t run_id);
 
   // Runs returns the most recent runs, newest first.
   [[nodiscard]] absl::StatusOr<std::vector<RunInfo>> Runs(int limit);

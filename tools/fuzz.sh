@@ -41,7 +41,7 @@ declare -A sources=(
   [fuzz_x509]="$x509"
   [fuzz_result_json]="$records"
   [fuzz_inventory_import]="inventory/inventory.cc inventory/config_store.cc base/sqlite_db.cc base/private_files.cc scanner/port_list.cc $records"
-  [fuzz_uploader_reply]="upload/uploader.cc upload/spool.cc upload/credentials.cc base/private_files.cc base/digest.cc base/encoding.cc"
+  [fuzz_uploader_reply]="upload/uploader.cc upload/spool.cc upload/credentials.cc base/private_files.cc base/printable.cc base/digest.cc base/encoding.cc"
 )
 declare -A extra_libs=([fuzz_uploader_reply]="-lcurl" [fuzz_result_json]="-luv" [fuzz_inventory_import]="-luv")
 

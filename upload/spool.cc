@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,7 +26,70 @@ absl::Status Spool::Add(const std::string& batch_id, const std::string& body) {
   const std::string name = absl::StrFormat(
       "%020d-%06d-%s.json",
       static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec, sequence_++, batch_id);
+  if (!Fits(body.size())) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the spool ", dir_, " is full (", Bytes(), " bytes waiting, bound ", max_bytes_,
+        ")"));
+  }
   return WritePrivateFileAtomically(absl::StrCat(dir_, "/", name), body);
+}
+
+absl::Status Spool::Reject(const std::string& file, const std::string& reason) {
+  if (absl::Status dir = EnsurePrivateDirectory(RejectedDir()); !dir.ok()) return dir;
+  const size_t slash = file.rfind('/');
+  const std::string name = slash == std::string::npos ? file : file.substr(slash + 1);
+  const std::string target = absl::StrCat(RejectedDir(), "/", name);
+  // The reason first: a crash in between leaves a reason without a batch
+  // (ignored), never a rejected batch without its reason.
+  if (absl::Status s = WritePrivateFileAtomically(target + ".reason", reason + "\n"); !s.ok()) {
+    return s;
+  }
+  if (rename(file.c_str(), target.c_str()) != 0) {
+    return absl::DataLossError(absl::StrCat("cannot move ", file, " aside: ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Spool::RejectedBatch>> Spool::Rejected() const {
+  std::vector<RejectedBatch> out;
+  struct stat st;
+  if (lstat(RejectedDir().c_str(), &st) != 0 && errno == ENOENT) return out;
+  if (absl::Status dir = EnsurePrivateDirectory(RejectedDir()); !dir.ok()) return dir;
+  DIR* d = opendir(RejectedDir().c_str());
+  if (d == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read ", RejectedDir(), ": ", strerror(errno)));
+  }
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name[0] == '.' || !absl::EndsWith(name, ".json")) continue;
+    out.push_back({absl::StrCat(RejectedDir(), "/", name), ""});
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end(),
+            [](const RejectedBatch& a, const RejectedBatch& b) { return a.file < b.file; });
+  for (RejectedBatch& r : out) {
+    absl::StatusOr<std::string> reason = Read(r.file + ".reason");
+    r.reason = reason.ok() ? std::string(absl::StripTrailingAsciiWhitespace(*reason))
+                           : "(no reason recorded)";
+  }
+  return out;
+}
+
+absl::StatusOr<int> Spool::RetryRejected() {
+  absl::StatusOr<std::vector<RejectedBatch>> rejected = Rejected();
+  if (!rejected.ok()) return rejected.status();
+  int moved = 0;
+  for (const RejectedBatch& r : *rejected) {
+    const std::string name = r.file.substr(r.file.rfind('/') + 1);
+    if (rename(r.file.c_str(), absl::StrCat(dir_, "/", name).c_str()) != 0) {
+      return absl::DataLossError(
+          absl::StrCat("cannot put ", r.file, " back in the queue: ", strerror(errno)));
+    }
+    unlink((r.file + ".reason").c_str());
+    ++moved;
+  }
+  return moved;
 }
 
 absl::StatusOr<std::vector<std::string>> Spool::Pending() const {

@@ -14,13 +14,38 @@
 
 namespace ers {
 
+// kDefaultSpoolMaxBytes bounds the waiting batches: generous (months of
+// daily sweeps of a /16), but not the whole disk when the CLM is gone.
+inline constexpr uint64_t kDefaultSpoolMaxBytes = uint64_t{1} << 30;
+
 class Spool {
  public:
-  // Spool uses |dir|, created (mode 0700) on first write.
-  explicit Spool(std::string dir) : dir_(std::move(dir)) {}
+  // Spool uses |dir|, created (mode 0700) on first write, and holds at most
+  // |max_bytes| of waiting batches.
+  explicit Spool(std::string dir, uint64_t max_bytes = kDefaultSpoolMaxBytes)
+      : dir_(std::move(dir)), max_bytes_(max_bytes) {}
 
   // Add stores |body| for batch |batch_id|; files sort in the order added.
+  // When the waiting batches and |body| would exceed the bound it stores
+  // nothing and returns kResourceExhausted saying so.
   [[nodiscard]] absl::Status Add(const std::string& batch_id, const std::string& body);
+  // Fits reports whether |bytes| more fit under the bound.
+  bool Fits(uint64_t bytes) const { return Bytes() + bytes <= max_bytes_; }
+  uint64_t max_bytes() const { return max_bytes_; }
+
+  // Reject moves |file|, which the CLM refused for good (it would refuse it
+  // again), out of the queue into rejected/, with |reason| beside it. Later
+  // batches are no longer held up by it.
+  [[nodiscard]] absl::Status Reject(const std::string& file, const std::string& reason);
+  struct RejectedBatch {
+    std::string file;
+    std::string reason;
+  };
+  // Rejected lists the rejected batches, oldest first.
+  [[nodiscard]] absl::StatusOr<std::vector<RejectedBatch>> Rejected() const;
+  // RetryRejected puts every rejected batch back in the queue (in its
+  // original place in the order) and returns how many.
+  [[nodiscard]] absl::StatusOr<int> RetryRejected();
   // Pending returns the waiting batch files, oldest first.
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> Pending() const;
   // Read returns a batch file's contents.
@@ -33,7 +58,10 @@ class Spool {
   const std::string& dir() const { return dir_; }
 
  private:
+  std::string RejectedDir() const { return dir_ + "/rejected"; }
+
   std::string dir_;
+  uint64_t max_bytes_;
   uint64_t sequence_ = 0;
 };
 

@@ -1,4 +1,5 @@
 #include "base/json_fields.h"
+#include "base/printable.h"
 #include "upload/uploader.h"
 
 #include <curl/curl.h>
@@ -161,6 +162,19 @@ PostResult GetJson(const Credentials& c, const std::string& path,
   return Request(c, path, nullptr, "", options);
 }
 
+bool IsBatchRejection(long http_status) {
+  switch (http_status) {
+    case 400:  // malformed
+    case 409:  // conflicts with what the CLM holds
+    case 413:  // too large
+    case 415:  // wrong type
+    case 422:  // well-formed, refused by policy
+      return true;
+    default:
+      return false;
+  }
+}
+
 PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& options) {
   PushReport report;
   absl::StatusOr<std::vector<std::string>> files = spool.Pending();
@@ -182,15 +196,36 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
     nlohmann::json batch = nlohmann::json::parse(*body, nullptr, false);
     const std::string id = JsonString(batch, "batch_id");
     bool acknowledged = false;
+    bool rejected = false;
     for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
       PostResult r = PostJson(c, "/api/v1/batches", *body, id, options);
       if (r.result == PushClass::kAcknowledged) {
         nlohmann::json reply = nlohmann::json::parse(r.body, nullptr, false);
-        if (JsonBool(reply, "duplicate")) ++report.duplicates;
-        acknowledged = true;
-        break;
+        const std::string acked = JsonString(reply, "batch_id");
+        if (acked == id) {
+          if (JsonBool(reply, "duplicate")) ++report.duplicates;
+          acknowledged = true;
+          break;
+        }
+        // A 2xx that names another batch (or none) acknowledges nothing:
+        // the batch stays, and the retry is harmless (same batch id).
+        r.result = PushClass::kRetry;
+        r.message = absl::StrCat("the CLM's reply acknowledges batch \"",
+                                 Printable(acked.substr(0, 64)), "\", not \"", id,
+                                 "\"; the batch stays spooled");
       }
       report.error = r.message;
+      if (r.result == PushClass::kFixNeeded && IsBatchRejection(r.http_status)) {
+        // This batch, not the client, is the problem: set it aside with the
+        // CLM's reason and go on with the others.
+        if (absl::Status s = spool.Reject(file, r.message); !s.ok()) {
+          report.error = std::string(s.message());
+          report.fix_needed = true;
+        } else {
+          rejected = true;
+        }
+        break;
+      }
       if (r.result == PushClass::kFixNeeded) {
         report.fix_needed = true;
         break;
@@ -208,6 +243,10 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
                   static_cast<long>((delay - static_cast<time_t>(delay)) * 1e9)};
       nanosleep(&ts, nullptr);
     }
+    if (rejected) {
+      ++report.rejected;
+      continue;
+    }
     if (!acknowledged) {
       report.remaining = static_cast<int>(files->size() - i);
       return report;
@@ -217,7 +256,7 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
     }
     ++report.sent;
   }
-  report.error.clear();
+  if (report.rejected == 0) report.error.clear();
   return report;
 }
 

@@ -2,7 +2,8 @@
 // (the GnuTLS build, restricted to http and https), as an authenticated
 // client. Each reply is classified: 2xx acknowledged (the batch is removed
 // from the spool); 4xx other than 408 and 429 needs fixing (bad credentials,
-// a rejected batch: not retried); 408, 429, 5xx and transport errors are
+// a rejected batch: not retried, and a rejected batch is set aside);
+// 408, 429, 5xx and transport errors are
 // retried with exponential backoff and jitter, honouring Retry-After. TLS is
 // always verified: against the system store or the configured CA file.
 #ifndef ERS_UPLOAD_UPLOADER_H_
@@ -53,13 +54,22 @@ PostResult GetJson(const Credentials& c, const std::string& path,
 struct PushReport {
   int sent = 0;        // acknowledged and removed from the spool
   int duplicates = 0;  // of which the CLM had already stored
+  int rejected = 0;    // refused for good by the CLM, moved aside (Spool::Reject)
   int remaining = 0;   // still spooled
   bool fix_needed = false;
   std::string error;   // the last failure, for people
 };
 
-// PushSpool sends every spooled batch, oldest first, stopping at the first
-// one that needs fixing or that still fails after the retries.
+// IsBatchRejection reports whether an HTTP status refuses the batch itself
+// (400, 409, 413, 415, 422), as opposed to the client (401, 403) or the
+// moment (408, 429, 5xx).
+bool IsBatchRejection(long http_status);
+
+// PushSpool sends every spooled batch, oldest first. A batch counts as
+// delivered only when a 2xx reply names its batch id. A batch the CLM
+// refuses for good is moved aside (Spool::Reject) and the others go on;
+// pushing stops at the first batch that needs the client fixed, or that
+// still fails after the retries.
 PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& options);
 
 }  // namespace ers
