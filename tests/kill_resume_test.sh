@@ -11,19 +11,6 @@ export ERS_DB="$work/ers.db"
 targets=4096
 "$ers" discover --ips 127.0.64.0/20 --ports 20443 >/dev/null
 
-# lines_now prints how many lines the results file holds.
-lines_now() { if [ -f "$work/results.jsonl" ]; then wc -l <"$work/results.jsonl"; else echo 0; fi; }
-# await_progress BEFORE PID: returns once the scan PID has written results
-# beyond BEFORE lines (it is sweeping, past its start-up), or has exited; at
-# most 60 s. A slow start (sanitizers, a loaded machine) must not turn the
-# kill into a kill of a process that never began.
-await_progress() {
-  local deadline=$((SECONDS + 60))
-  while [ "$(lines_now)" -le "$1" ] && kill -0 "$2" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
-    sleep 0.02
-  done
-}
-
 kills=0
 before=$(lines_now)
 "$ers" scan --rate 3000 --no-analysis --output "$work/results.jsonl" --quiet &

@@ -13,16 +13,6 @@ export ERS_DB="$work/ers.db"
 targets=4096
 "$ers" discover --ips 127.0.80.0/20 --ports 20443 >/dev/null
 
-lines_now() { if [ -f "$work/results.jsonl" ]; then wc -l <"$work/results.jsonl"; else echo 0; fi; }
-# await_progress BEFORE PID: returns once the scan PID has written results
-# beyond BEFORE lines, or has exited; at most 60 s.
-await_progress() {
-  local deadline=$((SECONDS + 60))
-  while [ "$(lines_now)" -le "$1" ] && kill -0 "$2" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
-    sleep 0.02
-  done
-}
-
 kills=0
 worker_kills=0
 before=$(lines_now)

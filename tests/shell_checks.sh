@@ -1,6 +1,7 @@
 # shell_checks.sh: sourced by the shell tests. check NAME STATUS counts one
 # assertion (STATUS 0 passes); finish prints the tally and returns non-zero
-# if any check failed.
+# if any check failed. lines_now and await_progress follow a scan under
+# test through the results file it writes.
 failures=0
 checks=0
 
@@ -15,4 +16,18 @@ check() {
 finish() {
   echo "$((checks - failures)) of $checks checks passed"
   [ "$failures" -eq 0 ]
+}
+
+# lines_now prints how many lines $work/results.jsonl holds (0 before it
+# exists): the results a scan under test has written so far.
+lines_now() { if [ -f "$work/results.jsonl" ]; then wc -l <"$work/results.jsonl"; else echo 0; fi; }
+# await_progress BEFORE PID: returns once the scan PID has written results
+# beyond BEFORE lines (it is sweeping, past its start-up), or has exited; at
+# most 60 s. A slow start (sanitizers, a loaded machine) must not turn a
+# kill into a kill of a process that never began.
+await_progress() {
+  local deadline=$((SECONDS + 60))
+  while [ "$(lines_now)" -le "$1" ] && kill -0 "$2" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+    sleep 0.02
+  done
 }
