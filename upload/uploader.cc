@@ -162,6 +162,25 @@ PostResult GetJson(const Credentials& c, const std::string& path,
   return Request(c, path, nullptr, "", options);
 }
 
+Acknowledgement ReadAcknowledgement(const std::string& body, const std::string& batch_id) {
+  Acknowledgement ack;
+  const nlohmann::json reply = nlohmann::json::parse(body, nullptr, false);
+  const std::string acked = JsonString(reply, "batch_id");
+  if (!batch_id.empty() && acked == batch_id) {
+    ack.delivered = true;
+    ack.duplicate = JsonBool(reply, "duplicate");
+    return ack;
+  }
+  ack.message = reply.is_object()
+                    ? absl::StrCat("the CLM's reply acknowledges batch \"",
+                                   Printable(acked.substr(0, 64)), "\", not \"",
+                                   Printable(batch_id.substr(0, 64)),
+                                   "\"; the batch stays spooled")
+                    : "the CLM's 2xx reply is not a JSON object naming the batch; the batch "
+                      "stays spooled";
+  return ack;
+}
+
 bool IsBatchRejection(long http_status) {
   switch (http_status) {
     case 400:  // malformed
@@ -200,19 +219,16 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
     for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
       PostResult r = PostJson(c, "/api/v1/batches", *body, id, options);
       if (r.result == PushClass::kAcknowledged) {
-        nlohmann::json reply = nlohmann::json::parse(r.body, nullptr, false);
-        const std::string acked = JsonString(reply, "batch_id");
-        if (acked == id) {
-          if (JsonBool(reply, "duplicate")) ++report.duplicates;
+        const Acknowledgement ack = ReadAcknowledgement(r.body, id);
+        if (ack.delivered) {
+          if (ack.duplicate) ++report.duplicates;
           acknowledged = true;
           break;
         }
         // A 2xx that names another batch (or none) acknowledges nothing:
         // the batch stays, and the retry is harmless (same batch id).
         r.result = PushClass::kRetry;
-        r.message = absl::StrCat("the CLM's reply acknowledges batch \"",
-                                 Printable(acked.substr(0, 64)), "\", not \"", id,
-                                 "\"; the batch stays spooled");
+        r.message = ack.message;
       }
       report.error = r.message;
       if (r.result == PushClass::kFixNeeded && IsBatchRejection(r.http_status)) {

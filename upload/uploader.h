@@ -60,6 +60,17 @@ struct PushReport {
   std::string error;   // the last failure, for people
 };
 
+// Acknowledgement is what a 2xx reply to a batch upload says.
+struct Acknowledgement {
+  bool delivered = false;  // the reply names |batch_id|
+  bool duplicate = false;  // the CLM had stored it before
+  std::string message;     // why it is no delivery, for people (bounded)
+};
+// ReadAcknowledgement reads the JSON |body| of a 2xx reply to the upload of
+// batch |batch_id|. A reply that is not JSON, names no batch or another
+// one, is no delivery; "duplicate" counts only as a JSON true.
+Acknowledgement ReadAcknowledgement(const std::string& body, const std::string& batch_id);
+
 // IsBatchRejection reports whether an HTTP status refuses the batch itself
 // (400, 409, 413, 415, 422), as opposed to the client (401, 403) or the
 // moment (408, 429, 5xx).

@@ -16,5 +16,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ers::PostResult r = ers::ClassifyReply("https://clm.test", status, body, header.c_str());
   if (r.message.size() > 1000) __builtin_trap();  // server text stays bounded
   if (r.retry_after_s < -1) __builtin_trap();
+  // The same body as the reply to the upload of batch |header|: never a
+  // delivery of no batch, never an exception, never an unbounded message.
+  const ers::Acknowledgement ack = ers::ReadAcknowledgement(body, header);
+  if (ack.delivered && header.empty()) __builtin_trap();
+  if (ack.message.size() > 1000) __builtin_trap();
   return 0;
 }
