@@ -12,15 +12,47 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace ers {
 namespace {
 
-// Bodies larger than this are refused (413): a batch of 10,000 sightings
-// with their certificates is well under it.
-constexpr size_t kMaxBody = 64 << 20;
+// Bodies larger than this are refused (413): a batch of 500 sightings with
+// their certificates is about 1 MiB.
+constexpr size_t kMaxBody = 16 << 20;
+// All connections together hold at most this much body; past it new
+// uploads get 503 + Retry-After, so memory stays bounded whatever clients
+// send.
+constexpr uint64_t kMaxBuffered = 256 << 20;
 constexpr int kMaxConnections = 64;
+// JSON deeper than this is refused before it is parsed: real batches nest
+// four levels.
+constexpr int kMaxJsonDepth = 32;
+
+// JsonDepthWithin reports whether the arrays and objects of |text| nest at
+// most |max| deep (strings skipped), in one pass and no recursion.
+bool JsonDepthWithin(const std::string& text, int max) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
@@ -31,7 +63,9 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 
 int Reply(MHD_Connection* connection, unsigned status, const nlohmann::json& body,
           int retry_after = 0) {
-  std::string text = body.dump();
+  // Text the client chose (a URL, a batch id) may be invalid UTF-8:
+  // replaced, never thrown.
+  std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   MHD_Response* response = MHD_create_response_from_buffer(
       text.size(), text.data(), MHD_RESPMEM_MUST_COPY);
   MHD_add_response_header(response, "Content-Type", "application/json");
@@ -77,7 +111,10 @@ std::string ClientCertificateName(MHD_Connection* connection) {
 
 struct ClmServer::Request {
   std::string body;
-  bool too_large = false;
+  std::string client;    // "" until authenticated
+  std::string identity;
+  unsigned early_status = 0;  // answered from the headers, body unread
+  nlohmann::json early_error;
 };
 
 absl::StatusOr<std::unique_ptr<ClmServer>> ClmServer::Start(ClmServerOptions options,
@@ -135,9 +172,43 @@ ClmServer::~ClmServer() {
   if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
 }
 
-void ClmServer::Completed(void*, MHD_Connection*, void** con_cls, int) {
-  delete static_cast<Request*>(*con_cls);
+void ClmServer::Completed(void* cls, MHD_Connection*, void** con_cls, int) {
+  auto* self = static_cast<ClmServer*>(cls);
+  auto* request = static_cast<Request*>(*con_cls);
+  if (request != nullptr) self->buffered_ -= request->body.size();
+  delete request;
   *con_cls = nullptr;
+}
+
+unsigned ClmServer::Admit(MHD_Connection* connection, const std::string& url,
+                          const std::string& method, Request* request,
+                          nlohmann::json* error) {
+  if (url == "/api/v1/health") return 0;
+  request->client = Authenticate(connection, &request->identity);
+  if (request->client.empty()) {
+    *error = {{"error", "missing or invalid credentials: send a bearer token "
+                        "or a client certificate this server trusts"}};
+    return MHD_HTTP_UNAUTHORIZED;
+  }
+  if (method != "POST" && method != "PUT") return 0;
+  const char* type = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Type");
+  if (type == nullptr || !absl::StartsWithIgnoreCase(type, "application/json")) {
+    *error = {{"error", "send the batch as Content-Type: application/json"}};
+    return MHD_HTTP_UNSUPPORTED_MEDIA_TYPE;
+  }
+  const char* length =
+      MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
+  uint64_t declared = 0;
+  if (length != nullptr && (!absl::SimpleAtoi(length, &declared) || declared > kMaxBody)) {
+    *error = {{"error", absl::StrCat("batch larger than ", kMaxBody >> 20,
+                                     " MiB: send smaller batches")}};
+    return MHD_HTTP_CONTENT_TOO_LARGE;
+  }
+  if (buffered_.load() + declared > kMaxBuffered) {
+    *error = {{"error", "the server is holding too many uploads; retry shortly"}};
+    return MHD_HTTP_SERVICE_UNAVAILABLE;
+  }
+  return 0;
 }
 
 int ClmServer::Access(void* cls, MHD_Connection* connection, const char* url,
@@ -145,20 +216,42 @@ int ClmServer::Access(void* cls, MHD_Connection* connection, const char* url,
                       size_t* upload_data_size, void** con_cls) {
   auto* self = static_cast<ClmServer*>(cls);
   if (*con_cls == nullptr) {
-    *con_cls = new Request();
+    auto* request = new Request();
+    *con_cls = request;
+    // The headers are in: refuse what they already refuse, before a byte of
+    // the body is read.
+    request->early_status = self->Admit(connection, url, method, request, &request->early_error);
+    if (request->early_status != 0) {
+      return Reply(connection, request->early_status, request->early_error,
+                   request->early_status == MHD_HTTP_SERVICE_UNAVAILABLE ? 5 : 0);
+    }
     return MHD_YES;
   }
   auto* request = static_cast<Request*>(*con_cls);
+  if (request->early_status != 0) {
+    *upload_data_size = 0;  // answered already; the connection closes after
+    return MHD_YES;
+  }
   if (*upload_data_size > 0) {
-    if (request->body.size() + *upload_data_size > kMaxBody) {
-      request->too_large = true;
-    } else {
-      request->body.append(upload_data, *upload_data_size);
+    // Bounded per request and over all requests; a chunked body that goes
+    // on past the bound ends its connection.
+    if (request->body.size() + *upload_data_size > kMaxBody ||
+        self->buffered_.load() + *upload_data_size > kMaxBuffered) {
+      return MHD_NO;
     }
+    request->body.append(upload_data, *upload_data_size);
+    self->buffered_ += *upload_data_size;
     *upload_data_size = 0;
     return MHD_YES;
   }
-  return self->Handle(connection, url, method, request);
+  try {
+    return self->Handle(connection, url, method, request);
+  } catch (const std::exception& e) {
+    // Whatever a request does, it ends in an answer, not in the server's
+    // end.
+    return Reply(connection, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                 {{"error", absl::StrCat("internal error: ", e.what())}});
+  }
 }
 
 std::string ClmServer::Authenticate(MHD_Connection* connection,
@@ -190,8 +283,9 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
   if (url == "/api/v1/health" && method == "GET") {
     return Reply(connection, MHD_HTTP_OK, {{"status", "ok"}});
   }
-  std::string identity;
-  const std::string client = Authenticate(connection, &identity);
+  // Admit authenticated the client before the body was read.
+  const std::string& client = request->client;
+  const std::string& identity = request->identity;
   if (client.empty()) {
     return Reply(connection, MHD_HTTP_UNAUTHORIZED,
                  {{"error", "missing or invalid credentials: send a bearer token "
@@ -201,14 +295,14 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
     return Reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE, {{"error", "database busy"}});
   }
   if (url == "/api/v1/batches" && method == "POST") {
-    if (request->too_large) {
-      return Reply(connection, MHD_HTTP_CONTENT_TOO_LARGE,
-                   {{"error", "batch larger than 64 MiB"}});
-    }
     const int seen = ++uploads_seen_;
     if (seen <= options_.inject_429) {
       return Reply(connection, MHD_HTTP_TOO_MANY_REQUESTS, {{"error", "slow down"}},
                    options_.retry_after_seconds);
+    }
+    if (!JsonDepthWithin(request->body, kMaxJsonDepth)) {
+      return Reply(connection, MHD_HTTP_BAD_REQUEST,
+                   {{"error", absl::StrCat("JSON nested deeper than ", kMaxJsonDepth, " levels")}});
     }
     nlohmann::json batch = nlohmann::json::parse(request->body, nullptr, false);
     if (batch.is_discarded()) {

@@ -56,6 +56,11 @@ class ClmServer {
                     void** con_cls);
   static void Completed(void* cls, MHD_Connection* connection, void** con_cls,
                         int toe);
+  // Admit decides what the headers alone decide, before any body is read:
+  // authentication, the declared type and size, the memory budget. It
+  // returns a status to answer at once, or 0 to read the body.
+  unsigned Admit(MHD_Connection* connection, const std::string& url,
+                 const std::string& method, Request* request, nlohmann::json* error);
   int Handle(MHD_Connection* connection, const std::string& url,
              const std::string& method, Request* request);
   // Authenticate returns the client's name, or "" when not authenticated.
@@ -66,6 +71,8 @@ class ClmServer {
   MHD_Daemon* daemon_ = nullptr;
   uint16_t port_ = 0;
   std::atomic<int> uploads_seen_{0};
+  // Bytes of request bodies held by all connections together.
+  std::atomic<uint64_t> buffered_{0};
 };
 
 }  // namespace ers

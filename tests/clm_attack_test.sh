@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# ers-clm under the attacks that killed or bloated it, each followed by a
+# health check and a real ers push, which must still work:
+# - an authenticated GET /api/v1/%ff (invalid UTF-8 in the URL);
+# - four unauthenticated 60 MB uploads: 401 before the body is read, and
+#   the server's peak RSS stays under 100 MiB;
+# - a declared 100 MB upload: 413 at once; a body of the wrong type: 415;
+# - a chunked body that never ends: cut off at the bound;
+# - JSON nested 300,000 levels deep: 400, no stack overflow.
+set -uo pipefail
+farm_net=127.0.49
+source tests/clm_test_env.sh
+
+start_clm
+base="https://127.0.0.1:$port"
+tls=(--cacert "$work/pki/ca.pem" -s -o "$work/body" -w '%{http_code}')
+auth=(-H "Authorization: Bearer $token")
+alive() {  # alive STEP: the server still runs and answers
+  kill -0 "$clm_pid" 2>/dev/null &&
+    [ "$(curl "${tls[@]}" --max-time 10 "$base/api/v1/health")" = 200 ]
+}
+peak_rss_mib() { awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$clm_pid/status"; }
+
+code=$(curl "${tls[@]}" "${auth[@]}" --max-time 10 "$base/api/v1/%ff")
+[ "$code" = 404 ] && alive
+check "GET /api/v1/%ff answers 404 and the server lives (got $code)" $?
+
+for i in 1 2 3 4; do
+  code=$(head -c 60000000 /dev/zero | curl "${tls[@]}" --max-time 30 \
+    -H "Content-Type: application/json" --data-binary @- "$base/api/v1/batches")
+  [ "$code" = 401 ]
+  check "unauthenticated 60 MB upload $i: 401 (got $code)" $?
+done
+rss=$(peak_rss_mib)
+alive && [ "$rss" -lt 100 ]
+check "nothing buffered before the 401: peak RSS $rss MiB (< 100)" $?
+
+code=$(curl "${tls[@]}" "${auth[@]}" --max-time 10 -X POST -H "Content-Type: application/json" \
+  -H "Content-Length: 100000000" "$base/api/v1/batches" </dev/null)
+[ "$code" = 413 ]
+check "a declared 100 MB batch: 413 at once (got $code)" $?
+code=$(curl "${tls[@]}" "${auth[@]}" --max-time 10 -H "Content-Type: text/plain" \
+  --data-binary '{"batch_id":"x"}' "$base/api/v1/batches")
+[ "$code" = 415 ]
+check "a batch of the wrong type: 415 (got $code)" $?
+
+start_s=$SECONDS
+head -c 40000000 /dev/zero | curl "${tls[@]}" "${auth[@]}" --max-time 60 \
+  -H "Content-Type: application/json" -H "Transfer-Encoding: chunked" --data-binary @- \
+  "$base/api/v1/batches" >/dev/null
+rss=$(peak_rss_mib)
+alive && [ $((SECONDS - start_s)) -lt 30 ] && [ "$rss" -lt 100 ]
+check "a 40 MB chunked body is cut off at the bound (peak RSS $rss MiB)" $?
+
+python3 -c 'import sys; sys.stdout.write("[" * 300000 + "]" * 300000)' >"$work/deep.json"
+code=$(curl "${tls[@]}" "${auth[@]}" --max-time 30 -H "Content-Type: application/json" \
+  --data-binary @"$work/deep.json" "$base/api/v1/batches")
+[ "$code" = 400 ] && alive && grep -q "nested deeper" "$work/body"
+check "JSON nested 300,000 deep: 400 and the server lives (got $code: $(head -c 100 "$work/body"))" $?
+
+# After all that, a real client still pushes.
+"$ers" discover --ips "$farm_net.0/29" --ports "8443,9443,10993" >/dev/null
+"$ers" login --url "$base" --token-file "$work/token" --ca-file "$work/pki/ca.pem" >/dev/null
+"$ers" scan --roots "$work/farm/roots.pem" 2>"$work/err"
+check "ers scan + push still succeeds: $(cat "$work/err")" $?
+[ "$(clm_count "select count(*) from sightings")" -eq 7 ]
+check "and the CLM stored its 7 sightings" $?
+cleanup
+finish
