@@ -25,7 +25,15 @@ constexpr size_t kMaxBody = 16 << 20;
 // uploads get 503 + Retry-After, so memory stays bounded whatever clients
 // send.
 constexpr uint64_t kMaxBuffered = 256 << 20;
-constexpr int kMaxConnections = 64;
+// Connections: at most kMaxConnections in all and kMaxPerAddress from one
+// address, so that one client (or one attacker) cannot take every slot;
+// served by kThreads threads over epoll, so an idle connection costs a
+// socket, not a thread. A connection silent for kIdleSeconds (a TLS
+// handshake never finished, a request trickling in) is closed.
+constexpr int kMaxConnections = 1000;
+constexpr int kMaxPerAddress = 32;
+constexpr int kThreads = 4;
+constexpr int kIdleSeconds = 15;
 // JSON deeper than this is refused before it is parsed: real batches nest
 // four levels.
 constexpr int kMaxJsonDepth = 32;
@@ -130,19 +138,18 @@ absl::StatusOr<std::unique_ptr<ClmServer>> ClmServer::Start(ClmServerOptions opt
     return absl::InvalidArgumentError(absl::StrCat(
         "listen address \"", server->options_.address, "\" is not an IPv4 address"));
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                   MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
   const bool tls = !server->options_.cert_pem.empty();
   if (tls) flags |= MHD_USE_TLS;
-  MHD_OptionItem opts[9];
+  MHD_OptionItem opts[12];
   int n = 0;
   opts[n++] = {MHD_OPTION_SOCK_ADDR, 0, &sin};
   opts[n++] = {MHD_OPTION_NOTIFY_COMPLETED,
                reinterpret_cast<intptr_t>(&ClmServer::Completed), server.get()};
-  opts[n++] = {MHD_OPTION_CONNECTION_TIMEOUT, 60, nullptr};
-  // Each connection may buffer a body of up to kMaxBody: bound how many run
-  // at once, so clients cannot make the server hold memory without end.
+  opts[n++] = {MHD_OPTION_CONNECTION_TIMEOUT, kIdleSeconds, nullptr};
   opts[n++] = {MHD_OPTION_CONNECTION_LIMIT, kMaxConnections, nullptr};
+  opts[n++] = {MHD_OPTION_PER_IP_CONNECTION_LIMIT, kMaxPerAddress, nullptr};
+  opts[n++] = {MHD_OPTION_THREAD_POOL_SIZE, kThreads, nullptr};
   if (tls) {
     opts[n++] = {MHD_OPTION_HTTPS_MEM_CERT, 0,
                  const_cast<char*>(server->options_.cert_pem.c_str())};

@@ -6,7 +6,9 @@
 #   the server's peak RSS stays under 100 MiB;
 # - a declared 100 MB upload: 413 at once; a body of the wrong type: 415;
 # - a chunked body that never ends: cut off at the bound;
-# - JSON nested 300,000 levels deep: 400, no stack overflow.
+# - JSON nested 300,000 levels deep: 400, no stack overflow;
+# - 500 idle or dripping connections from one address while a real client
+#   on another pushes.
 set -uo pipefail
 farm_net=127.0.49
 source tests/clm_test_env.sh
@@ -58,12 +60,46 @@ code=$(curl "${tls[@]}" "${auth[@]}" --max-time 30 -H "Content-Type: application
 [ "$code" = 400 ] && alive && grep -q "nested deeper" "$work/body"
 check "JSON nested 300,000 deep: 400 and the server lives (got $code: $(head -c 100 "$work/body"))" $?
 
-# After all that, a real client still pushes.
+# 500 connections from one address (127.0.0.2) that never finish a TLS
+# handshake, half of them dripping a byte every 2 s, held open while a
+# real client on 127.0.0.1 scans and pushes: the per-address limit and
+# the event-driven server keep a slot for it.
+cat >"$work/hog.py" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+socks = []
+for i in range(500):
+    s = socket.socket()
+    s.settimeout(2)
+    try:
+        s.bind(("127.0.0.2", 0))
+        s.connect(("127.0.0.1", port))
+        socks.append(s)
+    except OSError:
+        s.close()
+print("opened", len(socks), flush=True)
+for round in range(60):  # at most 2 minutes, then gone
+    for s in socks[::2]:
+        try:
+            s.send(b"\x16")
+        except OSError:
+            pass
+    time.sleep(2)
+PY
+python3 "$work/hog.py" "$port" >"$work/hog.out" 2>&1 &
+hog=$!
+for _ in $(seq 1 100); do grep -q opened "$work/hog.out" && break; sleep 0.1; done
 "$ers" discover --ips "$farm_net.0/29" --ports "8443,9443,10993" >/dev/null
 "$ers" login --url "$base" --token-file "$work/token" --ca-file "$work/pki/ca.pem" >/dev/null
+start_s=$SECONDS
 "$ers" scan --roots "$work/farm/roots.pem" 2>"$work/err"
-check "ers scan + push still succeeds: $(cat "$work/err")" $?
+status=$?
+elapsed=$((SECONDS - start_s))
+kill "$hog" 2>/dev/null; wait "$hog" 2>/dev/null
+[ "$status" -eq 0 ] && [ "$elapsed" -lt 20 ]
+check "with $(cat "$work/hog.out") idle connections from 127.0.0.2, ers scan + push from 127.0.0.1 succeeds in ${elapsed} s: $(cat "$work/err")" $?
 [ "$(clm_count "select count(*) from sightings")" -eq 7 ]
 check "and the CLM stored its 7 sightings" $?
+echo "held: $(cat "$work/hog.out") connections from 127.0.0.2; scan + push took ${elapsed} s"
 cleanup
 finish
