@@ -86,8 +86,24 @@ int Reply(MHD_Connection* connection, unsigned status, const nlohmann::json& bod
   return ret;
 }
 
+// HasClientAuthUsage reports whether |crt| names TLS client authentication
+// among its extended key usages: a server certificate from the same CA is
+// no client credential.
+bool HasClientAuthUsage(gnutls_x509_crt_t crt) {
+  for (unsigned i = 0;; ++i) {
+    char oid[128];
+    size_t size = sizeof(oid);
+    unsigned critical = 0;
+    int r = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &size, &critical);
+    if (r == GNUTLS_E_SHORT_MEMORY_BUFFER) continue;  // not the one we look for
+    if (r < 0) return false;                          // no more (or none at all)
+    if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0) return true;
+  }
+}
+
 // ClientCertificateName returns the CN of a client certificate that the
-// TLS layer verified against the client CA, or "".
+// TLS layer verified against the client CA (chain and validity period) and
+// that carries the clientAuth extended key usage, or "".
 std::string ClientCertificateName(MHD_Connection* connection) {
   const MHD_ConnectionInfo* info =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
@@ -103,7 +119,8 @@ std::string ClientCertificateName(MHD_Connection* connection) {
   gnutls_x509_crt_t crt;
   if (gnutls_x509_crt_init(&crt) != 0) return "";
   std::string name;
-  if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0) {
+  if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) == 0 &&
+      HasClientAuthUsage(crt)) {
     char cn[256];
     size_t cn_len = sizeof(cn);
     if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn,
@@ -322,10 +339,11 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
     }
     absl::StatusOr<nlohmann::json> reply = store_->StoreBatch(client, batch);
     if (!reply.ok()) {
+      const absl::StatusCode code = reply.status().code();
       return Reply(connection,
-                   reply.status().code() == absl::StatusCode::kInvalidArgument
-                       ? MHD_HTTP_BAD_REQUEST
-                       : MHD_HTTP_SERVICE_UNAVAILABLE,
+                   code == absl::StatusCode::kInvalidArgument ? MHD_HTTP_BAD_REQUEST
+                   : code == absl::StatusCode::kAlreadyExists ? MHD_HTTP_CONFLICT
+                                                               : MHD_HTTP_SERVICE_UNAVAILABLE,
                    {{"error", std::string(reply.status().message())}});
     }
     if (seen <= options_.inject_429 + options_.inject_hang) {

@@ -3,6 +3,8 @@
 #include <ctime>
 #include <optional>
 
+#include "absl/strings/match.h"
+#include "base/digest.h"
 #include "base/encoding.h"
 #include "base/json_fields.h"
 #include "absl/strings/str_cat.h"
@@ -34,6 +36,22 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 )sql";
 
+// kMigrations[v] takes the database from version v to v + 1. Version 1
+// scopes batch ids to their client (another client's id is not a
+// duplicate) and keeps each batch's body hash, so the same id with another
+// body is refused (409) instead of answered with an unrelated reply.
+constexpr const char* kMigrations[] = {
+    "CREATE TABLE batches_v1 (client TEXT NOT NULL, batch_id TEXT NOT NULL, "
+    "  body_sha256 TEXT NOT NULL DEFAULT '', received INTEGER NOT NULL, reply TEXT NOT NULL, "
+    "  PRIMARY KEY (client, batch_id));"
+    "INSERT INTO batches_v1 (client, batch_id, received, reply) "
+    "  SELECT client, batch_id, received, reply FROM batches;"
+    "DROP TABLE batches;"
+    "ALTER TABLE batches_v1 RENAME TO batches;"
+    "PRAGMA user_version = 1;",
+};
+constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
 // Limits on one batch, so a client cannot make the server store without
 // bound in one request.
 constexpr size_t kMaxCertificates = 10000;
@@ -46,6 +64,23 @@ absl::StatusOr<std::unique_ptr<ClmStore>> ClmStore::Open(const std::string& path
   if (!db.ok()) return db.status();
   absl::Status s = SqlExec(db->get(), kSchema, path);
   if (!s.ok()) return s;
+  int64_t version = 0;
+  s = SqlQuery(db->get(), path, "read the schema version", "PRAGMA user_version", {},
+               [&](sqlite3_stmt* st) { version = sqlite3_column_int64(st, 0); });
+  if (!s.ok()) return s;
+  if (version > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " was written by a newer ers-clm (schema ", version, ")"));
+  }
+  for (int64_t v = version; v < kSchemaVersion; ++v) {
+    s = SqlExec(db->get(), "BEGIN IMMEDIATE;", path);
+    if (s.ok()) s = SqlExec(db->get(), kMigrations[v], path);
+    if (s.ok()) s = SqlExec(db->get(), "COMMIT;", path);
+    if (!s.ok()) {
+      (void)SqlExec(db->get(), "ROLLBACK;", path);
+      return s;
+    }
+  }
   return std::unique_ptr<ClmStore>(new ClmStore(*std::move(db), path));
 }
 
@@ -67,13 +102,24 @@ absl::StatusOr<nlohmann::json> ClmStore::StoreBatch(const std::string& client,
     return absl::InvalidArgumentError("batch_id (a string of 1 to 128 characters) is required");
   }
   const std::string id = batch["batch_id"];
-  // A batch seen before gets its first reply again.
+  const std::string body_sha256 = Sha256Hex(batch.dump());
+  // A batch this client sent before gets its first reply again; the same
+  // id with another body is a conflict, never someone else's reply.
   std::optional<std::string> earlier;
+  std::string earlier_sha256;
   absl::Status s = SqlQuery(db_.get(), path_, "look up a batch",
-                            "SELECT reply FROM batches WHERE batch_id = ?1", {id},
-                            [&](sqlite3_stmt* st) { earlier = ColumnText(st, 0); });
+                            "SELECT reply, body_sha256 FROM batches WHERE client = ?1 AND "
+                            "batch_id = ?2",
+                            {client, id}, [&](sqlite3_stmt* st) {
+                              earlier = ColumnText(st, 0);
+                              earlier_sha256 = ColumnText(st, 1);
+                            });
   if (!s.ok()) return s;
   if (earlier.has_value()) {
+    if (!earlier_sha256.empty() && earlier_sha256 != body_sha256) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "batch_id ", id, " was used before for another body: choose a fresh batch id"));
+    }
     nlohmann::json reply = nlohmann::json::parse(*earlier, nullptr, false);
     reply["duplicate"] = true;
     return reply;
@@ -81,7 +127,7 @@ absl::StatusOr<nlohmann::json> ClmStore::StoreBatch(const std::string& client,
   s = SqlExec(db_.get(), "BEGIN IMMEDIATE;", path_);
   if (!s.ok()) return s;
   nlohmann::json reply;
-  s = StoreBatchLocked(client, batch, &reply);
+  s = StoreBatchLocked(client, batch, body_sha256, &reply);
   if (!s.ok()) {
     (void)SqlExec(db_.get(), "ROLLBACK;", path_);
     return s;
@@ -93,6 +139,7 @@ absl::StatusOr<nlohmann::json> ClmStore::StoreBatch(const std::string& client,
 
 absl::Status ClmStore::StoreBatchLocked(const std::string& client,
                                         const nlohmann::json& batch,
+                                        const std::string& body_sha256,
                                         nlohmann::json* reply) {
   const int64_t now = time(nullptr);
   const auto certificates = batch.value("certificates", nlohmann::json::array());
@@ -110,10 +157,18 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
       if (!Base64Decode(c.at("der").get<std::string>(), &der) || der.empty()) {
         return absl::InvalidArgumentError("certificate der is not base64");
       }
+      // The server hashes: a client cannot plant bytes under another
+      // certificate's name.
+      const std::string sha256 = Sha256Hex(der);
+      if (!absl::EqualsIgnoreCase(c.at("sha256").get<std::string>(), sha256)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "certificate sha256 ", c.at("sha256").get<std::string>().substr(0, 64),
+            " does not match its der (", sha256, ")"));
+      }
       absl::Status stored = SqlQuery(
           db_.get(), path_, "store a certificate",
           "INSERT OR IGNORE INTO certificates (sha256, der, first_seen) VALUES (?1, ?2, ?3)",
-          {c.at("sha256").get<std::string>(), SqlValue::Blob(der), now}, nullptr);
+          {sha256, SqlValue::Blob(der), now}, nullptr);
       if (!stored.ok()) return stored;
       new_certificates += sqlite3_changes(db_.get());
     }
@@ -157,8 +212,9 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
                         {"sightings", sightings.size()}}}};
   absl::Status s = SqlQuery(
       db_.get(), path_, "record the batch",
-      "INSERT INTO batches (batch_id, client, received, reply) VALUES (?1, ?2, ?3, ?4)",
-      {batch["batch_id"].get<std::string>(), client, now, reply->dump()}, nullptr);
+      "INSERT INTO batches (batch_id, client, received, reply, body_sha256) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)",
+      {batch["batch_id"].get<std::string>(), client, now, reply->dump(), body_sha256}, nullptr);
   if (!s.ok()) return s;
   return SqlQuery(db_.get(), path_, "count the batch",
                   "UPDATE clients SET batches = batches + 1 WHERE name = ?1", {client},

@@ -23,8 +23,11 @@ class ClmStore {
       const std::string& path);
 
   // StoreBatch stores |batch| (the upload API's body) from |client| and
-  // returns the reply: {"batch_id", "duplicate", "stored": {...}}.
-  // kInvalidArgument names what is wrong with a malformed batch.
+  // returns the reply: {"batch_id", "duplicate", "stored": {...}}. Batch ids
+  // are the client's own: the same id again with the same body is a
+  // duplicate, with another body kAlreadyExists. kInvalidArgument names
+  // what is wrong with a malformed batch (a certificate's sha256 that is not
+  // its DER's among them).
   [[nodiscard]] absl::StatusOr<nlohmann::json> StoreBatch(
       const std::string& client, const nlohmann::json& batch);
 
@@ -40,6 +43,7 @@ class ClmStore {
   ClmStore(SqliteDb db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
   absl::Status StoreBatchLocked(const std::string& client,
                                 const nlohmann::json& batch,
+                                const std::string& body_sha256,
                                 nlohmann::json* reply);
 
   absl::Mutex mu_;

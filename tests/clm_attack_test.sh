@@ -7,12 +7,16 @@
 # - a declared 100 MB upload: 413 at once; a body of the wrong type: 415;
 # - a chunked body that never ends: cut off at the bound;
 # - JSON nested 300,000 levels deep: 400, no stack overflow;
+# - a certificate filed under another's hash, batch ids reused across
+#   clients and with another body, a server certificate as a login;
 # - 500 idle or dripping connections from one address while a real client
 #   on another pushes.
 set -uo pipefail
 farm_net=127.0.49
 source tests/clm_test_env.sh
 
+token2=tok2-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf 'scanner2 %s\n' "$token2" >>"$work/tokens"
 start_clm
 base="https://127.0.0.1:$port"
 tls=(--cacert "$work/pki/ca.pem" -s -o "$work/body" -w '%{http_code}')
@@ -60,6 +64,48 @@ code=$(curl "${tls[@]}" "${auth[@]}" --max-time 30 -H "Content-Type: application
 [ "$code" = 400 ] && alive && grep -q "nested deeper" "$work/body"
 check "JSON nested 300,000 deep: 400 and the server lives (got $code: $(head -c 100 "$work/body"))" $?
 
+# Clients kept apart. A certificate's bytes filed under another's hash:
+# refused. Another client's batch id: that client's own batch. The same
+# id again with another body: 409. A certificate of the client CA without
+# the clientAuth usage (the server's own): no login.
+openssl x509 -in "$work/pki/ca.pem" -outform der -out "$work/ca.der"
+der=$(base64 -w0 "$work/ca.der")
+real=$(sha256sum "$work/ca.der" | cut -d' ' -f1)
+fake=$(printf '%064d' 0)
+batch() {  # batch ID SHA256 [PORT]
+  printf '{"batch_id":"%s","certificates":[{"sha256":"%s","der":"%s"}],"sightings":[{"sha256":"%s","ip":"127.0.0.9","port":%s,"name":""}]}' \
+    "$1" "$2" "$der" "$2" "${3:-443}"
+}
+post() {  # post TOKEN BODY
+  curl "${tls[@]}" --max-time 10 -H "Authorization: Bearer $1" -H "Content-Type: application/json" \
+    --data-binary "$2" "$base/api/v1/batches"
+}
+code=$(post "$token" "$(batch planted "$fake")")
+[ "$code" = 400 ] && grep -q "does not match its der" "$work/body" &&
+  [ "$(clm_count "select count(*) from certificates where sha256 = '$fake'")" -eq 0 ]
+check "a certificate filed under another hash is refused (got $code: $(head -c 120 "$work/body"))" $?
+code=$(post "$token" "$(batch shared-id "$real")")
+[ "$code" = 200 ]
+check "scanner1 stores batch shared-id ($code)" $?
+code=$(post "$token2" "$(batch shared-id "$real" 444)")
+[ "$code" = 200 ] && grep -q '"duplicate":false' "$work/body" &&
+  [ "$(clm_count "select count(*) from batches where batch_id = 'shared-id'")" -eq 2 ]
+check "scanner2's batch with the same id is its own, not scanner1's reply ($code: $(head -c 120 "$work/body"))" $?
+code=$(post "$token" "$(batch shared-id "$real" 445)")
+[ "$code" = 409 ]
+check "scanner1 reusing its id for another body: 409 (got $code: $(head -c 120 "$work/body"))" $?
+code=$(post "$token" "$(batch shared-id "$real")")
+[ "$code" = 200 ] && grep -q '"duplicate":true' "$work/body"
+check "the same body again is a duplicate ($code)" $?
+code=$(curl "${tls[@]}" --max-time 10 --cert "$work/pki/server.pem" --key "$work/pki/server.key" \
+  "$base/api/v1/clients")
+[ "$code" = 401 ]
+check "the server's certificate (no clientAuth) does not log in (got $code)" $?
+code=$(curl "${tls[@]}" --max-time 10 --cert "$work/pki/client.pem" --key "$work/pki/client.key" \
+  "$base/api/v1/clients")
+[ "$code" = 200 ]
+check "a client certificate with clientAuth does (got $code)" $?
+
 # 500 connections from one address (127.0.0.2) that never finish a TLS
 # handshake, half of them dripping a byte every 2 s, held open while a
 # real client on 127.0.0.1 scans and pushes: the per-address limit and
@@ -98,7 +144,7 @@ elapsed=$((SECONDS - start_s))
 kill "$hog" 2>/dev/null; wait "$hog" 2>/dev/null
 [ "$status" -eq 0 ] && [ "$elapsed" -lt 20 ]
 check "with $(cat "$work/hog.out") idle connections from 127.0.0.2, ers scan + push from 127.0.0.1 succeeds in ${elapsed} s: $(cat "$work/err")" $?
-[ "$(clm_count "select count(*) from sightings")" -eq 7 ]
+[ "$(clm_count "select count(*) from sightings where ip like '$farm_net.%'")" -eq 7 ]
 check "and the CLM stored its 7 sightings" $?
 echo "held: $(cat "$work/hog.out") connections from 127.0.0.2; scan + push took ${elapsed} s"
 cleanup
