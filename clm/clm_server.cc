@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "clm/clm_router.h"
 
 namespace ers {
 namespace {
@@ -34,33 +35,7 @@ constexpr int kMaxConnections = 1000;
 constexpr int kMaxPerAddress = 32;
 constexpr int kThreads = 4;
 constexpr int kIdleSeconds = 15;
-// JSON deeper than this is refused before it is parsed: real batches nest
-// four levels.
-constexpr int kMaxJsonDepth = 32;
 
-// JsonDepthWithin reports whether the arrays and objects of |text| nest at
-// most |max| deep (strings skipped), in one pass and no recursion.
-bool JsonDepthWithin(const std::string& text, int max) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
@@ -315,60 +290,34 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
                  {{"error", "missing or invalid credentials: send a bearer token "
                             "or a client certificate this server trusts"}});
   }
-  if (!store_->Touch(client, identity).ok()) {
-    return Reply(connection, MHD_HTTP_SERVICE_UNAVAILABLE, {{"error", "database busy"}});
+  ClmRequest r;
+  r.method = method;
+  r.url = url;
+  r.client = client;
+  r.identity = identity;
+  // The body moves to the router: it no longer counts as held here.
+  buffered_ -= request->body.size();
+  r.body = std::move(request->body);
+  request->body.clear();
+  const char* key = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Idempotency-Key");
+  if (key != nullptr) r.idempotency_key = key;
+  const bool upload = url == "/api/v1/batches" && method == "POST";
+  const int seen = upload ? ++uploads_seen_ : 0;
+  if (upload && seen <= options_.inject_429) {
+    return Reply(connection, MHD_HTTP_TOO_MANY_REQUESTS, {{"error", "slow down"}},
+                 options_.retry_after_seconds);
   }
-  if (url == "/api/v1/batches" && method == "POST") {
-    const int seen = ++uploads_seen_;
-    if (seen <= options_.inject_429) {
-      return Reply(connection, MHD_HTTP_TOO_MANY_REQUESTS, {{"error", "slow down"}},
-                   options_.retry_after_seconds);
-    }
-    if (!JsonDepthWithin(request->body, kMaxJsonDepth)) {
-      return Reply(connection, MHD_HTTP_BAD_REQUEST,
-                   {{"error", absl::StrCat("JSON nested deeper than ", kMaxJsonDepth, " levels")}});
-    }
-    nlohmann::json batch = nlohmann::json::parse(request->body, nullptr, false);
-    if (batch.is_discarded()) {
-      return Reply(connection, MHD_HTTP_BAD_REQUEST, {{"error", "body is not JSON"}});
-    }
-    const char* key =
-        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Idempotency-Key");
-    if (key != nullptr && batch.is_object() && !batch.contains("batch_id")) {
-      batch["batch_id"] = key;
-    }
-    absl::StatusOr<nlohmann::json> reply = store_->StoreBatch(client, batch);
-    if (!reply.ok()) {
-      const absl::StatusCode code = reply.status().code();
-      return Reply(connection,
-                   code == absl::StatusCode::kInvalidArgument ? MHD_HTTP_BAD_REQUEST
-                   : code == absl::StatusCode::kAlreadyExists ? MHD_HTTP_CONFLICT
-                                                               : MHD_HTTP_SERVICE_UNAVAILABLE,
-                   {{"error", std::string(reply.status().message())}});
-    }
+  ClmReply reply = Route(store_, r);
+  if (upload && reply.status == MHD_HTTP_OK) {
     if (seen <= options_.inject_429 + options_.inject_hang) {
       // Stored, but the reply comes too late: the client must retry, and
       // the retry must not store the batch twice.
       std::this_thread::sleep_for(std::chrono::seconds(options_.hang_seconds));
     } else if (seen <= options_.inject_429 + options_.inject_hang + options_.inject_wrong_ack) {
-      nlohmann::json wrong = *reply;
-      wrong["batch_id"] = "some-other-batch";
-      return Reply(connection, MHD_HTTP_OK, wrong);
+      reply.body["batch_id"] = "some-other-batch";
     }
-    return Reply(connection, MHD_HTTP_OK, *reply);
   }
-  if (url == "/api/v1/clients" && method == "GET") {
-    absl::StatusOr<nlohmann::json> clients = store_->Clients();
-    if (!clients.ok()) return Reply(connection, 503, {{"error", "database"}});
-    return Reply(connection, MHD_HTTP_OK, {{"clients", *clients}});
-  }
-  if (url == "/api/v1/inventory" && method == "GET") {
-    absl::StatusOr<nlohmann::json> inventory = store_->Inventory();
-    if (!inventory.ok()) return Reply(connection, 503, {{"error", "database"}});
-    return Reply(connection, MHD_HTTP_OK, *inventory);
-  }
-  return Reply(connection, MHD_HTTP_NOT_FOUND,
-               {{"error", absl::StrCat("no ", method, " ", url)}});
+  return Reply(connection, reply.status, reply.body);
 }
 
 }  // namespace ers

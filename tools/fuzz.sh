@@ -41,6 +41,7 @@ declare -A sources=(
   [fuzz_x509]="$x509"
   [fuzz_result_json]="$records"
   [fuzz_inventory_import]="inventory/inventory.cc inventory/config_store.cc base/sqlite_db.cc base/private_files.cc scanner/port_list.cc $records"
+  [fuzz_clm_router]="clm/clm_router.cc clm/clm_store.cc base/sqlite_db.cc base/private_files.cc base/digest.cc base/encoding.cc"
   [fuzz_uploader_reply]="upload/uploader.cc upload/spool.cc upload/credentials.cc base/private_files.cc base/printable.cc base/digest.cc base/encoding.cc"
 )
 declare -A extra_libs=([fuzz_uploader_reply]="-lcurl" [fuzz_result_json]="-luv" [fuzz_inventory_import]="-luv")
@@ -68,7 +69,7 @@ if command -v openssl >/dev/null; then
     rm -f "$seeds"/part*
   done
 fi
-mkdir -p "$seeds/fuzz_exclusions" "$seeds/fuzz_target_spec" "$seeds/fuzz_inventory_import" "$seeds/fuzz_uploader_reply" "$seeds/fuzz_result_json"
+mkdir -p "$seeds/fuzz_clm_router" "$seeds/fuzz_exclusions" "$seeds/fuzz_target_spec" "$seeds/fuzz_inventory_import" "$seeds/fuzz_uploader_reply" "$seeds/fuzz_result_json"
 printf '198.51.100.0/24,10.0.0.1-10.0.0.9,2001:db8::/120' >"$seeds/fuzz_target_spec/a"
 printf '8000-9000,9443' >"$seeds/fuzz_target_spec/b"
 # An IPv4-mapped 127.0.0.1 (family byte 3: IPv6, steered to ::ffff:0:0/96)
@@ -80,13 +81,20 @@ printf '{"schema_version":1,"ip":"127.0.0.1","port":443,"name":"","sni":"","outc
 printf '\xc8\x00\n{"batch_id":"x","duplicate":true}' >"$seeds/fuzz_uploader_reply/a"
 printf '\xad\x01120\n{"error":"slow down"}' >"$seeds/fuzz_uploader_reply/b"
 printf 'www.example.com' >"$seeds/fuzz_result_json/a"
+printf 'POST /api/v1/batches\n{"batch_id":"b1","certificates":[{"sha256":"00","der":"MAMCAQA="}],"sightings":[{"sha256":"00","ip":"127.0.0.1","port":443,"name":""}],"run":{"id":1}}' >"$seeds/fuzz_clm_router/a"
+printf 'GET /api/v1/inventory\n' >"$seeds/fuzz_clm_router/b"
+printf 'GET /api/v1/%%ff\n' >"$seeds/fuzz_clm_router/c"
+
+# Targets that need files (the CLM's store) make them here, removed after.
+export TMPDIR="$PWD/$out/tmp"
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
 
 failed=0
 passed=0
-for target in fuzz_target_spec fuzz_exclusions fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_uploader_reply; do
+for target in fuzz_target_spec fuzz_exclusions fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_clm_router fuzz_uploader_reply; do
   bin="$out/bin/$target"
   # Rebuild only when a source or header is newer than the binary.
-  if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} base include inventory sweep scanner x509 cli tlsprobe \
+  if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} base include inventory sweep scanner x509 cli clm tlsprobe \
         -name '*.h' -newer "$bin" -o -name '*.cc' -newer "$bin" 2>/dev/null | head -1)" ]; then
     :
   elif ! $CXX $flags "tests/fuzz/$target.cc" ${sources[$target]} $libs ${extra_libs[$target]:-} -o "$bin" 2>"$out/$target.build.log"; then
@@ -111,5 +119,6 @@ for target in fuzz_target_spec fuzz_exclusions fuzz_x509 fuzz_result_json fuzz_i
     failed=$((failed + 1))
   fi
 done
+rm -rf "$TMPDIR"
 echo "fuzz: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
