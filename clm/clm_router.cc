@@ -33,12 +33,12 @@ ClmReply RouteLocked(ClmStore* store, const ClmRequest& r) {
     return {200, *reply};
   }
   if (r.url == "/api/v1/clients" && r.method == "GET") {
-    absl::StatusOr<nlohmann::json> clients = store->Clients();
+    absl::StatusOr<nlohmann::json> clients = store->Clients(r.admin ? "" : r.client);
     if (!clients.ok()) return Error(503, "database");
     return {200, {{"clients", *clients}}};
   }
   if (r.url == "/api/v1/inventory" && r.method == "GET") {
-    absl::StatusOr<nlohmann::json> inventory = store->Inventory();
+    absl::StatusOr<nlohmann::json> inventory = store->Inventory(r.admin ? "" : r.client);
     if (!inventory.ok()) return Error(503, "database");
     return {200, *inventory};
   }

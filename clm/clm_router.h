@@ -22,6 +22,7 @@ struct ClmRequest {
   std::string url;
   std::string client;    // authenticated name; never empty here
   std::string identity;  // how it authenticated, for the client list
+  bool admin = false;    // reads every client's data, not only its own
   std::string body;
   std::string idempotency_key;  // the Idempotency-Key header, or ""
 };
@@ -32,7 +33,8 @@ struct ClmReply {
 };
 
 // Route answers |request| from |store|: POST /api/v1/batches stores a
-// batch, GET /api/v1/clients and /api/v1/inventory read. Any input gets a
+// batch, GET /api/v1/clients and /api/v1/inventory read (the client's own
+// entry and sightings; everyone's for an admin). Any input gets a
 // status and a JSON body (400, 404, 409, 503 with "error"), never an
 // exception.
 ClmReply Route(ClmStore* store, const ClmRequest& request);

@@ -295,6 +295,7 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
   r.url = url;
   r.client = client;
   r.identity = identity;
+  r.admin = identity == "token" && options_.admins.count(client) > 0;
   // The body moves to the router: it no longer counts as held here.
   buffered_ -= request->body.size();
   r.body = std::move(request->body);

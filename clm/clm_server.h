@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,9 @@ struct ClmServerOptions {
   std::string client_ca_pem;  // client certificates accepted when set
   // tokens maps a bearer token to the client name it authenticates.
   std::map<std::string, std::string> tokens;
+  // admins are the client names (from tokens) that read every client's
+  // data; others read only their own.
+  std::set<std::string> admins;
   // Fault injection for the uploader's tests: answer the first N batch
   // uploads with 429 + Retry-After, or store them and then hold the reply
   // for |hang_seconds| (a server that hangs mid-response).

@@ -221,7 +221,7 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
                   nullptr);
 }
 
-absl::StatusOr<nlohmann::json> ClmStore::Clients() {
+absl::StatusOr<nlohmann::json> ClmStore::Clients(const std::string& only_client) {
   absl::MutexLock lock(&mu_);
   nlohmann::json out = nlohmann::json::array();
   absl::Status s = SqlQuery(
@@ -229,8 +229,8 @@ absl::StatusOr<nlohmann::json> ClmStore::Clients() {
       "SELECT c.name, coalesce(c.identity, ''), c.first_contact, c.last_contact, "
       "c.batches, (SELECT count(*) FROM sightings s WHERE s.client = c.name), "
       "(SELECT count(DISTINCT sha256) FROM sightings s WHERE s.client = c.name) "
-      "FROM clients c ORDER BY c.name",
-      {}, [&](sqlite3_stmt* q) {
+      "FROM clients c WHERE ?1 = '' OR c.name = ?1 ORDER BY c.name",
+      {only_client}, [&](sqlite3_stmt* q) {
     out.push_back({{"name", ColumnText(q, 0)},
                    {"identity", ColumnText(q, 1)},
                    {"first_contact", sqlite3_column_int64(q, 2)},
@@ -243,15 +243,17 @@ absl::StatusOr<nlohmann::json> ClmStore::Clients() {
   return out;
 }
 
-absl::StatusOr<nlohmann::json> ClmStore::Inventory() {
+absl::StatusOr<nlohmann::json> ClmStore::Inventory(const std::string& only_client) {
   absl::MutexLock lock(&mu_);
   nlohmann::json out;
   out["certificates"] = nlohmann::json::array();
   out["sightings"] = nlohmann::json::array();
   absl::Status s = SqlQuery(
       db_.get(), path_, "list certificates",
-      "SELECT sha256, length(der), first_seen FROM certificates ORDER BY sha256", {},
-      [&](sqlite3_stmt* q) {
+      "SELECT sha256, length(der), first_seen FROM certificates c WHERE ?1 = '' OR "
+      "EXISTS (SELECT 1 FROM sightings s WHERE s.client = ?1 AND s.sha256 = c.sha256) "
+      "ORDER BY sha256",
+      {only_client}, [&](sqlite3_stmt* q) {
         out["certificates"].push_back({{"sha256", ColumnText(q, 0)},
                                        {"der_bytes", sqlite3_column_int64(q, 1)},
                                        {"first_seen", sqlite3_column_int64(q, 2)}});
@@ -260,8 +262,9 @@ absl::StatusOr<nlohmann::json> ClmStore::Inventory() {
   s = SqlQuery(
       db_.get(), path_, "list sightings",
       "SELECT client, sha256, ip, port, name, sni, tls_version, first_seen, "
-      "last_seen, findings FROM sightings ORDER BY client, ip, port, name",
-      {}, [&](sqlite3_stmt* q) {
+      "last_seen, findings FROM sightings WHERE ?1 = '' OR client = ?1 "
+      "ORDER BY client, ip, port, name",
+      {only_client}, [&](sqlite3_stmt* q) {
     out["sightings"].push_back(
         {{"client", ColumnText(q, 0)}, {"sha256", ColumnText(q, 1)},
          {"ip", ColumnText(q, 2)}, {"port", sqlite3_column_int64(q, 3)},

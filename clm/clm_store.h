@@ -31,10 +31,12 @@ class ClmStore {
   [[nodiscard]] absl::StatusOr<nlohmann::json> StoreBatch(
       const std::string& client, const nlohmann::json& batch);
 
-  // Clients lists every client with its last contact and counts.
-  [[nodiscard]] absl::StatusOr<nlohmann::json> Clients();
-  // Inventory returns certificates (without DER) and sightings.
-  [[nodiscard]] absl::StatusOr<nlohmann::json> Inventory();
+  // Clients lists the clients with their last contact and counts: only
+  // |only_client| when not empty, every client otherwise.
+  [[nodiscard]] absl::StatusOr<nlohmann::json> Clients(const std::string& only_client);
+  // Inventory returns sightings and the certificates (without DER) they
+  // name: |only_client|'s when not empty, everyone's otherwise.
+  [[nodiscard]] absl::StatusOr<nlohmann::json> Inventory(const std::string& only_client);
   // Touch records a contact from |client|.
   [[nodiscard]] absl::Status Touch(const std::string& client,
                                    const std::string& identity);

@@ -23,15 +23,17 @@ namespace {
 constexpr const char* kHelp = R"(Usage: ers-clm --db PATH --tokens-file FILE [--cert FILE --key FILE] [flags]
 
 The reference CLM endpoint for ers. Clients authenticate with a bearer
-token (from --tokens-file: "NAME TOKEN" per line, '#' comments) or with a
-client certificate issued by --client-ca (its CN names the client).
+token (from --tokens-file: "NAME TOKEN [admin]" per line, '#' comments) or
+with a client certificate issued by --client-ca (its CN names the client;
+it needs the clientAuth usage). A client reads only its own clients entry
+and sightings; "admin" tokens read everyone's.
 HTTPS needs --cert and --key; plain HTTP needs --insecure-http and is
 for loopback tests only.
 
   GET  /api/v1/health       liveness
   POST /api/v1/batches      upload a batch (idempotent by batch_id)
-  GET  /api/v1/clients      clients with last contact and counts
-  GET  /api/v1/inventory    stored certificates and sightings
+  GET  /api/v1/clients      clients with last contact and counts (own; all: admin)
+  GET  /api/v1/inventory    certificates and sightings (own; all: admin)
 
 Example:
   ers-clm --listen 127.0.0.1:8444 --db clm.db --cert server.pem \
@@ -110,12 +112,15 @@ int main(int argc, char** argv) {
     if (!ReadFile(*tokens_file, &text)) return Fail("cannot read " + *tokens_file);
     for (const ers::ConfigLine& line : ers::ConfigLines(text)) {
       std::vector<absl::string_view> parts = absl::StrSplit(line.text, ' ', absl::SkipEmpty());
-      if (parts.size() != 2 || parts[1].size() < 16) {
+      const bool admin = parts.size() == 3 && parts[2] == "admin";
+      if ((parts.size() != 2 && !admin) || parts[1].size() < 16) {
         return Fail(std::string(ers::ConfigLineError(*tokens_file, line,
-                                                "expected NAME TOKEN (tokens of 16 or more characters)")
+                                                "expected NAME TOKEN [admin] (tokens of 16 or "
+                                                "more characters)")
                                     .message()));
       }
       options.tokens[std::string(parts[1])] = std::string(parts[0]);
+      if (admin) options.admins.insert(std::string(parts[0]));
     }
   }
   if (options.tokens.empty() && options.client_ca_pem.empty()) {
