@@ -20,13 +20,7 @@ for round in 1 2 3; do
   # Then a random moment 0.2 to 0.7 s later.
   sleep "0.$(( RANDOM % 6 + 2 ))"
   kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  # Count the kill only if it ended the scan mid-sweep: its run still
-  # "running" (a kill that lands after the run was recorded done, while the
-  # process exits, is no interruption).
-  [ $? -eq 137 ] &&
-    [ "$(sqlite3 "$ERS_DB" "select status from scan_runs order by id desc limit 1")" = running ] &&
-    kills=$((kills + 1))
+  killed_mid_sweep "$pid" && kills=$((kills + 1))
   [ "$(sqlite3 "$ERS_DB" 'pragma integrity_check')" = "ok" ]
   check "inventory consistent after kill $round" $?
   before=$(lines_now)

@@ -1,7 +1,7 @@
 # shell_checks.sh: sourced by the shell tests. check NAME STATUS counts one
 # assertion (STATUS 0 passes); finish prints the tally and returns non-zero
 # if any check failed. lines_now and await_progress follow a scan under
-# test through the results file it writes.
+# test through the results file it writes; killed_mid_sweep judges a kill.
 failures=0
 checks=0
 
@@ -30,4 +30,14 @@ await_progress() {
   while [ "$(lines_now)" -le "$1" ] && kill -0 "$2" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
     sleep 0.02
   done
+}
+
+# killed_mid_sweep PID: waits for the scan PID after a SIGKILL and succeeds
+# only if the kill ended it mid-sweep: exit 137 and its run still "running"
+# in $ERS_DB (a kill that lands while the process exits, after its run was
+# recorded done, is no interruption).
+killed_mid_sweep() {
+  wait "$1" 2>/dev/null
+  [ $? -eq 137 ] &&
+    [ "$(sqlite3 "$ERS_DB" "select status from scan_runs order by id desc limit 1")" = running ]
 }
