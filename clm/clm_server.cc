@@ -111,8 +111,9 @@ std::string ClientCertificateName(MHD_Connection* connection) {
 
 struct ClmServer::Request {
   std::string body;
-  std::string client;    // "" until authenticated
+  std::string client;    // "" until authenticated; "token:NAME" or "cert:CN"
   std::string identity;
+  bool admin = false;
   unsigned early_status = 0;  // answered from the headers, body unread
   nlohmann::json early_error;
 };
@@ -183,7 +184,7 @@ unsigned ClmServer::Admit(MHD_Connection* connection, const std::string& url,
                           const std::string& method, Request* request,
                           nlohmann::json* error) {
   if (url == "/api/v1/health") return 0;
-  request->client = Authenticate(connection, &request->identity);
+  request->client = Authenticate(connection, &request->identity, &request->admin);
   if (request->client.empty()) {
     *error = {{"error", "missing or invalid credentials: send a bearer token "
                         "or a client certificate this server trusts"}};
@@ -254,7 +255,7 @@ int ClmServer::Access(void* cls, MHD_Connection* connection, const char* url,
 }
 
 std::string ClmServer::Authenticate(MHD_Connection* connection,
-                                    std::string* identity) {
+                                    std::string* identity, bool* admin) {
   const char* auth =
       MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Authorization");
   if (auth != nullptr && absl::StartsWith(auth, "Bearer ")) {
@@ -262,7 +263,8 @@ std::string ClmServer::Authenticate(MHD_Connection* connection,
     for (const auto& [known, name] : options_.tokens) {
       if (ConstantTimeEquals(token, known)) {
         *identity = "token";
-        return name;
+        *admin = options_.admins.count(name) > 0;
+        return absl::StrCat(kTokenClientPrefix, name);
       }
     }
     return "";  // a wrong token is not retried as a certificate
@@ -270,8 +272,9 @@ std::string ClmServer::Authenticate(MHD_Connection* connection,
   if (!options_.client_ca_pem.empty()) {
     std::string cn = ClientCertificateName(connection);
     if (!cn.empty()) {
-      *identity = absl::StrCat("certificate CN=", cn);
-      return cn;
+      *identity = "certificate";
+      *admin = false;
+      return absl::StrCat(kCertificateClientPrefix, cn);
     }
   }
   return "";
@@ -295,7 +298,7 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
   r.url = url;
   r.client = client;
   r.identity = identity;
-  r.admin = identity == "token" && options_.admins.count(client) > 0;
+  r.admin = request->admin;
   // The body moves to the router: it no longer counts as held here.
   buffered_ -= request->body.size();
   r.body = std::move(request->body);

@@ -20,6 +20,10 @@ struct MHD_Connection;
 
 namespace ers {
 
+// The prefixes of client names by how the client authenticated.
+inline constexpr char kTokenClientPrefix[] = "token:";
+inline constexpr char kCertificateClientPrefix[] = "cert:";
+
 struct ClmServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 8444;  // 0: any free port
@@ -68,7 +72,11 @@ class ClmServer {
   int Handle(MHD_Connection* connection, const std::string& url,
              const std::string& method, Request* request);
   // Authenticate returns the client's name, or "" when not authenticated.
-  std::string Authenticate(MHD_Connection* connection, std::string* identity);
+  // Names live in two namespaces that never meet: "token:NAME" for a bearer
+  // token named NAME in the tokens file, "cert:CN" for a client
+  // certificate, so a certificate cannot pass for a token's client.
+  // |admin| is set for tokens marked admin.
+  std::string Authenticate(MHD_Connection* connection, std::string* identity, bool* admin);
 
   ClmServerOptions options_;
   ClmStore* store_ = nullptr;

@@ -49,6 +49,22 @@ constexpr const char* kMigrations[] = {
     "DROP TABLE batches;"
     "ALTER TABLE batches_v1 RENAME TO batches;"
     "PRAGMA user_version = 1;",
+    // Version 2 puts token and certificate clients in namespaces of their
+    // own ("token:NAME", "cert:CN"): a certificate whose CN equals a
+    // token's name was the same client before.
+    "CREATE TEMP TABLE client_names AS SELECT name AS old, "
+    "  CASE WHEN identity = 'token' THEN 'token:' ELSE 'cert:' END || name AS new "
+    "  FROM clients;"
+    "UPDATE sightings SET client = coalesce((SELECT new FROM client_names WHERE old = client), "
+    "  'token:' || client);"
+    "UPDATE batches SET client = coalesce((SELECT new FROM client_names WHERE old = client), "
+    "  'token:' || client);"
+    "UPDATE runs SET client = coalesce((SELECT new FROM client_names WHERE old = client), "
+    "  'token:' || client);"
+    "UPDATE clients SET name = (SELECT new FROM client_names WHERE old = name), "
+    "  identity = CASE WHEN identity = 'token' THEN 'token' ELSE 'certificate' END;"
+    "DROP TABLE client_names;"
+    "PRAGMA user_version = 2;",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 

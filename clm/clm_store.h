@@ -31,7 +31,7 @@ class ClmStore {
   [[nodiscard]] absl::StatusOr<nlohmann::json> StoreBatch(
       const std::string& client, const nlohmann::json& batch);
 
-  // Clients lists the clients with their last contact and counts: only
+  // Clients lists the clients (an array) with their last contact and counts: only
   // |only_client| when not empty, every client otherwise.
   [[nodiscard]] absl::StatusOr<nlohmann::json> Clients(const std::string& only_client);
   // Inventory returns sightings and the certificates (without DER) they

@@ -8,7 +8,8 @@
 # - a chunked body that never ends: cut off at the bound;
 # - JSON nested 300,000 levels deep: 400, no stack overflow;
 # - a certificate filed under another's hash, batch ids reused across
-#   clients and with another body, a server certificate as a login;
+#   clients and with another body, a server certificate as a login, a
+#   token named like a certificate's CN;
 # - 500 idle or dripping connections from one address while a real client
 #   on another pushes.
 set -uo pipefail
@@ -19,6 +20,8 @@ token2=tok2-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf 'scanner2 %s\n' "$token2" >>"$work/tokens"
 token3=tok3-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf 'auditor %s admin\n' "$token3" >>"$work/tokens"
+token4=tok4-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf 'scanner-cert %s\n' "$token4" >>"$work/tokens"
 start_clm
 base="https://127.0.0.1:$port"
 tls=(--cacert "$work/pki/ca.pem" -s -o "$work/body" -w '%{http_code}')
@@ -104,13 +107,13 @@ code=$(post "$token" "$(batch shared-id "$real")")
 check "the same body again is a duplicate ($code)" $?
 # Reads: a client sees its own entry and sightings; an admin sees all.
 curl "${tls[@]}" --max-time 10 -H "Authorization: Bearer $token2" "$base/api/v1/inventory" >/dev/null
-grep -q '"client":"scanner2"' "$work/body" && ! grep -q '"client":"scanner1"' "$work/body"
+grep -q '"client":"token:scanner2"' "$work/body" && ! grep -q '"client":"token:scanner1"' "$work/body"
 check "scanner2 reads only its own sightings" $?
 curl "${tls[@]}" --max-time 10 -H "Authorization: Bearer $token2" "$base/api/v1/clients" >/dev/null
-grep -q '"name":"scanner2"' "$work/body" && ! grep -q '"name":"scanner1"' "$work/body"
+grep -q '"name":"token:scanner2"' "$work/body" && ! grep -q '"name":"token:scanner1"' "$work/body"
 check "scanner2 sees only its own client entry" $?
 curl "${tls[@]}" --max-time 10 -H "Authorization: Bearer $token3" "$base/api/v1/inventory" >/dev/null
-grep -q '"client":"scanner1"' "$work/body" && grep -q '"client":"scanner2"' "$work/body"
+grep -q '"client":"token:scanner1"' "$work/body" && grep -q '"client":"token:scanner2"' "$work/body"
 check "an admin token reads every client's sightings" $?
 code=$(curl "${tls[@]}" --max-time 10 --cert "$work/pki/server.pem" --key "$work/pki/server.key" \
   "$base/api/v1/clients")
@@ -120,6 +123,20 @@ code=$(curl "${tls[@]}" --max-time 10 --cert "$work/pki/client.pem" --key "$work
   "$base/api/v1/clients")
 [ "$code" = 200 ]
 check "a client certificate with clientAuth does (got $code)" $?
+# A token named like the certificate's CN is another client: the
+# certificate does not see the token's sightings, and the list shows both.
+code=$(post "$token4" "$(batch namesake "$real" 446)")
+[ "$code" = 200 ]
+check "the token named scanner-cert stores a batch ($code)" $?
+curl "${tls[@]}" --max-time 10 --cert "$work/pki/client.pem" --key "$work/pki/client.key" \
+  "$base/api/v1/inventory" >/dev/null
+! grep -q '"port":446' "$work/body" && ! grep -q '"client":"token:' "$work/body"
+check "the certificate CN=scanner-cert does not read token:scanner-cert's sightings" $?
+curl "${tls[@]}" --max-time 10 -H "Authorization: Bearer $token3" "$base/api/v1/clients" >/dev/null
+python3 -c 'import json, sys
+seen = {(c["name"], c["identity"]) for c in json.load(open(sys.argv[1]))["clients"]}
+sys.exit(not {("cert:scanner-cert", "certificate"), ("token:scanner-cert", "token")} <= seen)' "$work/body"
+check "clients listed in their namespaces: cert:scanner-cert and token:scanner-cert ($(head -c 300 "$work/body"))" $?
 
 # 500 connections from one address (127.0.0.2) that never finish a TLS
 # handshake, half of them dripping a byte every 2 s, held open while a

@@ -32,13 +32,13 @@ check "status shows the identity, never the token" $?
 # A scan pushes its run.
 "$ers" scan --roots "$work/farm/roots.pem" 2>"$work/err"
 check "scan + push exit 0: $(cat "$work/err")" $?
-[ "$(clm_count "select count(*) from sightings where client = 'scanner1'")" -eq 7 ]
+[ "$(clm_count "select count(*) from sightings where client = 'token:scanner1'")" -eq 7 ]
 check "the CLM stores the 7 TLS endpoints" $?
 [ "$(clm_count "select count(*) from certificates")" -eq 13 ]
 check "the CLM stores the 13 certificates once each" $?
 [ "$(find "$ERS_DB.spool" -name '*.json' | wc -l)" -eq 0 ]
 check "the spool is empty after the acknowledgement" $?
-"$ers" status --remote | grep -q "scanner1 .*1 batches, 7 sightings"
+"$ers" status --remote | grep -q "token:scanner1 .*1 batches, 7 sightings"
 check "ers status --remote shows the CLM's client list" $?
 
 chmod 644 "$ERS_DB.credentials"
@@ -53,7 +53,7 @@ chmod 600 "$ERS_DB.credentials"
   --client-key "$work/pki/client.key" --ca-file "$work/pki/ca.pem" >/dev/null
 check "client certificate login" $?
 "$ers" scan --roots "$work/farm/roots.pem" 2>/dev/null
-[ "$(clm_count "select count(*) from sightings where client = 'scanner-cert'")" -eq 7 ]
+[ "$(clm_count "select count(*) from sightings where client = 'cert:scanner-cert'")" -eq 7 ]
 check "the certificate's CN names the client" $?
 
 # 429 with Retry-After 1: two refusals, then the batch goes through, after
