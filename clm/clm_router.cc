@@ -22,7 +22,7 @@ ClmReply RouteLocked(ClmStore* store, const ClmRequest& r) {
     if (!r.idempotency_key.empty() && batch.is_object() && !batch.contains("batch_id")) {
       batch["batch_id"] = r.idempotency_key;
     }
-    absl::StatusOr<nlohmann::json> reply = store->StoreBatch(r.client, batch);
+    absl::StatusOr<nlohmann::json> reply = store->StoreBatch(r.client, batch, r.body);
     if (!reply.ok()) {
       const absl::StatusCode code = reply.status().code();
       return Error(code == absl::StatusCode::kInvalidArgument   ? 400

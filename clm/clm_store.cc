@@ -110,7 +110,8 @@ absl::Status ClmStore::Touch(const std::string& client, const std::string& ident
 }
 
 absl::StatusOr<nlohmann::json> ClmStore::StoreBatch(const std::string& client,
-                                                    const nlohmann::json& batch) {
+                                                    const nlohmann::json& batch,
+                                                    absl::string_view body) {
   absl::MutexLock lock(&mu_);
   if (!batch.is_object() || !batch.contains("batch_id") ||
       !batch["batch_id"].is_string() || batch["batch_id"].get<std::string>().empty() ||
@@ -118,7 +119,7 @@ absl::StatusOr<nlohmann::json> ClmStore::StoreBatch(const std::string& client,
     return absl::InvalidArgumentError("batch_id (a string of 1 to 128 characters) is required");
   }
   const std::string id = batch["batch_id"];
-  const std::string body_sha256 = Sha256Hex(batch.dump());
+  const std::string body_sha256 = body.empty() ? Sha256Hex(batch.dump()) : Sha256Hex(body);
   // A batch this client sent before gets its first reply again; the same
   // id with another body is a conflict, never someone else's reply.
   std::optional<std::string> earlier;
@@ -132,7 +133,10 @@ absl::StatusOr<nlohmann::json> ClmStore::StoreBatch(const std::string& client,
                             });
   if (!s.ok()) return s;
   if (earlier.has_value()) {
-    if (!earlier_sha256.empty() && earlier_sha256 != body_sha256) {
+    // Servers before 2026-12 hashed the compact JSON, not the bytes: a
+    // retry of a batch they stored is recognised by that hash too.
+    if (!earlier_sha256.empty() && earlier_sha256 != body_sha256 &&
+        earlier_sha256 != Sha256Hex(batch.dump())) {
       return absl::AlreadyExistsError(absl::StrCat(
           "batch_id ", id, " was used before for another body: choose a fresh batch id"));
     }
@@ -166,6 +170,25 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
   if (certificates.size() > kMaxCertificates || sightings.size() > kMaxSightings) {
     return absl::InvalidArgumentError("batch too large (at most 10000 certificates and 10000 sightings)");
   }
+  // Each statement is compiled once per batch, not once per row.
+  absl::StatusOr<Stmt> insert_certificate = Prepare(
+      db_.get(),
+      "INSERT OR IGNORE INTO certificates (sha256, der, first_seen) VALUES (?1, ?2, ?3)");
+  absl::StatusOr<Stmt> insert_sighting = Prepare(
+      db_.get(),
+      "INSERT INTO sightings (client, sha256, ip, port, name, sni, tls_version, "
+      "first_seen, last_seen, findings, chain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+      "?7, ?8, ?9, ?10, ?11) ON CONFLICT(client, sha256, ip, port, name) DO "
+      "UPDATE SET last_seen = max(last_seen, ?9), findings = ?10, sni = ?6");
+  if (!insert_certificate.ok()) return insert_certificate.status();
+  if (!insert_sighting.ok()) return insert_sighting.status();
+  // Step runs a bound statement once and resets it for the next row.
+  auto Step = [&](sqlite3_stmt* st, const char* what) {
+    absl::Status s;
+    if (sqlite3_step(st) != SQLITE_DONE) s = SqliteError(db_.get(), path_, what);
+    sqlite3_reset(st);
+    return s;
+  };
   int new_certificates = 0;
   try {
     for (const auto& c : certificates) {
@@ -181,11 +204,13 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
             "certificate sha256 ", c.at("sha256").get<std::string>().substr(0, 64),
             " does not match its der (", sha256, ")"));
       }
-      absl::Status stored = SqlQuery(
-          db_.get(), path_, "store a certificate",
-          "INSERT OR IGNORE INTO certificates (sha256, der, first_seen) VALUES (?1, ?2, ?3)",
-          {sha256, SqlValue::Blob(der), now}, nullptr);
-      if (!stored.ok()) return stored;
+      BindText(insert_certificate->get(), 1, sha256);
+      BindBlob(insert_certificate->get(), 2, der);
+      BindInt(insert_certificate->get(), 3, now);
+      if (absl::Status stored = Step(insert_certificate->get(), "store a certificate");
+          !stored.ok()) {
+        return stored;
+      }
       new_certificates += sqlite3_changes(db_.get());
     }
     for (const auto& s : sightings) {
@@ -196,18 +221,19 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
         return absl::InvalidArgumentError(
             "a sighting's port (1-65535) or times (Unix seconds) are not integers");
       }
-      absl::Status stored = SqlQuery(
-          db_.get(), path_, "store a sighting",
-          "INSERT INTO sightings (client, sha256, ip, port, name, sni, tls_version, "
-          "first_seen, last_seen, findings, chain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-          "?7, ?8, ?9, ?10, ?11) ON CONFLICT(client, sha256, ip, port, name) DO "
-          "UPDATE SET last_seen = max(last_seen, ?9), findings = ?10, sni = ?6",
-          {client, s.at("sha256").get<std::string>(), s.at("ip").get<std::string>(), port,
-           s.value("name", ""), s.value("sni", ""), s.value("tls_version", ""), first_seen,
-           last_seen, s.value("findings", nlohmann::json::array()).dump(),
-           s.value("chain", nlohmann::json::array()).dump()},
-          nullptr);
-      if (!stored.ok()) return stored;
+      sqlite3_stmt* st = insert_sighting->get();
+      BindText(st, 1, client);
+      BindText(st, 2, s.at("sha256").get_ref<const std::string&>());
+      BindText(st, 3, s.at("ip").get_ref<const std::string&>());
+      BindInt(st, 4, port);
+      BindText(st, 5, s.value("name", ""));
+      BindText(st, 6, s.value("sni", ""));
+      BindText(st, 7, s.value("tls_version", ""));
+      BindInt(st, 8, first_seen);
+      BindInt(st, 9, last_seen);
+      BindText(st, 10, s.value("findings", nlohmann::json::array()).dump());
+      BindText(st, 11, s.value("chain", nlohmann::json::array()).dump());
+      if (absl::Status stored = Step(st, "store a sighting"); !stored.ok()) return stored;
     }
     int64_t run_id = 0;
     if (batch.contains("run") && batch["run"].is_object() &&

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "base/sqlite_db.h"
 
@@ -27,9 +28,10 @@ class ClmStore {
   // are the client's own: the same id again with the same body is a
   // duplicate, with another body kAlreadyExists. kInvalidArgument names
   // what is wrong with a malformed batch (a certificate's sha256 that is not
-  // its DER's among them).
+  // its DER's among them). |body| is the request's bytes, hashed to tell a
+  // retry from a conflict; when empty the batch's compact JSON is hashed.
   [[nodiscard]] absl::StatusOr<nlohmann::json> StoreBatch(
-      const std::string& client, const nlohmann::json& batch);
+      const std::string& client, const nlohmann::json& batch, absl::string_view body = {});
 
   // Clients lists the clients (an array) with their last contact and counts: only
   // |only_client| when not empty, every client otherwise.

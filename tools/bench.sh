@@ -2,9 +2,10 @@
 # bench.sh: installs what is missing, builds and runs every benchmark:
 # the micro-benchmarks (target walk, x509 analysis, crypto floor), the
 # in-flight memory benchmark, the side-by-side comparison with the
-# tools users pick instead (bench/compare.sh) and the client CPU per
-# endpoint (bench/endpoint_cpu.sh). Needs root for the private
-# network namespaces of the last three.
+# tools users pick instead (bench/compare.sh), the client CPU per
+# endpoint (bench/endpoint_cpu.sh) and the reference CLM under load with
+# a SIGKILL (bench/clm_load.sh, loopback). Needs root for the private
+# network namespaces of the in-flight, compare and endpoint CPU runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
@@ -19,3 +20,5 @@ echo "== compare (writes .bench/compare.md and .bench/compare.json)"
 bench/compare.sh
 echo "== endpoint CPU (writes .bench/endpoint_cpu.md)"
 bench/endpoint_cpu.sh
+echo "== CLM under load and a crash (writes .bench/clm_load.md)"
+bench/clm_load.sh

@@ -77,6 +77,8 @@ PostResult Request(const Credentials& c, const std::string& path, const std::str
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, options.connect_timeout_ms);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, options.timeout_ms);
+  const std::string interface = "host!" + options.source_address;
+  if (!options.source_address.empty()) curl_easy_setopt(h, CURLOPT_INTERFACE, interface.c_str());
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!c.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, c.ca_file.c_str());
@@ -216,6 +218,7 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
     const std::string id = JsonString(batch, "batch_id");
     bool acknowledged = false;
     bool rejected = false;
+    const absl::Time first_attempt = absl::Now();
     for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
       PostResult r = PostJson(c, "/api/v1/batches", *body, id, options);
       if (r.result == PushClass::kAcknowledged) {
@@ -223,6 +226,9 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
         if (ack.delivered) {
           if (ack.duplicate) ++report.duplicates;
           acknowledged = true;
+          if (options.on_delivered) {
+            options.on_delivered(id, attempt, absl::Now() - first_attempt);
+          }
           break;
         }
         // A 2xx that names another batch (or none) acknowledges nothing:

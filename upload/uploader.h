@@ -9,9 +9,11 @@
 #ifndef ERS_UPLOAD_UPLOADER_H_
 #define ERS_UPLOAD_UPLOADER_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "upload/credentials.h"
 #include "upload/spool.h"
 
@@ -23,6 +25,14 @@ struct PushOptions {
   double retry_max_s = 60.0;      // backoff ceiling (also caps Retry-After)
   long connect_timeout_ms = 10000;
   long timeout_ms = 60000;        // a whole request, reply included
+  // source_address, when set, is the local address the requests leave from
+  // (a multi-homed scanner; the load benchmark's many clients on loopback).
+  std::string source_address;
+  // on_delivered, when set, is called for each batch the CLM acknowledged,
+  // with the attempts it took and the time from its first attempt to the
+  // acknowledgement (progress for embedders, latency for benchmarks).
+  std::function<void(const std::string& batch_id, int attempts, absl::Duration elapsed)>
+      on_delivered;
 };
 
 enum class PushClass { kAcknowledged, kFixNeeded, kRetry };
