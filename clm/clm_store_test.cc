@@ -110,5 +110,29 @@ TEST(ClmStoreTest, TokenAndCertificateClientsOfOneNameAreApart) {
       (*store)->StoreBatch("token:scanner", planted).status()));
 }
 
+TEST(ClmStoreTest, RetriesAreRecognisedByTheirBytesAndByOlderHashes) {
+  const std::string path = TempPath("clm-retry.db");
+  absl::StatusOr<std::unique_ptr<ClmStore>> store = ClmStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::string der = "bytes";
+  const nlohmann::json batch = Batch("b", der, 443);
+  const std::string body = batch.dump(2);  // not the compact form
+  ASSERT_TRUE((*store)->StoreBatch("token:a", batch, body).ok());
+  absl::StatusOr<nlohmann::json> retry = (*store)->StoreBatch("token:a", batch, body);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE((*retry)["duplicate"].get<bool>());
+  // A batch stored by an older server (hash of the compact JSON) retried
+  // with its bytes is the same batch.
+  const nlohmann::json old = Batch("old", der, 444);
+  ASSERT_TRUE((*store)->StoreBatch("token:a", old).ok());
+  retry = (*store)->StoreBatch("token:a", old, old.dump(1));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE((*retry)["duplicate"].get<bool>());
+  // Other bytes that are another batch: 409.
+  const nlohmann::json other = Batch("b", der, 445);
+  EXPECT_TRUE(absl::IsAlreadyExists(
+      (*store)->StoreBatch("token:a", other, other.dump()).status()));
+}
+
 }  // namespace
 }  // namespace ers

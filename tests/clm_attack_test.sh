@@ -9,7 +9,7 @@
 # - JSON nested 300,000 levels deep: 400, no stack overflow;
 # - a certificate filed under another's hash, batch ids reused across
 #   clients and with another body, a server certificate as a login, a
-#   token named like a certificate's CN;
+#   token named like a certificate's CN, an expired client certificate;
 # - 500 idle or dripping connections from one address while a real client
 #   on another pushes.
 set -uo pipefail
@@ -123,6 +123,10 @@ code=$(curl "${tls[@]}" --max-time 10 --cert "$work/pki/client.pem" --key "$work
   "$base/api/v1/clients")
 [ "$code" = 200 ]
 check "a client certificate with clientAuth does (got $code)" $?
+code=$(curl "${tls[@]}" --max-time 10 --cert "$work/pki/expired-client.pem" \
+  --key "$work/pki/client.key" "$base/api/v1/clients")
+[ "$code" = 401 ]
+check "the same client's expired certificate does not (got $code)" $?
 # A token named like the certificate's CN is another client: the
 # certificate does not see the token's sightings, and the list shows both.
 code=$(post "$token4" "$(batch namesake "$real" 446)")

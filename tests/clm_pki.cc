@@ -1,6 +1,7 @@
 // clm_pki: writes a small PKI for the CLM tests and demo into a directory:
 // ca.pem (the CA), server.pem/server.key (for 127.0.0.1, issued by the CA),
-// client.pem/client.key (CN given, issued by the CA).
+// client.pem/client.key (CN given, issued by the CA), and
+// expired-client.pem (the same CN and key, clientAuth, expired yesterday).
 #include <cstdio>
 #include <string>
 
@@ -32,11 +33,17 @@ int main(int argc, char** argv) {
   client.ext_key_usage = "clientAuth";
   client.serial = 3;
   auto client_cert = MakeCert(client, client_key.get(), ca_cert.get(), ca_key.get());
+  CertSpec expired = client;
+  expired.serial = 4;
+  expired.not_before_offset_s = -30LL * 86400;
+  expired.not_after_offset_s = -86400;
+  auto expired_cert = MakeCert(expired, client_key.get(), ca_cert.get(), ca_key.get());
   bool ok = WriteFile(dir + "/ca.pem", CertPem(ca_cert.get())) &&
             WriteFile(dir + "/server.pem", CertPem(server_cert.get()) + CertPem(ca_cert.get())) &&
             WriteFile(dir + "/server.key", KeyPem(server_key.get())) &&
             WriteFile(dir + "/client.pem", CertPem(client_cert.get())) &&
-            WriteFile(dir + "/client.key", KeyPem(client_key.get()));
+            WriteFile(dir + "/client.key", KeyPem(client_key.get())) &&
+            WriteFile(dir + "/expired-client.pem", CertPem(expired_cert.get()));
   if (!ok) {
     fprintf(stderr, "clm_pki: cannot write to %s\n", dir.c_str());
     return 1;
