@@ -1,5 +1,7 @@
 #include "cli/command_support.h"
 
+#include <sys/stat.h>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,8 +18,14 @@ namespace ers {
 
 int ReportError(const Streams& io, const absl::Status& status) {
   fprintf(io.err, "ers: %s\n", std::string(status.message()).c_str());
-  return status.code() == absl::StatusCode::kInvalidArgument ? kExitUsage
-                                                             : kExitFatal;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:     // a bad flag or value
+    case absl::StatusCode::kNotFound:            // a named file or run is missing
+    case absl::StatusCode::kFailedPrecondition:  // nothing configured or scanned yet
+      return kExitUsage;
+    default:
+      return kExitFatal;
+  }
 }
 
 void AddDbFlag(FlagSet& flags, std::optional<std::string>* db) {
@@ -41,6 +49,20 @@ absl::StatusOr<std::unique_ptr<Inventory>> OpenInventory(
   if (db_flag.has_value()) return Inventory::Open(*db_flag);
   absl::StatusOr<std::string> path = DefaultDatabasePath();
   if (!path.ok()) return path.status();
+  return Inventory::Open(*path);
+}
+
+absl::StatusOr<std::unique_ptr<Inventory>> OpenExistingInventory(
+    const std::optional<std::string>& db_flag) {
+  absl::StatusOr<std::string> path =
+      db_flag.has_value() ? absl::StatusOr<std::string>(*db_flag) : DefaultDatabasePath();
+  if (!path.ok()) return path.status();
+  struct stat st;
+  if (stat(path->c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat(
+        "no inventory at ", *path, ": ers discover --servers/--ips creates one (--db or "
+        "$ERS_DB names another)"));
+  }
   return Inventory::Open(*path);
 }
 

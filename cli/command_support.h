@@ -42,6 +42,12 @@ void AddDbFlag(FlagSet& flags, std::optional<std::string>* db);
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Inventory>> OpenInventory(
     const std::optional<std::string>& db_flag);
 
+// OpenExistingInventory is OpenInventory for commands that only read: a
+// missing file is kNotFound naming the path and how to create one, never
+// a new empty inventory.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Inventory>> OpenExistingInventory(
+    const std::optional<std::string>& db_flag);
+
 // AbsolutePath returns |path| made absolute against the working directory,
 // so a file named in `ers discover` is still found by `ers scan` from cron.
 std::string AbsolutePath(const std::string& path);

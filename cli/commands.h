@@ -32,10 +32,12 @@ int RunLogin(const std::vector<std::string>& args, const Streams& io);
 int RunLogout(const std::vector<std::string>& args, const Streams& io);
 int RunStatus(const std::vector<std::string>& args, const Streams& io);
 int RunPush(const std::vector<std::string>& args, const Streams& io);
+int RunRuns(const std::vector<std::string>& args, const Streams& io);
 int RunImport(const std::vector<std::string>& args, const Streams& io);
 
 // ReportError prints "ers: <message>" and returns the exit code for |status|:
-// kExitUsage for kInvalidArgument, kExitFatal otherwise.
+// kExitUsage for what the user fixes in the command line or configuration
+// (kInvalidArgument, kNotFound, kFailedPrecondition), kExitFatal otherwise.
 int ReportError(const Streams& io, const absl::Status& status);
 
 }  // namespace ers

@@ -24,8 +24,9 @@ constexpr const char* kDiscoverHelp = R"(Usage: ers discover [flags]
 Adds servers and IP ranges to scan, or re-configures their ports. Each call
 adds to what earlier calls configured. Entries named in a call that gives
 --ports get exactly those ports; new entries without --ports get the default
-ports (443,465,636,853,989,990,992,993,995). --ports alone re-configures the
-ports of every entry.
+ports (443,465,636,853,989,990,992,993,995). --ports --all re-configures
+the ports of every entry. Contradictory flags (adding and removing one
+entry, setting and clearing a setting) are refused.
 
 Examples:
   ers discover --servers mail.example.com
@@ -34,6 +35,7 @@ Examples:
   ers discover --ips 198.51.100.0/24 --ports "8000-9000"
   ers discover --exclude-file /etc/ers/exclude.txt
   ers discover --remove web.example.com
+  ers discover --ports 443,8443 --all
   ers discover --resolve mail.example.com=10.1.2.3
   ers discover --list
 
@@ -64,7 +66,7 @@ void PrintEntries(const Streams& io, const std::vector<DiscoverEntry>& entries,
 int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, exclude_file, remove, db;
   std::optional<std::string> resolve;
-  bool list = false, no_exclude_file = false, no_resolve = false;
+  bool list = false, no_exclude_file = false, no_resolve = false, all = false;
   FlagSet flags("discover");
   flags.String("servers", "LIST",
                "host names and IP literals, comma-separated", &servers);
@@ -82,6 +84,7 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
                "(split-horizon names, tests)", &resolve);
   flags.Bool("no-resolve", "forget every NAME=ADDRESS pair", &no_resolve);
   flags.Bool("list", "print the configuration", &list);
+  flags.Bool("all", "with --ports alone: re-configure the ports of every entry", &all);
   AddDbFlag(flags, &db);
   if (std::optional<int> done = ParseCommandFlags(flags, args, kDiscoverHelp, io)) {
     return *done;
@@ -146,7 +149,39 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     if (!loaded.ok()) return ReportError(io, loaded.status());
   }
 
-  absl::StatusOr<std::unique_ptr<Inventory>> inventory = OpenInventory(db);
+  // Contradictions are refused, not resolved by flag order.
+  for (const std::string& spec : removals) {
+    for (const Planned& p : planned) {
+      if (p.spec == spec) {
+        return ReportError(io, absl::InvalidArgumentError(absl::StrCat(
+                                   "\"", spec, "\" is both added and removed: give one")));
+      }
+    }
+  }
+  if (no_exclude_file && exclude_file.has_value()) {
+    return ReportError(io, absl::InvalidArgumentError(
+                               "--exclude-file and --no-exclude-file contradict"));
+  }
+  if (no_resolve && resolve.has_value()) {
+    return ReportError(io, absl::InvalidArgumentError("--resolve and --no-resolve contradict"));
+  }
+  // --ports alone rewrites every entry: only when asked for in so many words.
+  if (planned.empty() && port_list.has_value() && !all) {
+    return ReportError(io, absl::InvalidArgumentError(
+                               "--ports without --servers or --ips would re-configure the "
+                               "ports of every entry: add --all to do that"));
+  }
+  if (all && !(planned.empty() && port_list.has_value())) {
+    return ReportError(io, absl::InvalidArgumentError(
+                               "--all goes with --ports alone (every entry's ports)"));
+  }
+  const bool changes = !planned.empty() || port_list.has_value() || !removals.empty() ||
+                       exclude_file.has_value() || no_exclude_file || resolve.has_value() ||
+                       no_resolve;
+  // Only a change creates an inventory; listing one that is not there is
+  // an error naming the path.
+  absl::StatusOr<std::unique_ptr<Inventory>> inventory =
+      changes ? OpenInventory(db) : OpenExistingInventory(db);
   if (!inventory.ok()) return ReportError(io, inventory.status());
   ConfigStore& config = (*inventory)->config();
   if (absl::Status s = config.Begin(); !s.ok()) return ReportError(io, s);

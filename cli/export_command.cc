@@ -26,14 +26,16 @@ namespace {
 
 constexpr const char* kExportHelp = R"(Usage: ers export --pem|--csv [flags]
 
---pem writes the certificates found by the latest scan (leaves and the
-chains served), or every certificate in the inventory with --all, as PEM.
---csv writes one row per TLS endpoint of the latest scan.
+--pem writes the certificates found by the newest configured sweep
+(leaves and the chains served), or by run N with --run N, or every
+certificate in the inventory with --all, as PEM. --csv writes one row per
+TLS endpoint of that run. ers runs lists the runs.
 
 Examples:
   ers export --pem --output found.pem
   ers export --pem --all > inventory.pem
   ers export --csv --output endpoints.csv
+  ers export --csv --run 12
 
 Flags:
 )";
@@ -55,11 +57,14 @@ std::string Pem(const std::string& der) {
 int RunExport(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> db, output;
   bool pem = false, csv = false, all = false;
+  std::optional<uint64_t> run_flag;
   FlagSet flags("export");
   flags.Bool("pem", "certificates as PEM", &pem);
   flags.Bool("csv", "TLS endpoints of the latest scan as CSV", &csv);
   flags.Bool("all", "with --pem: every certificate ever found", &all);
   flags.String("output", "PATH", "write here instead of standard output", &output);
+  flags.Count("run", "export run N (default: the newest configured sweep)", 1, INT64_MAX,
+              &run_flag);
   AddDbFlag(flags, &db);
   if (std::optional<int> done = ParseCommandFlags(flags, args, kExportHelp, io)) {
     return *done;
@@ -68,11 +73,26 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
     return ReportError(io, absl::InvalidArgumentError(
                                "ers export: give exactly one of --pem and --csv"));
   }
-  absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenInventory(db);
+  absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenExistingInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());
-  absl::StatusOr<int64_t> latest = LatestResultRun(**inv);
-  if (!latest.ok()) return ReportError(io, latest.status());
-  const int64_t run = *latest;
+  int64_t run = 0;
+  if (run_flag.has_value()) {
+    absl::StatusOr<RunInfo> info = (*inv)->Run(static_cast<int64_t>(*run_flag));
+    if (!info.ok()) return ReportError(io, info.status());
+    run = info->id;
+  } else if (!all) {
+    absl::StatusOr<int64_t> latest = LatestConfiguredRun(**inv);
+    if (!latest.ok()) return ReportError(io, latest.status());
+    if (*latest == 0) {
+      return ReportError(io, absl::FailedPreconditionError(
+                                 "no configured sweep has finished in this inventory yet: run "
+                                 "ers scan, or name a run with --run (ers runs lists them)"));
+    }
+    run = *latest;
+  }
+  if (all && run_flag.has_value()) {
+    return ReportError(io, absl::InvalidArgumentError("--all and --run contradict"));
+  }
 
   FILE* out = io.out;
   std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &fclose);

@@ -34,7 +34,8 @@ int RunImport(const std::vector<std::string>& args, const Streams& io) {
   }
   absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());
-  absl::StatusOr<int64_t> run = (*inv)->BeginRun("{\"import\":true}");
+  absl::StatusOr<int64_t> run = (*inv)->BeginRun("{\"import\":true}", RunKind::kImport,
+                                                      /*for_clm=*/false);
   if (!run.ok()) return ReportError(io, run.status());
   uint64_t lines = 0, bad = 0;
   for (const std::string& file : files) {

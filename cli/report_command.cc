@@ -27,15 +27,19 @@ namespace {
 
 constexpr const char* kReportHelp = R"(Usage: ers report [flags]
 
-Reports on the latest scan recorded in the inventory: certificates
-expiring within each threshold, findings by severity, endpoints with
-incomplete chains, the share of each issuing organisation among unexpired
-certificates, key and signature statistics, and what changed since the
-scan before.
+Reports on the newest configured sweep (ers scan without targets on the
+command line), whatever it found, or on the run given with --run: when it
+ran and how it ended, certificates expiring within each threshold,
+findings by severity, endpoints with incomplete chains, the share of each
+issuing organisation among unexpired certificates, key and signature
+statistics, and what changed since the sweep before it (or since the run
+given with --since). Ad-hoc scans and imports are reported only when
+named with --run. ers runs lists the runs.
 
 Examples:
   ers report
   ers report --json > report.json
+  ers report --run 12 --since 9
   ers report --policy /etc/ers/policy.conf
 
 Flags:
@@ -47,10 +51,51 @@ std::string Date(int64_t unix) {
   return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(unix), absl::UTCTimeZone());
 }
 
+std::string Rfc3339(int64_t unix) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix), absl::UTCTimeZone());
+}
+
+// RunJson describes a run for the report.
+Json RunJson(const RunInfo& r) {
+  Json outcomes = Json::object();
+  for (const auto& [name, n] : r.outcomes) outcomes[name] = n;
+  return {{"id", r.id},
+          {"kind", r.kind},
+          {"status", r.status},
+          {"started", Rfc3339(r.started_unix)},
+          {"finished", r.finished_unix != 0 ? Json(Rfc3339(r.finished_unix)) : Json(nullptr)},
+          {"targets", r.targets},
+          {"results", r.results},
+          {"tls_endpoints", r.tls},
+          {"outcomes", outcomes},
+          {"error", r.error.empty() ? Json(nullptr) : Json(r.error)}};
+}
+
+const char* KindText(const std::string& kind) {
+  if (kind == "adhoc") return "ad-hoc scan";
+  if (kind == "import") return "import";
+  return "configured sweep";
+}
+
+// RunHeadline is one line saying which run, when, and how it ended.
+std::string RunHeadline(const RunInfo& r) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  std::string out = absl::StrCat(
+      "run ", r.id, " (", KindText(r.kind), "), ",
+      absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(r.started_unix), utc));
+  if (r.finished_unix != 0) {
+    absl::StrAppend(&out, " to ",
+                    absl::FormatTime("%H:%M:%S", absl::FromUnixSeconds(r.finished_unix), utc));
+  }
+  absl::StrAppend(&out, " UTC, ", r.status);
+  return out;
+}
+
 }  // namespace
 
 int RunReport(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> db, policy_file, top;
+  std::optional<uint64_t> run_flag, since_flag;
   bool json_out = false;
   FlagSet flags("report");
   flags.Bool("json", "print the report as JSON", &json_out);
@@ -58,6 +103,10 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
                &policy_file);
   flags.String("top", "N", "list at most N certificates per section (default 20)",
                &top);
+  flags.Count("run", "describe run N (default: the newest configured sweep)", 1,
+              INT64_MAX, &run_flag);
+  flags.Count("since", "compare with run N (default: the configured sweep before)", 1,
+              INT64_MAX, &since_flag);
   AddDbFlag(flags, &db);
   if (std::optional<int> done = ParseCommandFlags(flags, args, kReportHelp, io)) {
     return *done;
@@ -74,21 +123,43 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   if (top.has_value() && (!absl::SimpleAtoi(*top, &limit) || limit < 0)) {
     return ReportError(io, absl::InvalidArgumentError("--top must be a number"));
   }
-  absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenInventory(db);
+  absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenExistingInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());
-  absl::StatusOr<ReportRuns> runs = FindReportRuns(**inv);
+  absl::StatusOr<ReportRuns> runs = FindReportRuns(
+      **inv, static_cast<int64_t>(run_flag.value_or(0)),
+      static_cast<int64_t>(since_flag.value_or(0)));
   if (!runs.ok()) return ReportError(io, runs.status());
   if (runs->latest == 0) {
     return ReportError(io, absl::FailedPreconditionError(
-                               "no scan with TLS results in the inventory yet: "
-                               "run ers scan first"));
+                               "no configured sweep has finished in this inventory yet: "
+                               "run ers scan (ers runs lists ad-hoc scans and imports; "
+                               "ers report --run N describes one)"));
+  }
+  // A run named on the command line that does not exist is a usage error.
+  auto read_run = [&](int64_t id) -> absl::StatusOr<RunInfo> {
+    absl::StatusOr<RunInfo> r = (*inv)->Run(id);
+    if (absl::IsNotFound(r.status())) return absl::InvalidArgumentError(r.status().message());
+    return r;
+  };
+  absl::StatusOr<RunInfo> run_info = read_run(runs->latest);
+  if (!run_info.ok()) return ReportError(io, run_info.status());
+  // A run that failed before it scanned anything has nothing to compare:
+  // its empty result is no news about the certificates.
+  if (run_info->status == "failed" && run_info->results == 0 && !since_flag.has_value()) {
+    runs->previous = 0;
+  }
+  std::optional<RunInfo> previous_info;
+  if (runs->previous != 0) {
+    absl::StatusOr<RunInfo> p = read_run(runs->previous);
+    if (!p.ok()) return ReportError(io, p.status());
+    previous_info = *p;
   }
   const int64_t now = time(nullptr);
   Json report;
-  report["run"] = runs->latest;
-  report["previous_run"] = runs->previous;
-  report["generated"] = absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(now),
-                                         absl::UTCTimeZone());
+  report["schema_version"] = 2;
+  report["generated"] = Rfc3339(now);
+  report["run"] = RunJson(*run_info);
+  report["previous_run"] = previous_info.has_value() ? RunJson(*previous_info) : Json(nullptr);
 
   // Leaves of the latest run, with their endpoints.
   auto leaves = RunLeaves(**inv, runs->latest);
@@ -221,8 +292,29 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   // Human tables. Certificate text may hold terminal controls: escaped.
   FILE* o = io.out;
   auto text = [](const nlohmann::json& v) { return Printable(v.get<std::string>()); };
-  fprintf(o, "ers report: scan run %lld (%s)\n\n", static_cast<long long>(runs->latest),
-          report["generated"].get<std::string>().c_str());
+  fprintf(o, "ers report: %s\n", RunHeadline(*run_info).c_str());
+  {
+    std::string outcomes;
+    for (const auto& [name, n] : run_info->outcomes) {
+      absl::StrAppend(&outcomes, outcomes.empty() ? "" : ", ", name, " ", n);
+    }
+    fprintf(o, "  %llu targets%s%s\n", static_cast<unsigned long long>(run_info->targets),
+            outcomes.empty() ? "" : ": ", outcomes.c_str());
+  }
+  if (run_info->status == "failed") {
+    fprintf(o, "  this run failed%s%s\n", run_info->error.empty() ? "" : ": ",
+            Printable(run_info->error).c_str());
+  } else if (run_info->status != "done") {
+    fprintf(o, "  this run did not finish (%s): its results cover only part of its targets\n",
+            run_info->status.c_str());
+  }
+  if (run_info->tls == 0) {
+    fprintf(o, "  this run found no TLS endpoint%s\n",
+            previous_info.has_value() && previous_info->tls > 0
+                ? ": every certificate the run before saw is listed as disappeared below"
+                : "");
+  }
+  fprintf(o, "  report generated %s\n\n", report["generated"].get<std::string>().c_str());
   fprintf(o, "Expiry (leaf certificates of the latest scan):\n");
   for (const auto& [bucket, n] : report["expiry"]["counts"].items()) {
     fprintf(o, "  %-18s %d\n", bucket.c_str(), n.get<int>());
@@ -255,11 +347,12 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   for (const auto& [k, n] : keys) fprintf(o, "  %-20s %d\n", Printable(k).c_str(), n);
   fprintf(o, "\nSignature algorithms:\n");
   for (const auto& [k, n] : sigs) fprintf(o, "  %-30s %d\n", Printable(k).c_str(), n);
-  fprintf(o, "\nChanges since the previous scan");
-  if (runs->previous == 0) {
-    fprintf(o, ": none (this is the first scan with results)\n");
+  fprintf(o, "\nChanges");
+  if (!previous_info.has_value()) {
+    fprintf(o, ": nothing to compare with (no earlier finished configured sweep; "
+               "--since N names a run)\n");
   } else {
-    fprintf(o, " (run %lld):\n", static_cast<long long>(runs->previous));
+    fprintf(o, " since %s:\n", RunHeadline(*previous_info).c_str());
     for (const char* key : {"new_certificates", "disappeared_certificates"}) {
       fprintf(o, "  %s: %zu\n", key, changes[key].size());
       for (const auto& c : changes[key]) {

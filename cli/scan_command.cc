@@ -216,7 +216,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<absl::Duration> connect_timeout, handshake_timeout;
   bool dry_run = false, resume = false, quiet = false, summary_flag = false,
        no_push = false, no_system_roots = false, no_analysis = false,
-       no_fallback = false, allow_special = false;
+       no_fallback = false, allow_special = false, push_adhoc = false;
   FlagSet flags("scan");
   flags.Bool("dry-run", "print the plan and the first targets; send nothing",
              &dry_run);
@@ -279,6 +279,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.Bool("quiet", "no summary on standard error", &quiet);
   flags.Bool("no-push", "spool the results for the CLM but do not send them now "
              "(ers push does)", &no_push);
+  flags.Bool("push", "with --servers/--ips: send this ad-hoc scan to the CLM too (by "
+             "default only configured sweeps go there)", &push_adhoc);
   flags.Count("spool-max-bytes", "bound on the batches waiting for the CLM (default 1 GiB); "
               "past it runs stay in the inventory until ers push has room",
               1, uint64_t{1} << 50, &spool_max_bytes);
@@ -337,10 +339,20 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   Inventory& inventory = **opened;
   ConfigStore& config = inventory.config();
 
+  // Targets on the command line make an ad-hoc run: recorded and listed,
+  // but neither "the latest sweep" of reports nor sent to the CLM unless
+  // --push asks.
+  const bool adhoc = servers.has_value() || ips.has_value() || ports.has_value();
+  if (push_adhoc && !adhoc) {
+    return ReportError(io, absl::InvalidArgumentError(
+                               "--push is for ad-hoc scans (--servers/--ips); configured "
+                               "sweeps go to the CLM anyway"));
+  }
+  if (push_adhoc && no_push) {
+    return ReportError(io, absl::InvalidArgumentError("--push and --no-push contradict"));
+  }
   absl::StatusOr<std::vector<DiscoverEntry>> entries =
-      servers.has_value() || ips.has_value() || ports.has_value()
-          ? AdHocEntries(servers, ips, ports)
-          : config.List();
+      adhoc ? AdHocEntries(servers, ips, ports) : config.List();
   if (!entries.ok()) return ReportError(io, entries.status());
   if (entries->empty()) {
     return ReportError(io, absl::InvalidArgumentError(
@@ -432,8 +444,18 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       uint64_t{options.concurrency != 0 ? options.concurrency : kDefaultConcurrency} +
       kReservedFds);
   if (!limit.ok()) return ReportError(io, limit.status());
+  const RunKind kind = adhoc ? RunKind::kAdHoc : RunKind::kConfigured;
   absl::StatusOr<std::unique_ptr<Sweep>> sweep = Sweep::Create(options);
-  if (!sweep.ok()) return ReportError(io, sweep.status());
+  if (!sweep.ok()) {
+    // A scheduled sweep that cannot start (everything excluded, a trust
+    // file gone) is a run that failed, so reports say so instead of
+    // showing the last one that worked as current.
+    absl::StatusOr<int64_t> failed = inventory.BeginRun("{}", kind, /*for_clm=*/false);
+    if (failed.ok()) {
+      (void)inventory.FinishRun(*failed, "failed", 0, 0, sweep.status().message());
+    }
+    return ReportError(io, sweep.status());
+  }
   for (const std::string& w : (*sweep)->warnings()) fprintf(io.err, "ers: warning: %s\n", w.c_str());
 
   FILE* out = nullptr;
@@ -466,7 +488,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       {"rate", options.rate},
       {"resume", resume},
       {"targets", (*sweep)->num_targets()}};
-  absl::StatusOr<std::unique_ptr<ScanRun>> scan_run = ScanRun::Begin(&inventory, run_options.dump());
+  absl::StatusOr<std::unique_ptr<ScanRun>> scan_run =
+      ScanRun::Begin(&inventory, run_options.dump(), kind, !adhoc || push_adhoc);
   if (!scan_run.ok()) return ReportError(io, scan_run.status());
 
   // Every record: to the JSON Lines output if asked (first, so that the
@@ -506,8 +529,10 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   PushOptions push_options;
   push_options.max_attempts = no_push ? 0 : 3;
   bool pushed_all = true;
+  const bool for_clm = !adhoc || push_adhoc;
   const int push_exit =
-      run.ok() ? SpoolAndPush(inventory.path(), inventory, (*scan_run)->id(), push_options,
+      !for_clm ? kExitOk
+      : run.ok() ? SpoolAndPush(inventory.path(), inventory, (*scan_run)->id(), push_options,
                               spool_max_bytes.value_or(kDefaultSpoolMaxBytes), io, &pushed_all)
                : kExitFatal;
   const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));

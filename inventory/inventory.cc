@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -70,6 +71,13 @@ constexpr const char* kMigrations[] = {
     // before it were spooled (or had no CLM) by the release that wrote them.
     "ALTER TABLE scan_runs ADD COLUMN spooled INTEGER NOT NULL DEFAULT 1;"
     "PRAGMA user_version = 3;",
+    // Version 4: what a run covered (configured sweep, ad-hoc targets, an
+    // import) and its results by outcome. Imports were marked in options.
+    "ALTER TABLE scan_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'configured';"
+    "ALTER TABLE scan_runs ADD COLUMN outcomes TEXT;"
+    "ALTER TABLE scan_runs ADD COLUMN error TEXT;"
+    "UPDATE scan_runs SET kind = 'import' WHERE options LIKE '%\"import\":true%';"
+    "PRAGMA user_version = 4;",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == Inventory::kSchemaVersion,
               "one migration per schema version");
@@ -253,27 +261,44 @@ absl::StatusOr<std::string> Inventory::ResumePoint() {
 
 absl::Status Inventory::ClearResumePoint() { return config_->ClearSetting("resume_point"); }
 
-absl::StatusOr<int64_t> Inventory::BeginRun(absl::string_view options_json) {
+const char* RunKindName(RunKind kind) {
+  switch (kind) {
+    case RunKind::kConfigured:
+      return "configured";
+    case RunKind::kAdHoc:
+      return "adhoc";
+    case RunKind::kImport:
+      return "import";
+  }
+  return "configured";
+}
+
+absl::StatusOr<int64_t> Inventory::BeginRun(absl::string_view options_json, RunKind kind,
+                                            bool for_clm) {
   // The caller holds the scan lock, so a run still "running" was killed.
   absl::Status s = SqlExec(db(), kMarkKilled, path_);
   if (!s.ok()) return s;
   absl::StatusOr<Stmt> insert = Prepare(
-      db(), "INSERT INTO scan_runs (started, status, pid, options, spooled) "
-            "VALUES (?1, 'running', ?2, ?3, 0)");
+      db(), "INSERT INTO scan_runs (started, status, pid, options, spooled, kind) "
+            "VALUES (?1, 'running', ?2, ?3, ?4, ?5)");
   if (!insert.ok()) return insert.status();
   BindInt(insert->get(), 1, time(nullptr));
   BindInt(insert->get(), 2, getpid());
   BindText(insert->get(), 3, options_json);
+  BindInt(insert->get(), 4, for_clm ? 0 : 1);  // not for the CLM: nothing to spool
+  BindText(insert->get(), 5, RunKindName(kind));
   if (sqlite3_step(insert->get()) != SQLITE_DONE) {
     return SqliteError(db(), path_, "record the run");
   }
   run_results_ = 0;
   run_tls_ = 0;
+  run_outcomes_.clear();
   return sqlite3_last_insert_rowid(db());
 }
 
 absl::Status Inventory::AddRecord(int64_t run_id, const ScanRecord& record) {
   ++run_results_;
+  ++run_outcomes_[OutcomeName(record.result.outcome)];
   if (record.result.outcome != Outcome::kTls) return absl::OkStatus();
   if (record.chain == nullptr || record.result.chain.empty() ||
       record.chain->certificates.size() != record.result.chain.size()) {
@@ -389,12 +414,13 @@ absl::Status Inventory::MarkSpooled(int64_t run_id) {
 }
 
 absl::Status Inventory::FinishRun(int64_t run_id, absl::string_view status,
-                                  uint64_t targets, double duration_s) {
+                                  uint64_t targets, double duration_s,
+                                  absl::string_view error) {
   absl::Status s = Commit();
   if (!s.ok()) return s;
   absl::StatusOr<Stmt> update = Prepare(
       db(), "UPDATE scan_runs SET finished = ?1, status = ?2, targets = ?3, "
-            "results = ?4, tls = ?5, duration_s = ?6 WHERE id = ?7");
+            "results = ?4, tls = ?5, duration_s = ?6, outcomes = ?8, error = ?9 WHERE id = ?7");
   if (!update.ok()) return update.status();
   sqlite3_stmt* st = update->get();
   BindInt(st, 1, time(nullptr));
@@ -404,37 +430,67 @@ absl::Status Inventory::FinishRun(int64_t run_id, absl::string_view status,
   BindInt(st, 5, static_cast<int64_t>(run_tls_));
   sqlite3_bind_double(st, 6, duration_s);
   BindInt(st, 7, run_id);
+  BindText(st, 8, nlohmann::json(run_outcomes_).dump());
+  if (!error.empty()) BindText(st, 9, error);
   if (sqlite3_step(st) != SQLITE_DONE) {
     return SqliteError(db(), path_, "record the run's end");
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<RunInfo>> Inventory::Runs(int limit) {
-  absl::StatusOr<Stmt> select = Prepare(
-      db(), "SELECT id, started, coalesce(finished, 0), status, targets, "
-            "results, tls, duration_s, coalesce(options, '') FROM scan_runs "
-            "ORDER BY id DESC LIMIT ?1");
-  if (!select.ok()) return select.status();
-  BindInt(select->get(), 1, limit);
-  std::vector<RunInfo> out;
-  sqlite3_stmt* st = select->get();
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    RunInfo r;
-    r.id = sqlite3_column_int64(st, 0);
-    r.started_unix = sqlite3_column_int64(st, 1);
-    r.finished_unix = sqlite3_column_int64(st, 2);
-    r.status = ColumnText(st, 3);
-    r.targets = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
-    r.results = static_cast<uint64_t>(sqlite3_column_int64(st, 5));
-    r.tls = static_cast<uint64_t>(sqlite3_column_int64(st, 6));
-    r.duration_s = sqlite3_column_double(st, 7);
-    r.options = ColumnText(st, 8);
-    out.push_back(std::move(r));
+namespace {
+
+constexpr const char* kRunColumns =
+    "SELECT id, started, coalesce(finished, 0), status, targets, results, tls, duration_s, "
+    "coalesce(options, ''), kind, spooled, coalesce(outcomes, ''), coalesce(error, '') "
+    "FROM scan_runs ";
+
+RunInfo ReadRun(sqlite3_stmt* st) {
+  RunInfo r;
+  r.id = sqlite3_column_int64(st, 0);
+  r.started_unix = sqlite3_column_int64(st, 1);
+  r.finished_unix = sqlite3_column_int64(st, 2);
+  r.status = ColumnText(st, 3);
+  r.targets = static_cast<uint64_t>(sqlite3_column_int64(st, 4));
+  r.results = static_cast<uint64_t>(sqlite3_column_int64(st, 5));
+  r.tls = static_cast<uint64_t>(sqlite3_column_int64(st, 6));
+  r.duration_s = sqlite3_column_double(st, 7);
+  r.options = ColumnText(st, 8);
+  r.kind = ColumnText(st, 9);
+  r.spooled = sqlite3_column_int64(st, 10) != 0;
+  r.error = ColumnText(st, 12);
+  // Written by FinishRun; a run that never finished has none.
+  const nlohmann::json outcomes = nlohmann::json::parse(ColumnText(st, 11), nullptr, false);
+  if (outcomes.is_object()) {
+    for (const auto& [name, n] : outcomes.items()) {
+      if (n.is_number_unsigned()) r.outcomes[name] = n.get<uint64_t>();
+    }
   }
-  if (rc != SQLITE_DONE) return SqliteError(db(), path_, "list runs");
+  return r;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<RunInfo>> Inventory::Runs(int limit) {
+  std::vector<RunInfo> out;
+  absl::Status s = SqlQuery(db(), path_, "list runs",
+                            absl::StrCat(kRunColumns, "ORDER BY id DESC LIMIT ?1").c_str(),
+                            {limit}, [&](sqlite3_stmt* st) { out.push_back(ReadRun(st)); });
+  if (!s.ok()) return s;
   return out;
+}
+
+absl::StatusOr<RunInfo> Inventory::Run(int64_t run_id) {
+  std::optional<RunInfo> run;
+  absl::Status s = SqlQuery(db(), path_, "read a run",
+                            absl::StrCat(kRunColumns, "WHERE id = ?1").c_str(), {run_id},
+                            [&](sqlite3_stmt* st) { run = ReadRun(st); });
+  if (!s.ok()) return s;
+  if (!run.has_value()) {
+    return absl::NotFoundError(absl::StrCat("no run ", run_id, " in ", path_,
+                                            " (ers runs lists them)"));
+  }
+  return *run;
 }
 
 }  // namespace ers

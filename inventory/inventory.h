@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,9 +28,18 @@
 
 namespace ers {
 
+// RunKind says what a run covered. Reports describe and compare configured
+// sweeps; ad-hoc scans (targets on the command line) and imports are kept
+// and listed, but never become "the latest scan".
+enum class RunKind { kConfigured, kAdHoc, kImport };
+// RunKindName returns "configured", "adhoc" or "import".
+const char* RunKindName(RunKind kind);
+
 // RunInfo describes one scan run.
 struct RunInfo {
   int64_t id = 0;
+  std::string kind;  // RunKindName
+  bool spooled = false;  // its batches reached the spool (or it is not for the CLM)
   int64_t started_unix = 0;
   int64_t finished_unix = 0;
   std::string status;  // running, done, interrupted, failed, killed
@@ -38,6 +48,9 @@ struct RunInfo {
   uint64_t tls = 0;
   double duration_s = 0;
   std::string options;  // JSON
+  // outcomes counts the run's results by outcome name ({"tls": 3, ...}).
+  std::map<std::string, uint64_t> outcomes;
+  std::string error;  // why it failed, when it did
 };
 
 class Inventory {
@@ -45,7 +58,7 @@ class Inventory {
   // kSchemaVersion is the schema this release writes (PRAGMA user_version).
   // Open upgrades older files in one transaction; a newer file is refused
   // (kFailedPrecondition) rather than misread.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Open opens (creating) the inventory at |path|, creating its parent
   // directory with mode 0700, and migrates it to kSchemaVersion.
@@ -55,9 +68,13 @@ class Inventory {
   Inventory(const Inventory&) = delete;
   Inventory& operator=(const Inventory&) = delete;
 
-  // BeginRun records a new run as "running" (marking runs left "running" by
-  // killed processes as "killed") and returns its id.
-  [[nodiscard]] absl::StatusOr<int64_t> BeginRun(absl::string_view options_json);
+  // BeginRun records a new run of |kind| as "running" (marking runs left
+  // "running" by killed processes as "killed") and returns its id. Its
+  // batches go to the CLM when |for_clm| (UnspooledRuns lists it until
+  // MarkSpooled).
+  [[nodiscard]] absl::StatusOr<int64_t> BeginRun(absl::string_view options_json,
+                                                 RunKind kind = RunKind::kConfigured,
+                                                 bool for_clm = true);
   // AddRecord stores one record of run |run_id|: TLS records store their
   // certificates (once each, from the record's parsed ChainInfo), a
   // sighting and the endpoint's result; other records only count. Writes
@@ -81,9 +98,11 @@ class Inventory {
   ConfigStore& config() { return *config_; }
   int schema_version() const { return schema_version_; }
 
-  // FinishRun commits and records the run's end.
+  // FinishRun commits and records the run's end, with |error| saying why
+  // when it failed.
   [[nodiscard]] absl::Status FinishRun(int64_t run_id, absl::string_view status,
-                                       uint64_t targets, double duration_s);
+                                       uint64_t targets, double duration_s,
+                                       absl::string_view error = "");
 
   // UnspooledRuns returns the runs, finished or not (killed, interrupted),
   // whose upload batches never reached the spool, oldest first; a running
@@ -97,6 +116,8 @@ class Inventory {
 
   // Runs returns the most recent runs, newest first.
   [[nodiscard]] absl::StatusOr<std::vector<RunInfo>> Runs(int limit);
+  // Run returns run |run_id| (kNotFound when there is none).
+  [[nodiscard]] absl::StatusOr<RunInfo> Run(int64_t run_id);
 
   sqlite3* db() const { return db_.get(); }
   const std::string& path() const { return path_; }
@@ -131,6 +152,7 @@ class Inventory {
   int pending_ = 0;
   uint64_t run_results_ = 0;
   uint64_t run_tls_ = 0;
+  std::map<std::string, uint64_t> run_outcomes_;
   absl::flat_hash_map<const char*, Stmt> statements_;
   // Certificates written in this process (their last_seen is moved once).
   absl::flat_hash_set<std::string> stored_;

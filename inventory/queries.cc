@@ -37,26 +37,37 @@ std::string EndpointRef::ToString() const {
   return absl::StrCat(ip, ":", port, name.empty() ? "" : absl::StrCat(" (", name, ")"));
 }
 
-absl::StatusOr<ReportRuns> FindReportRuns(Inventory& inv) {
-  ReportRuns runs;
-  int n = 0;
-  absl::Status s = SqlQuery(
-      inv.db(), inv.path(), "find runs",
-      "SELECT id FROM scan_runs WHERE status IN ('done', 'interrupted') "
-      "AND EXISTS (SELECT 1 FROM endpoint_results e WHERE e.run_id = id) "
-      "ORDER BY id DESC LIMIT 2",
-      {}, [&](sqlite3_stmt* st) { (n++ == 0 ? runs.latest : runs.previous) = Int(st, 0); });
-  if (!s.ok()) return s;
-  return runs;
-}
-
-absl::StatusOr<int64_t> LatestResultRun(Inventory& inv) {
+absl::StatusOr<int64_t> LatestConfiguredRun(Inventory& inv) {
   int64_t run = 0;
-  absl::Status s = SqlQuery(inv.db(), inv.path(), "find the latest run",
-                            "SELECT coalesce(max(run_id), 0) FROM endpoint_results", {},
-                            [&](sqlite3_stmt* st) { run = Int(st, 0); });
+  absl::Status s = SqlQuery(inv.db(), inv.path(), "find the latest configured sweep",
+                            "SELECT coalesce(max(id), 0) FROM scan_runs WHERE kind = "
+                            "'configured' AND status != 'running'",
+                            {}, [&](sqlite3_stmt* st) { run = Int(st, 0); });
   if (!s.ok()) return s;
   return run;
+}
+
+absl::StatusOr<ReportRuns> FindReportRuns(Inventory& inv, int64_t run, int64_t since) {
+  ReportRuns runs;
+  if (run != 0) {
+    runs.latest = run;
+  } else {
+    absl::StatusOr<int64_t> latest = LatestConfiguredRun(inv);
+    if (!latest.ok()) return latest.status();
+    runs.latest = *latest;
+  }
+  if (since != 0 || runs.latest == 0) {
+    runs.previous = since;
+    return runs;
+  }
+  absl::Status s = SqlQuery(
+      inv.db(), inv.path(), "find the run before",
+      "SELECT coalesce(max(p.id), 0) FROM scan_runs p, scan_runs r WHERE r.id = ?1 AND "
+      "r.kind = 'configured' AND p.kind = 'configured' AND p.id < r.id AND "
+      "p.status IN ('done', 'interrupted')",
+      {runs.latest}, [&](sqlite3_stmt* st) { runs.previous = Int(st, 0); });
+  if (!s.ok()) return s;
+  return runs;
 }
 
 absl::StatusOr<std::vector<LeafSummary>> RunLeaves(Inventory& inv, int64_t run) {

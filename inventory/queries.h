@@ -23,16 +23,25 @@ struct EndpointRef {
   std::string ToString() const;
 };
 
-// ReportRuns are the latest and the previous finished runs with TLS
-// results (0 when there is none).
+// ReportRuns are the run a report describes and the run it compares with
+// (0 when there is none).
 struct ReportRuns {
   int64_t latest = 0;
   int64_t previous = 0;
 };
-[[nodiscard]] absl::StatusOr<ReportRuns> FindReportRuns(Inventory& inv);
+// FindReportRuns picks them. The described run is |run| when not 0, else
+// the newest configured sweep that is not running, whatever it found (a
+// sweep that found nothing is the truth about the network, not a run to
+// skip). The compared run is |since| when not 0, else, for a configured
+// sweep, the configured sweep before it that finished (done or
+// interrupted); ad-hoc runs and imports are compared only when asked.
+// Ad-hoc runs and imports never become the latest.
+[[nodiscard]] absl::StatusOr<ReportRuns> FindReportRuns(Inventory& inv, int64_t run = 0,
+                                                        int64_t since = 0);
 
-// LatestResultRun is the newest run with endpoint results, 0 for none.
-[[nodiscard]] absl::StatusOr<int64_t> LatestResultRun(Inventory& inv);
+// LatestConfiguredRun is the newest configured sweep that is not running,
+// 0 for none.
+[[nodiscard]] absl::StatusOr<int64_t> LatestConfiguredRun(Inventory& inv);
 
 // LeafSummary is one leaf certificate of a run, with where it was served.
 struct LeafSummary {

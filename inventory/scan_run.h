@@ -20,11 +20,13 @@ namespace ers {
 
 class ScanRun {
  public:
-  // Begin records a new run with |options_json| (what the run was asked to
-  // do) in |inventory|, which must outlive the ScanRun. The caller holds
-  // the inventory's scan lock.
+  // Begin records a new run of |kind| with |options_json| (what the run
+  // was asked to do) in |inventory|, which must outlive the ScanRun; its
+  // batches go to the CLM when |for_clm|. The caller holds the inventory's
+  // scan lock.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ScanRun>> Begin(
-      Inventory* inventory, absl::string_view options_json);
+      Inventory* inventory, absl::string_view options_json,
+      RunKind kind = RunKind::kConfigured, bool for_clm = true);
 
   int64_t id() const { return id_; }
   // sink stores the sweep's records in this run (InventorySink).

@@ -59,7 +59,7 @@ expect_output "remove" "^removed server1.example.com$" -- \
   "$ers" discover --remove server1.example.com
 expect_exit "remove missing" 2 -- "$ers" discover --remove nope.example.com
 expect_output "ports for all" "re-configured ports of 3 entries to 443" -- \
-  "$ers" discover --ports 443
+  "$ers" discover --ports 443 --all
 expect_output "ports for all plan" "targets: +258 " -- "$ers" scan --dry-run
 
 # Exclusions cut addresses out of the plan.

@@ -40,11 +40,11 @@ grep -q "internal error" "$work/import.out"
 [ $? -ne 0 ]
 check "import raised no internal error" $?
 
-"$ers" report >"$work/report.txt" 2>&1
+"$ers" report --run 1 >"$work/report.txt" 2>&1
 check "ers report exits 0" $?
-"$ers" export --csv --output "$work/out.csv" 2>"$work/export.err"
+"$ers" export --run 1 --csv --output "$work/out.csv" 2>"$work/export.err"
 check "ers export --csv exits 0 ($(cat "$work/export.err"))" $?
-"$ers" export --pem --output "$work/out.pem" 2>"$work/export.err"
+"$ers" export --run 1 --pem --output "$work/out.pem" 2>"$work/export.err"
 check "ers export --pem exits 0" $?
 
 for f in report.txt out.csv; do
