@@ -18,6 +18,21 @@ void FlagSet::String(const char* name, const char* value_name,
   flags_.push_back(std::move(f));
 }
 
+void FlagSet::OptionalValue(const char* name, const char* value_name, const char* help,
+                            const char* bare, std::optional<std::string>* out) {
+  Flag f;
+  f.name = name;
+  f.value_name = absl::StrCat("[=", value_name, "]");
+  f.help = help;
+  f.string_out = out;
+  f.bare = bare;
+  flags_.push_back(std::move(f));
+}
+
+void FlagSet::Alias(const char* spelling, const char* name) {
+  aliases_.emplace_back(spelling, name);
+}
+
 void FlagSet::Bool(const char* name, const char* help, bool* out) {
   Flag f;
   f.name = name;
@@ -88,6 +103,14 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args,
       help_requested_ = true;
       continue;
     }
+    std::string expanded;
+    for (const auto& [spelling, name] : aliases_) {
+      if (arg == spelling) {
+        expanded = absl::StrCat("--", name);
+        arg = expanded;
+        break;
+      }
+    }
     if (!absl::StartsWith(arg, "--")) {
       if (positional == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -119,6 +142,10 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args,
       *flag->bool_out = true;
       continue;
     }
+    if (flag->bare.has_value() && !inline_value.has_value()) {
+      *flag->string_out = *flag->bare;
+      continue;
+    }
     if (!inline_value.has_value()) {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -135,8 +162,14 @@ absl::Status FlagSet::Parse(const std::vector<std::string>& args,
 std::string FlagSet::Usage() const {
   std::string out;
   for (const Flag& f : flags_) {
-    std::string left = absl::StrCat("  --", f.name);
-    if (!f.value_name.empty()) absl::StrAppend(&left, " ", f.value_name);
+    std::string left = "  ";
+    for (const auto& [spelling, name] : aliases_) {
+      if (name == f.name) absl::StrAppend(&left, spelling, ", ");
+    }
+    absl::StrAppend(&left, "--", f.name);
+    if (!f.value_name.empty()) {
+      absl::StrAppend(&left, f.bare.has_value() ? "" : " ", f.value_name);
+    }
     if (left.size() < 28) left.resize(28, ' ');
     else left += "\n" + std::string(28, ' ');
     absl::StrAppend(&out, left, f.help, "\n");

@@ -26,6 +26,10 @@ class FlagSet {
               std::optional<std::string>* out);
   // Bool declares a "--name" switch.
   void Bool(const char* name, const char* help, bool* out);
+  // OptionalValue declares "--name" (|*out| becomes |bare|) that also
+  // takes "--name=VALUE" (only in that form, as GNU optional arguments).
+  void OptionalValue(const char* name, const char* value_name, const char* help,
+                     const char* bare, std::optional<std::string>* out);
   // Count declares "--name N", an integer in [min, max]; |*out| is set when
   // the flag is given.
   void Count(const char* name, const char* help, uint64_t min, uint64_t max,
@@ -33,6 +37,11 @@ class FlagSet {
   // Duration declares "--name DURATION" ("500ms", "5s"), in [min, max].
   void Duration(const char* name, const char* help, absl::Duration min,
                 absl::Duration max, std::optional<absl::Duration>* out);
+
+  // Alias lets |spelling| (a short form such as "-p", or nmap's "-iL")
+  // stand for the declared flag "--|name|"; a value follows as the next
+  // argument.
+  void Alias(const char* spelling, const char* name);
 
   // Parse reads |args|. Non-flag arguments go to |*positional| when it is not
   // null, and are an error otherwise. "--help" sets help_requested().
@@ -50,12 +59,14 @@ class FlagSet {
     std::string value_name;  // empty for switches
     std::string help;
     std::optional<std::string>* string_out = nullptr;
+    std::optional<std::string> bare;  // OptionalValue: the value of "--name" alone
     bool* bool_out = nullptr;
     std::optional<uint64_t>* count_out = nullptr;
     std::optional<absl::Duration>* duration_out = nullptr;
     uint64_t count_min = 0, count_max = 0;
     absl::Duration duration_min, duration_max;
   };
+  std::vector<std::pair<std::string, std::string>> aliases_;  // spelling, name
   // Store parses |value| into |flag|'s destination.
   absl::Status Store(const Flag& flag, absl::string_view value) const;
   const Flag* Find(absl::string_view name) const;

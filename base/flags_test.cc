@@ -28,6 +28,26 @@ TEST(FlagSetTest, ValuesSwitchesAndPositionals) {
   EXPECT_FALSE(flags.help_requested());
 }
 
+TEST(FlagSetTest, OptionalValuesAndAliases) {
+  std::optional<std::string> resume, ports, file;
+  FlagSet flags("scan");
+  flags.OptionalValue("resume", "auto", "resume", "yes", &resume);
+  flags.String("ports", "LIST", "ports", &ports);
+  flags.String("targets-file", "FILE", "targets", &file);
+  flags.Alias("-p", "ports");
+  flags.Alias("-iL", "targets-file");
+  ASSERT_TRUE(flags.Parse({"--resume", "-p", "443", "-iL", "t.txt"}, nullptr).ok());
+  EXPECT_EQ(resume, "yes");  // alone: the bare value; the next argument is not its value
+  EXPECT_EQ(ports, "443");
+  EXPECT_EQ(file, "t.txt");
+  ASSERT_TRUE(flags.Parse({"--resume=auto"}, nullptr).ok());
+  EXPECT_EQ(resume, "auto");
+  EXPECT_THAT(flags.Usage(), HasSubstr("--resume[=auto]"));
+  EXPECT_THAT(flags.Usage(), HasSubstr("-p, --ports LIST"));
+  // An unknown short form is an unexpected argument, not a flag.
+  EXPECT_FALSE(flags.Parse({"-x"}, nullptr).ok());
+}
+
 TEST(FlagSetTest, Errors) {
   std::optional<std::string> servers;
   bool list = false;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "inventory/queries.h"
 #include "base/list_syntax.h"
 #include "scanner/server_list.h"
 
@@ -64,6 +65,40 @@ absl::StatusOr<std::unique_ptr<Inventory>> OpenExistingInventory(
         "$ERS_DB names another)"));
   }
   return Inventory::Open(*path);
+}
+
+void FailOn::Declare(FlagSet& flags) {
+  flags.String("fail-on", "SEVERITY",
+               "exit 4 when the run has a finding of SEVERITY (critical, high, medium, low, "
+               "info) or above",
+               &flag);
+}
+
+absl::StatusOr<std::optional<Severity>> FailOn::Parsed() const {
+  if (!flag.has_value()) return std::optional<Severity>();
+  std::optional<Severity> s = ParseSeverity(*flag);
+  if (!s.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--fail-on \"", *flag, "\" is not a severity (critical, high, medium, low, info)"));
+  }
+  return s;
+}
+
+absl::StatusOr<bool> FindingsAtOrAbove(Inventory& inventory, int64_t run, Severity severity,
+                                       const Streams& io) {
+  absl::StatusOr<std::vector<FindingCount>> counts = RunFindingCounts(inventory, run);
+  if (!counts.ok()) return counts.status();
+  std::string hits;
+  for (const FindingCount& f : *counts) {
+    std::optional<Severity> s = ParseSeverity(f.severity);
+    if (!s.has_value() || *s < severity) continue;
+    absl::StrAppend(&hits, hits.empty() ? "" : ", ", f.id, " (", f.severity, ", ", f.endpoints,
+                    f.endpoints == 1 ? " endpoint)" : " endpoints)");
+  }
+  if (hits.empty()) return false;
+  fprintf(io.err, "ers: run %lld has findings of severity %s or above: %s\n",
+          static_cast<long long>(run), SeverityName(severity), hits.c_str());
+  return true;
 }
 
 std::string AbsolutePath(const std::string& path) {

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "inventory/config_store.h"
 #include "inventory/inventory.h"
+#include "x509/findings.h"
 #include "base/files.h"
 #include "base/flags.h"
 #include "cli/commands.h"
@@ -47,6 +48,21 @@ void AddDbFlag(FlagSet& flags, std::optional<std::string>* db);
 // a new empty inventory.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Inventory>> OpenExistingInventory(
     const std::optional<std::string>& db_flag);
+
+// FailOn is --fail-on SEVERITY: exit kExitFindings when the run holds a
+// finding of that severity or above.
+struct FailOn {
+  std::optional<std::string> flag;
+  // Declare adds --fail-on to |flags|.
+  void Declare(FlagSet& flags);
+  // Check returns the severity given (nullopt when none), or
+  // kInvalidArgument for a word that is no severity.
+  [[nodiscard]] absl::StatusOr<std::optional<Severity>> Parsed() const;
+};
+// FindingsAtOrAbove reports whether run |run| of |inventory| holds a finding
+// of |severity| or above, and prints one line naming them to |io.err|.
+[[nodiscard]] absl::StatusOr<bool> FindingsAtOrAbove(Inventory& inventory, int64_t run,
+                                                     Severity severity, const Streams& io);
 
 // AbsolutePath returns |path| made absolute against the working directory,
 // so a file named in `ers discover` is still found by `ers scan` from cron.

@@ -16,7 +16,8 @@ namespace ers {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFatal = 1;    // could not do the job at all
 inline constexpr int kExitUsage = 2;    // bad command line or configuration
-inline constexpr int kExitPartial = 3;  // done, but some targets failed
+inline constexpr int kExitPartial = 3;  // done in part: local errors, stopped, undelivered
+inline constexpr int kExitFindings = 4;  // --fail-on: a finding of that severity or above
 
 // Streams are where a command writes results (out) and messages (err).
 struct Streams {

@@ -40,6 +40,7 @@ Examples:
   ers report
   ers report --json > report.json
   ers report --run 12 --since 9
+  ers report --fail-on high           exit 4 when a high or critical finding is present
   ers report --policy /etc/ers/policy.conf
 
 Flags:
@@ -96,6 +97,7 @@ std::string RunHeadline(const RunInfo& r) {
 int RunReport(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> db, policy_file, top;
   std::optional<uint64_t> run_flag, since_flag;
+  FailOn fail_on;
   bool json_out = false;
   FlagSet flags("report");
   flags.Bool("json", "print the report as JSON", &json_out);
@@ -107,10 +109,13 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
               INT64_MAX, &run_flag);
   flags.Count("since", "compare with run N (default: the configured sweep before)", 1,
               INT64_MAX, &since_flag);
+  fail_on.Declare(flags);
   AddDbFlag(flags, &db);
   if (std::optional<int> done = ParseCommandFlags(flags, args, kReportHelp, io)) {
     return *done;
   }
+  absl::StatusOr<std::optional<Severity>> fail_severity = fail_on.Parsed();
+  if (!fail_severity.ok()) return ReportError(io, fail_severity.status());
   Policy policy;
   if (policy_file.has_value()) {
     absl::StatusOr<std::string> text = ReadSmallFile(*policy_file);
@@ -154,6 +159,13 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
     if (!p.ok()) return ReportError(io, p.status());
     previous_info = *p;
   }
+  // After the report is printed: exit 4 when --fail-on finds what it names.
+  auto finish = [&]() -> int {
+    if (!fail_severity->has_value()) return kExitOk;
+    absl::StatusOr<bool> hit = FindingsAtOrAbove(**inv, runs->latest, **fail_severity, io);
+    if (!hit.ok()) return ReportError(io, hit.status());
+    return *hit ? kExitFindings : kExitOk;
+  };
   const int64_t now = time(nullptr);
   Json report;
   report["schema_version"] = 2;
@@ -286,7 +298,7 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
 
   if (json_out) {
     fprintf(io.out, "%s\n", report.dump(2).c_str());
-    return kExitOk;
+    return finish();
   }
 
   // Human tables. Certificate text may hold terminal controls: escaped.
@@ -366,7 +378,7 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
               text(c["now"]).c_str());
     }
   }
-  return kExitOk;
+  return finish();
 }
 
 }  // namespace ers

@@ -59,6 +59,7 @@ Examples:
   ers scan --ips 127.0.0.0/24 --ports 443,8443 --handshake-timeout 2s
   ers scan --servers web.example.com --resolve web.example.com=127.0.0.1
   ers scan --resume
+  ers scan --resume=auto --fail-on critical    for cron: resume if interrupted
   ers scan --dry-run                  show the plan and the first targets
   ers scan --dry-run --shard 2/4      the part of the scan machine 2 of 4 does
   ers scan --dry-run --ips 127.0.0.0/24 --ports 443,8443
@@ -214,6 +215,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
       retries, workers, spool_max_bytes;
   std::optional<absl::Duration> connect_timeout, handshake_timeout;
+  std::optional<std::string> resume_flag;
+  FailOn fail_on;
   bool dry_run = false, resume = false, quiet = false, summary_flag = false,
        no_push = false, no_system_roots = false, no_analysis = false,
        no_fallback = false, allow_special = false, push_adhoc = false;
@@ -274,9 +277,14 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                &policy);
   flags.Bool("no-analysis", "write chains without validating them",
              &no_analysis);
-  flags.Bool("resume", "continue an interrupted scan from its resume point",
-             &resume);
+  flags.OptionalValue("resume", "auto", "continue an interrupted scan from its resume point; "
+                      "=auto: resume when there is one for this sweep, else start afresh",
+                      "yes", &resume_flag);
   flags.Bool("quiet", "no summary on standard error", &quiet);
+  fail_on.Declare(flags);
+  flags.Alias("-p", "ports");
+  flags.Alias("-o", "output");
+  flags.Alias("-q", "quiet");
   flags.Bool("no-push", "spool the results for the CLM but do not send them now "
              "(ers push does)", &no_push);
   flags.Bool("push", "with --servers/--ips: send this ad-hoc scan to the CLM too (by "
@@ -290,6 +298,16 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   if (std::optional<int> done = ParseCommandFlags(flags, args, kScanHelp, io)) {
     return *done;
   }
+
+  if (resume_flag.has_value() && *resume_flag != "yes" && *resume_flag != "auto") {
+    return ReportError(io, absl::InvalidArgumentError(absl::StrCat(
+                               "--resume=", *resume_flag, ": the only value is auto")));
+  }
+  resume = resume_flag.has_value();
+  const bool resume_auto = resume_flag == "auto";
+  absl::StatusOr<std::optional<Severity>> fail_severity = fail_on.Parsed();
+  if (!fail_severity.ok()) return ReportError(io, fail_severity.status());
+  const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));
 
   SweepOptions options;
   if (shard_flag.has_value()) {
@@ -387,11 +405,16 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   if (resume) {
     absl::StatusOr<std::string> point = inventory.ResumePoint();
     if (!point.ok()) return ReportError(io, point.status());
-    if (point->empty()) {
+    if (point->empty() && !resume_auto) {
       return ReportError(io, absl::InvalidArgumentError(
-                                 "--resume: no interrupted scan to resume"));
+                                 "--resume: no interrupted scan to resume (--resume=auto "
+                                 "starts afresh then)"));
     }
     options.resume_point = *point;
+    if (point->empty()) {
+      resume = false;
+      if (show_summary) fprintf(io.err, "ers: nothing to resume: starting a new sweep\n");
+    }
   }
 
   if (dry_run) {
@@ -446,6 +469,19 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   if (!limit.ok()) return ReportError(io, limit.status());
   const RunKind kind = adhoc ? RunKind::kAdHoc : RunKind::kConfigured;
   absl::StatusOr<std::unique_ptr<Sweep>> sweep = Sweep::Create(options);
+  if (resume_auto && resume && absl::IsFailedPrecondition(sweep.status())) {
+    // The resume point is another sweep's (the configuration changed):
+    // with auto, start this one afresh.
+    if (show_summary) {
+      fprintf(io.err, "ers: the resume point belongs to another sweep (%s): starting afresh\n",
+              std::string(sweep.status().message()).c_str());
+    }
+    options.resume_point.clear();
+    resume = false;
+    sweep = Sweep::Create(options);
+  } else if (resume && sweep.ok() && show_summary) {
+    fprintf(io.err, "ers: resuming the interrupted sweep\n");
+  }
   if (!sweep.ok()) {
     // A scheduled sweep that cannot start (everything excluded, a trust
     // file gone) is a run that failed, so reports say so instead of
@@ -535,7 +571,6 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       : run.ok() ? SpoolAndPush(inventory.path(), inventory, (*scan_run)->id(), push_options,
                               spool_max_bytes.value_or(kDefaultSpoolMaxBytes), io, &pushed_all)
                : kExitFatal;
-  const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));
   if (show_summary) fputs(FormatSummary(summary, (*sweep)->tls_endpoints()).c_str(), io.err);
   if (stopped) {
     if (!run.ok()) fprintf(io.err, "ers: %s\n", std::string(run.message()).c_str());
@@ -545,7 +580,24 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
             summary.remaining);
     return run.ok() ? kExitPartial : kExitFatal;
   }
-  return push_exit;
+  // The exit code is the most serious of: the push's (1, 2, 3), local
+  // errors that left targets unscanned (3), findings at --fail-on (4).
+  int exit_code = push_exit;
+  const uint64_t local_errors = summary.by_outcome[static_cast<size_t>(Outcome::kError)];
+  if (local_errors > 0) {
+    fprintf(io.err,
+            "ers: %" PRIu64 " target%s could not be scanned because of local errors (outcome "
+            "\"error\"; --output shows each one's detail)\n",
+            local_errors, local_errors == 1 ? "" : "s");
+    if (exit_code == kExitOk) exit_code = kExitPartial;
+  }
+  if (fail_severity->has_value()) {
+    absl::StatusOr<bool> hit =
+        FindingsAtOrAbove(inventory, (*scan_run)->id(), **fail_severity, io);
+    if (!hit.ok()) return ReportError(io, hit.status());
+    if (*hit && exit_code == kExitOk) exit_code = kExitFindings;
+  }
+  return exit_code;
 }
 
 }  // namespace ers

@@ -79,6 +79,14 @@ bool MatchesHost(const NormalizedChain& chain, const std::string& host) {
 
 }  // namespace
 
+std::optional<Severity> ParseSeverity(absl::string_view name) {
+  for (Severity s : {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh,
+                     Severity::kCritical}) {
+    if (name == SeverityName(s)) return s;
+  }
+  return std::nullopt;
+}
+
 const char* SeverityName(Severity s) {
   switch (s) {
     case Severity::kInfo:

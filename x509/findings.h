@@ -12,6 +12,7 @@
 #define ERS_X509_FINDINGS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ namespace ers {
 
 enum class Severity : uint8_t { kInfo, kLow, kMedium, kHigh, kCritical };
 const char* SeverityName(Severity s);
+// ParseSeverity reads a SeverityName; nullopt for anything else.
+std::optional<Severity> ParseSeverity(absl::string_view name);
 
 struct Finding {
   std::string id;
