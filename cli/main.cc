@@ -54,7 +54,8 @@ The configuration and inventory live in one SQLite file: --db PATH, else
 $ERS_DB, else $XDG_DATA_HOME/ers/ers.db, else ~/.local/share/ers/ers.db.
 
 Exit codes: 0 ok; 1 fatal error; 2 usage or configuration error;
-3 partial failure (some targets could not be scanned).
+3 partial (targets lost to local errors, a stopped run, undelivered
+batches); 4 a finding at or above --fail-on SEVERITY.
 )";
 
 std::string Usage() {
