@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
@@ -23,8 +24,11 @@ int RunImport(const std::vector<std::string>& args, const Streams& io) {
   std::vector<std::string> files;
   constexpr const char* kHelp =
       "Usage: ers import FILE.jsonl...\n\nImports JSON Lines results (the schema "
-      "of ers scan --output) into the inventory as a new run. Lines that do "
-      "not follow the schema are reported and skipped.\n\nFlags:\n";
+      "of ers scan --output) into the inventory as a new run of kind import "
+      "(listed by ers runs, reported with ers report --run N, not sent to the "
+      "CLM). Lines that do not follow the schema are reported with their number "
+      "and reason and skipped (exit 3); a file without one valid line is an "
+      "error (exit 2).\n\nFlags:\n";
   if (std::optional<int> done = ParseCommandFlags(flags, args, kHelp, io, &files)) {
     return *done;
   }
@@ -69,6 +73,18 @@ int RunImport(const std::vector<std::string>& args, const Streams& io) {
       }
     }
     free(buf);
+  }
+  if (bad > 10) {
+    fprintf(io.err, "ers: ... and %llu more lines skipped\n",
+            static_cast<unsigned long long>(bad - 10));
+  }
+  if (lines == bad) {
+    // Nothing in the input was a result: the wrong file, not a partial import.
+    const std::string why = absl::StrCat(
+        lines == 0 ? "no result lines" : "no valid result line", " in ",
+        absl::StrJoin(files, ", "), " (ers import reads the JSON Lines of ers scan --output)");
+    (void)(*inv)->FinishRun(*run, "failed", lines, 0, why);
+    return ReportError(io, absl::InvalidArgumentError(why));
   }
   absl::Status s = (*inv)->FinishRun(*run, "done", lines, 0);
   if (!s.ok()) return ReportError(io, s);

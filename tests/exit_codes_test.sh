@@ -7,7 +7,8 @@
 # - --resume with nothing to resume is an error, --resume=auto starts afresh
 #   and says so; after an interrupted sweep it resumes, and after the
 #   configuration changed it starts afresh;
-# - every command answers an unknown flag with 2.
+# - every command answers an unknown flag with 2;
+# - ers import of a file with no result line is exit 2, with bad lines 3.
 set -uo pipefail
 ers="$PWD/$1"
 farm_bin="$PWD/$2"
@@ -45,6 +46,20 @@ check "with --json too, the JSON intact on standard output" $?
 "$ers" scan --roots "$work/farm/roots.pem" --fail-on nonsense 2>"$work/err"
 [ $? -eq 2 ] && grep -q "is not a severity" "$work/err"
 check "--fail-on with a word that is no severity: exit 2" $?
+
+# ers import of something that is no result file: exit 2, nothing imported.
+"$ers" import /etc/passwd --db "$work/junk.db" >"$work/out" 2>"$work/err"
+status=$?
+[ "$status" -eq 2 ] && grep -q "passwd:1: skipped: result line is not a JSON object" "$work/err" &&
+  grep -q "more lines skipped" "$work/err" && grep -q "no valid result line in /etc/passwd" "$work/err" &&
+  [ ! -s "$work/out" ] &&
+  [ "$(sqlite3 "$work/junk.db" "select status from scan_runs")" = failed ]
+check "ers import /etc/passwd: exit 2, each line's reason, the run failed ($status: $(tail -1 "$work/err"))" $?
+printf '{"schema_version":1,"ip":"127.0.0.1","port":443,"name":"","outcome":"refused"}\n{"outcome":"tls"}\n' >"$work/mixed.jsonl"
+"$ers" import "$work/mixed.jsonl" --db "$work/junk.db" >"$work/out" 2>"$work/err"
+status=$?
+[ "$status" -eq 3 ] && grep -q "imported 1 results" "$work/out" && grep -q "mixed.jsonl:2: skipped" "$work/err"
+check "a file with one bad line: the good one imported, exit 3 ($status: $(cat "$work/err"))" $?
 
 # No network at all (a new namespace whose loopback is down): every target
 # is a local error.
