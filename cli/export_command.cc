@@ -20,6 +20,7 @@
 #include "base/flags.h"
 #include "inventory/inventory.h"
 #include "inventory/queries.h"
+#include "x509/findings.h"
 
 namespace ers {
 namespace {
@@ -126,7 +127,7 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
           e.not_after ? absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(e.not_after),
                                          absl::UTCTimeZone())
                       : "",
-          absl::StrCat(e.not_after ? (e.not_after - now) / 86400 : 0), e.trusted ? "yes" : "no",
+          e.not_after ? absl::StrCat(DaysLeft(e.not_after, now)) : "", e.trusted ? "yes" : "no",
           absl::StrJoin(e.finding_ids, ";")};
       std::vector<std::string> quoted;
       for (const std::string& f : row) quoted.push_back(CsvCell(f));  // no formulas

@@ -184,8 +184,7 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   std::map<std::string, int> bucket_counts;
   for (const LeafSummary& leaf : *leaves) {
     const int64_t not_after = leaf.not_after;
-    const int64_t days = not_after >= now ? (not_after - now) / 86400
-                                          : -((now - not_after + 86399) / 86400);
+    const int64_t days = DaysLeft(not_after, now);
     std::string bucket;
     if (not_after < now) {
       bucket = "expired";

@@ -53,8 +53,8 @@ check "the run is recorded" $?
 check "ers report --json exits 0" $?
 grep -q '"expired": 1' "$work/report.json"
 check "one expired certificate reported" $?
-grep -q '"within 30 days": 1' "$work/report.json"
-check "the certificate expiring in 12 days is within 30 days" $?
+grep -q '"within 14 days": 1' "$work/report.json"
+check "the certificate expiring in 12 days is within 14 days" $?
 grep -q '"unexpired_certificates": 6' "$work/report.json"
 check "issuer share counts the 6 unexpired leaves" $?
 grep -A3 '"critical"' "$work/report.json" | grep -q '"expired": 1'

@@ -90,7 +90,7 @@ TEST(FindingsSweepTest, EachFindingOnItsEndpoint) {
        {leaf([](CertSpec& s) { s.not_before_offset_s = -400 * kDay; s.not_after_offset_s = -10 * kDay; }, I, IK, K), I},
        K, {"expired", "untrusted"}},
       {"expiring",
-       {leaf([](CertSpec& s) { s.not_after_offset_s = 20 * kDay; }, I, IK, K), I},
+       {leaf([](CertSpec& s) { s.not_before_offset_s = -70 * kDay; s.not_after_offset_s = 20 * kDay; }, I, IK, K), I},
        K, {"expiring_soon"}},
       {"not_yet_valid",
        {leaf([](CertSpec& s) { s.not_before_offset_s = 3 * kDay; }, I, IK, K), I},

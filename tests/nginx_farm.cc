@@ -126,6 +126,8 @@ bool WriteFarm(const std::string& dir, std::vector<FarmEndpoint>* endpoints,
         }
         if (e.days_left > 0) {
           spec.not_after_offset_s = e.days_left * 24LL * 3600 + 3600;
+          // A 90-day certificate near its end, not a fresh short-lived one.
+          spec.not_before_offset_s = spec.not_after_offset_s - 90LL * 24 * 3600;
         }
         if (e.legacy) spec.digest = EVP_sha1();
         if (e.self_signed) {

@@ -1,5 +1,7 @@
 #include "x509/findings.h"
 
+#include <cmath>
+
 #include "base/config_lines.h"
 
 #include <openssl/ssl.h>
@@ -25,8 +27,8 @@ std::string Describe(const Certificate& c) {
 
 Severity ExpirySeverity(int threshold) {
   if (threshold <= 7) return Severity::kCritical;
-  if (threshold <= 30) return Severity::kHigh;
-  if (threshold <= 60) return Severity::kMedium;
+  if (threshold <= 14) return Severity::kHigh;
+  if (threshold <= 30) return Severity::kMedium;
   return Severity::kLow;
 }
 
@@ -78,6 +80,11 @@ bool MatchesHost(const NormalizedChain& chain, const std::string& host) {
 }
 
 }  // namespace
+
+int64_t DaysLeft(int64_t not_after_unix, int64_t now_unix) {
+  const int64_t d = not_after_unix - now_unix;
+  return d >= 0 ? d / kDay : -((-d + kDay - 1) / kDay);
+}
 
 std::optional<Severity> ParseSeverity(absl::string_view name) {
   for (Severity s : {Severity::kInfo, Severity::kLow, Severity::kMedium, Severity::kHigh,
@@ -133,6 +140,12 @@ absl::StatusOr<Policy> ParsePolicy(absl::string_view text,
         }
         policy.expiry_thresholds_days.push_back(days);
       }
+    } else if (key == "expiry_lifetime_fraction") {
+      double f = 0;
+      if (!absl::SimpleAtod(value, &f) || !(f >= 0 && f <= 1)) {
+        return error("expiry_lifetime_fraction must be a number from 0 to 1 (0: off)");
+      }
+      policy.expiry_lifetime_fraction = f;
     } else if (key == "min_rsa_bits") {
       s = number(&policy.min_rsa_bits, 512, 16384);
     } else if (key == "min_ec_bits") {
@@ -175,19 +188,37 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
                      (leaf.not_before_unix - now_unix + kDay - 1) / kDay, " days"),
         0);
   } else {
-    const int64_t days_left = (leaf.not_after_unix - now_unix) / kDay;
-    int threshold = 0;
+    const int64_t days_left = DaysLeft(leaf.not_after_unix, now_unix);
+    int threshold = 0;  // the smallest threshold met
     for (int t : policy.expiry_thresholds_days) {
       if (days_left < t && (threshold == 0 || t < threshold)) threshold = t;
     }
-    if (threshold > 0) {
+    // The lifetime rule: under a fraction of the validity period left.
+    const double lifetime_s =
+        policy.expiry_lifetime_fraction *
+        static_cast<double>(std::max<int64_t>(0, leaf.not_after_unix - leaf.not_before_unix));
+    const bool lifetime_rule = policy.expiry_lifetime_fraction > 0 && lifetime_s > 0;
+    const bool lifetime_met =
+        lifetime_rule && static_cast<double>(leaf.not_after_unix - now_unix) < lifetime_s;
+    // A threshold longer than the lifetime share is not applied: a fresh
+    // short-lived certificate is healthy.
+    const bool threshold_applies =
+        threshold > 0 && (!lifetime_rule || threshold * static_cast<double>(kDay) <= lifetime_s);
+    if (threshold_applies || lifetime_met) {
       Finding f;
       f.id = "expiring_soon";
-      f.severity = ExpirySeverity(threshold);
-      f.message = absl::StrCat(Describe(leaf), ": expires in ", days_left,
-                               " days (threshold ", threshold, ")");
+      f.severity = threshold > 0 ? ExpirySeverity(threshold) : Severity::kLow;
+      const int64_t lifetime_days = static_cast<int64_t>(std::ceil(lifetime_s / kDay));
+      f.threshold_days = threshold > 0 ? threshold : static_cast<int>(lifetime_days);
+      f.message =
+          threshold_applies
+              ? absl::StrCat(Describe(leaf), ": expires in ", days_left, " days (threshold ",
+                             threshold, ")")
+              : absl::StrCat(Describe(leaf), ": expires in ", days_left,
+                             " days, under a share of its ",
+                             (leaf.not_after_unix - leaf.not_before_unix) / kDay,
+                             "-day validity (", lifetime_days, " days)");
       f.days_left = days_left;
-      f.threshold_days = threshold;
       out.push_back(std::move(f));
     }
   }

@@ -38,14 +38,26 @@ struct Finding {
 
 // Policy holds the limits findings are judged by.
 struct Policy {
-  std::vector<int> expiry_thresholds_days = {90, 60, 30, 7, 3};
+  // A leaf is expiring_soon when its days left fall under a threshold or
+  // under this fraction of its validity period (0: no lifetime rule),
+  // whichever comes first; a threshold longer than that fraction of a
+  // certificate's validity is not applied to it, so a healthy 90-day (or
+  // 6-day) certificate is not flagged when it is fresh.
+  std::vector<int> expiry_thresholds_days = {30, 14, 7, 3};
+  double expiry_lifetime_fraction = 1.0 / 3;
   int min_rsa_bits = 2048;
   int min_ec_bits = 256;
   int max_public_validity_days = 398;
 };
 
+// DaysLeft is the whole days from |now_unix| until |not_after_unix|, the
+// one computation behind findings, reports and exports: floor division, so
+// a certificate that expired an hour ago has -1 days left.
+int64_t DaysLeft(int64_t not_after_unix, int64_t now_unix);
+
 // ParsePolicy reads a policy file: "key = value" lines, '#' comments, keys
-// expiry_thresholds_days (comma list), min_rsa_bits, min_ec_bits,
+// expiry_thresholds_days (comma list), expiry_lifetime_fraction (0 to 1),
+// min_rsa_bits, min_ec_bits,
 // max_public_validity_days. Unknown keys and bad values are errors with the
 // line number.
 [[nodiscard]] absl::StatusOr<Policy> ParsePolicy(absl::string_view text,

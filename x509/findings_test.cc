@@ -144,11 +144,12 @@ TEST_F(FindingsTest, ExpiringSoonPicksTheSmallestThresholdMet) {
     int threshold;
     Severity severity;
   };
+  // Year-long certificates: the thresholds decide (30, 14, 7, 3 by default).
   for (Case c : {Case{2, 3, Severity::kCritical}, Case{5, 7, Severity::kCritical},
-                 Case{20, 30, Severity::kHigh}, Case{45, 60, Severity::kMedium},
-                 Case{80, 90, Severity::kLow}}) {
+                 Case{10, 14, Severity::kHigh}, Case{20, 30, Severity::kMedium}}) {
     SCOPED_TRACE(c.days);
     std::string leaf = Leaf([&](CertSpec& s) {
+      s.not_before_offset_s = -360 * kDay;
       s.not_after_offset_s = c.days * kDay + 3600;
     });
     ChainReport r = Analyze({leaf, Der(pki_->inter.get())}, Store());
@@ -159,10 +160,60 @@ TEST_F(FindingsTest, ExpiringSoonPicksTheSmallestThresholdMet) {
   }
 }
 
+// leaf_with(validity, left): a leaf valid for |validity| days in all, with
+// |left| days (and an hour) of it left.
+TEST_F(FindingsTest, ExpiryIsJudgedAgainstTheCertificatesLifetime) {
+  auto leaf_with = [&](int validity, double left) {
+    return Leaf([&](CertSpec& s) {
+      s.not_after_offset_s = static_cast<int64_t>(left * kDay) + 3600;
+      s.not_before_offset_s = s.not_after_offset_s - int64_t{validity} * kDay;
+    });
+  };
+  auto analyze = [&](const std::string& leaf) {
+    return Analyze({leaf, Der(pki_->inter.get())}, Store());
+  };
+  // A fresh 90-day certificate (every Let's Encrypt certificate): healthy.
+  EXPECT_EQ(Ids(analyze(leaf_with(90, 89))), IdSet{});
+  EXPECT_EQ(Ids(analyze(leaf_with(90, 31))), IdSet{});
+  ChainReport due = analyze(leaf_with(90, 20));
+  ASSERT_EQ(Ids(due), (IdSet{"expiring_soon"}));
+  EXPECT_EQ(due.findings[0].severity, Severity::kMedium);
+  // A 6-day certificate: no threshold fits its life; a third of it does.
+  EXPECT_EQ(Ids(analyze(leaf_with(6, 5))), IdSet{});
+  ChainReport short_lived = analyze(leaf_with(6, 1));
+  ASSERT_EQ(Ids(short_lived), (IdSet{"expiring_soon"}));
+  EXPECT_EQ(short_lived.findings[0].severity, Severity::kCritical);  // under 3 days
+  // A 398-day certificate with 120 days left: under a third of its life,
+  // no threshold yet: low.
+  ChainReport long_lived = analyze(leaf_with(398, 120));
+  ASSERT_EQ(Ids(long_lived), (IdSet{"expiring_soon"}));
+  EXPECT_EQ(long_lived.findings[0].severity, Severity::kLow);
+  EXPECT_EQ(long_lived.findings[0].threshold_days, 133);
+  EXPECT_THAT(long_lived.findings[0].message, ::testing::HasSubstr("398-day validity"));
+  // The rule off: the thresholds alone, even for a 6-day certificate.
+  absl::StatusOr<Policy> off = ParsePolicy("expiry_lifetime_fraction = 0\n", "p");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(Ids(Analyze({leaf_with(6, 5), Der(pki_->inter.get())}, Store(), "site.test",
+                        TLS1_3_VERSION, *off)),
+            (IdSet{"expiring_soon"}));
+  EXPECT_FALSE(ParsePolicy("expiry_lifetime_fraction = 2\n", "p").ok());
+}
+
+TEST(DaysLeftTest, FloorDivisionOnBothSides) {
+  EXPECT_EQ(DaysLeft(86400 * 3, 0), 3);
+  EXPECT_EQ(DaysLeft(86400 * 3 - 1, 0), 2);
+  EXPECT_EQ(DaysLeft(0, 0), 0);
+  EXPECT_EQ(DaysLeft(0, 3600), -1);  // expired an hour ago
+  EXPECT_EQ(DaysLeft(0, 86400), -1);
+  EXPECT_EQ(DaysLeft(0, 86401), -2);
+}
+
 TEST_F(FindingsTest, ThresholdsComeFromThePolicy) {
   absl::StatusOr<Policy> p = ParsePolicy(
-      "# stricter\nexpiry_thresholds_days = 365, 14\nmin_rsa_bits=3072\n", "p");
+      "# stricter\nexpiry_thresholds_days = 365, 14\nexpiry_lifetime_fraction = 0\n"
+      "min_rsa_bits=3072\n", "p");
   ASSERT_TRUE(p.ok()) << p.status();
+  // Thresholds alone (the lifetime rule off): 365 applies to a 100-day leaf.
   std::string leaf = Leaf([](CertSpec& s) { s.not_after_offset_s = 100 * kDay; });
   ChainReport r = Analyze({leaf, Der(pki_->inter.get())}, Store(), "site.test",
                           TLS1_3_VERSION, *p);
