@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/files.h"
 #include "cli/commands.h"
 #include "inventory/queries.h"
 #include "base/list_syntax.h"
@@ -65,6 +66,22 @@ absl::StatusOr<std::unique_ptr<Inventory>> OpenExistingInventory(
         "$ERS_DB names another)"));
   }
   return Inventory::Open(*path);
+}
+
+absl::StatusOr<std::string> SettingOr(ConfigStore& store,
+                                      const std::optional<std::string>& flag,
+                                      const char* key) {
+  if (flag.has_value()) return *flag;
+  absl::StatusOr<std::optional<std::string>> stored = store.GetSetting(key);
+  if (!stored.ok()) return stored.status();
+  return stored->value_or("");
+}
+
+absl::StatusOr<Policy> LoadPolicy(const std::string& path) {
+  if (path.empty()) return Policy();
+  absl::StatusOr<std::string> text = ReadSmallFile(path);
+  if (!text.ok()) return text.status();
+  return ParsePolicy(*text, path);
 }
 
 void FailOn::Declare(FlagSet& flags) {

@@ -25,6 +25,18 @@ namespace ers {
 inline constexpr const char* kExcludeFileSetting = "exclude_file";
 // The settings key holding the configured NAME=ADDRESS mapping.
 inline constexpr const char* kResolveSetting = "resolve";
+// The settings keys of the trust and policy files every scan uses (absolute
+// paths; roots and intermediates comma-separated).
+inline constexpr const char* kRootsSetting = "roots";
+inline constexpr const char* kIntermediatesSetting = "intermediates";
+inline constexpr const char* kPolicySetting = "policy";
+
+// SettingOr returns |flag| when given, else the stored setting |key|, else "".
+[[nodiscard]] absl::StatusOr<std::string> SettingOr(ConfigStore& store,
+                                                    const std::optional<std::string>& flag,
+                                                    const char* key);
+// LoadPolicy reads the policy file |path| ("" gives the default policy).
+[[nodiscard]] absl::StatusOr<Policy> LoadPolicy(const std::string& path);
 
 // ParseCommandFlags parses a command's |args| into |flags| (non-flag
 // arguments into |*positional|, when given). It returns the exit code when

@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include <tuple>
+#include "base/files.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
@@ -26,7 +28,9 @@ adds to what earlier calls configured. Entries named in a call that gives
 --ports get exactly those ports; new entries without --ports get the default
 ports (443,465,636,853,989,990,992,993,995). --ports --all re-configures
 the ports of every entry. Contradictory flags (adding and removing one
-entry, setting and clearing a setting) are refused.
+entry, setting and clearing a setting) are refused. --roots,
+--intermediates and --policy are stored and used by every later scan (and
+report) unless that command names its own.
 
 Examples:
   ers discover --servers mail.example.com
@@ -37,6 +41,7 @@ Examples:
   ers discover --remove web.example.com
   ers discover --ports 443,8443 --all
   ers discover --resolve mail.example.com=10.1.2.3
+  ers discover --roots /etc/pki/corp-root.pem --policy /etc/ers/policy.conf
   ers discover --list
 
 Flags:
@@ -65,8 +70,9 @@ void PrintEntries(const Streams& io, const std::vector<DiscoverEntry>& entries,
 
 int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, exclude_file, remove, db;
-  std::optional<std::string> resolve;
-  bool list = false, no_exclude_file = false, no_resolve = false, all = false;
+  std::optional<std::string> resolve, roots, intermediates, policy;
+  bool list = false, no_exclude_file = false, no_resolve = false, all = false,
+       no_roots = false, no_intermediates = false, no_policy = false;
   FlagSet flags("discover");
   flags.String("servers", "LIST",
                "host names and IP literals, comma-separated", &servers);
@@ -83,6 +89,15 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   flags.String("resolve", "LIST", "NAME=ADDRESS pairs used instead of DNS "
                "(split-horizon names, tests)", &resolve);
   flags.Bool("no-resolve", "forget every NAME=ADDRESS pair", &no_resolve);
+  flags.String("roots", "FILES", "trust the roots in these PEM files too, in every scan "
+               "(enterprise PKIs), comma-separated", &roots);
+  flags.Bool("no-roots", "forget the stored roots", &no_roots);
+  flags.String("intermediates", "FILES", "PEM files of intermediates every scan uses to "
+               "complete chains", &intermediates);
+  flags.Bool("no-intermediates", "forget the stored intermediates", &no_intermediates);
+  flags.String("policy", "FILE", "the finding policy every scan and report uses "
+               "(docs/findings.md)", &policy);
+  flags.Bool("no-policy", "forget the stored policy (back to the defaults)", &no_policy);
   flags.Bool("list", "print the configuration", &list);
   flags.Bool("all", "with --ports alone: re-configure the ports of every entry", &all);
   AddDbFlag(flags, &db);
@@ -149,7 +164,41 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     if (!loaded.ok()) return ReportError(io, loaded.status());
   }
 
+  // Trust and policy files: stored as absolute paths, checked now so that a
+  // typo fails here and not in tonight's cron run.
+  auto absolute_files = [&](std::optional<std::string>* list) -> absl::Status {
+    if (!list->has_value()) return absl::OkStatus();
+    absl::StatusOr<std::vector<absl::string_view>> files = SplitList(**list, "file list");
+    if (!files.ok()) return files.status();
+    std::vector<std::string> out;
+    for (absl::string_view f : *files) {
+      out.push_back(AbsolutePath(std::string(f)));
+      absl::StatusOr<std::string> text = ReadSmallFile(out.back());
+      if (!text.ok()) return text.status();
+      if (text->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(out.back(), " holds no PEM certificate"));
+      }
+    }
+    **list = absl::StrJoin(out, ",");
+    return absl::OkStatus();
+  };
+  if (absl::Status s = absolute_files(&roots); !s.ok()) return ReportError(io, s);
+  if (absl::Status s = absolute_files(&intermediates); !s.ok()) return ReportError(io, s);
+  if (policy.has_value()) {
+    *policy = AbsolutePath(*policy);
+    if (absl::StatusOr<Policy> p = LoadPolicy(*policy); !p.ok()) return ReportError(io, p.status());
+  }
   // Contradictions are refused, not resolved by flag order.
+  for (const auto& [set, clear, name] :
+       {std::make_tuple(roots.has_value(), no_roots, "roots"),
+        std::make_tuple(intermediates.has_value(), no_intermediates, "intermediates"),
+        std::make_tuple(policy.has_value(), no_policy, "policy")}) {
+    if (set && clear) {
+      return ReportError(io, absl::InvalidArgumentError(
+                                 absl::StrCat("--", name, " and --no-", name, " contradict")));
+    }
+  }
   for (const std::string& spec : removals) {
     for (const Planned& p : planned) {
       if (p.spec == spec) {
@@ -177,7 +226,9 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   }
   const bool changes = !planned.empty() || port_list.has_value() || !removals.empty() ||
                        exclude_file.has_value() || no_exclude_file || resolve.has_value() ||
-                       no_resolve;
+                       no_resolve || roots.has_value() || no_roots ||
+                       intermediates.has_value() || no_intermediates || policy.has_value() ||
+                       no_policy;
   // Only a change creates an inventory; listing one that is not there is
   // an error naming the path.
   absl::StatusOr<std::unique_ptr<Inventory>> inventory =
@@ -234,6 +285,19 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     }
     messages.push_back(absl::StrCat("exclusion file set to ", *exclude_file));
   }
+  for (const auto& [value, clear, key, what] :
+       {std::make_tuple(&roots, no_roots, kRootsSetting, "roots"),
+        std::make_tuple(&intermediates, no_intermediates, kIntermediatesSetting,
+                        "intermediates"),
+        std::make_tuple(&policy, no_policy, kPolicySetting, "policy")}) {
+    if (clear) {
+      if (absl::Status s = config.ClearSetting(key); !s.ok()) return fail(s);
+      messages.push_back(absl::StrCat(what, " cleared"));
+    } else if (value->has_value()) {
+      if (absl::Status s = config.SetSetting(key, **value); !s.ok()) return fail(s);
+      messages.push_back(absl::StrCat(what, " set to ", **value));
+    }
+  }
   if (no_resolve) {
     if (absl::Status s = config.ClearSetting(kResolveSetting); !s.ok()) return fail(s);
     messages.push_back("name mappings cleared");
@@ -281,6 +345,15 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
         config.GetSetting(kResolveSetting);
     if (!mapping.ok()) return ReportError(io, mapping.status());
     if (mapping->has_value()) fprintf(io.out, "resolve: %s\n", (*mapping)->c_str());
+    for (const auto& [key, label] : {std::make_pair(kRootsSetting, "roots"),
+                                     std::make_pair(kIntermediatesSetting, "intermediates"),
+                                     std::make_pair(kPolicySetting, "policy")}) {
+      absl::StatusOr<std::optional<std::string>> v = config.GetSetting(key);
+      if (!v.ok()) return ReportError(io, v.status());
+      fprintf(io.out, "%s: %s\n", label,
+              v->has_value() ? (*v)->c_str()
+                             : (std::string(key) == kPolicySetting ? "defaults" : "none"));
+    }
   }
   return kExitOk;
 }

@@ -116,20 +116,19 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   }
   absl::StatusOr<std::optional<Severity>> fail_severity = fail_on.Parsed();
   if (!fail_severity.ok()) return ReportError(io, fail_severity.status());
-  Policy policy;
-  if (policy_file.has_value()) {
-    absl::StatusOr<std::string> text = ReadSmallFile(*policy_file);
-    if (!text.ok()) return ReportError(io, text.status());
-    absl::StatusOr<Policy> p = ParsePolicy(*text, *policy_file);
-    if (!p.ok()) return ReportError(io, p.status());
-    policy = *p;
-  }
+
   int limit = 20;
   if (top.has_value() && (!absl::SimpleAtoi(*top, &limit) || limit < 0)) {
     return ReportError(io, absl::InvalidArgumentError("--top must be a number"));
   }
   absl::StatusOr<std::unique_ptr<Inventory>> inv = OpenExistingInventory(db);
   if (!inv.ok()) return ReportError(io, inv.status());
+  // The policy: --policy, else the one ers discover stored.
+  absl::StatusOr<std::string> policy_path = SettingOr((*inv)->config(), policy_file, kPolicySetting);
+  if (!policy_path.ok()) return ReportError(io, policy_path.status());
+  absl::StatusOr<Policy> loaded_policy = LoadPolicy(*policy_path);
+  if (!loaded_policy.ok()) return ReportError(io, loaded_policy.status());
+  const Policy& policy = *loaded_policy;
   absl::StatusOr<ReportRuns> runs = FindReportRuns(
       **inv, static_cast<int64_t>(run_flag.value_or(0)),
       static_cast<int64_t>(since_flag.value_or(0)));

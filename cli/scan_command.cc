@@ -197,10 +197,8 @@ std::string FormatSummary(const SweepSummary& s,
   return out;
 }
 
-absl::Status SplitFiles(const std::optional<std::string>& list,
-                        std::vector<std::string>* out) {
-  if (!list.has_value()) return absl::OkStatus();
-  absl::StatusOr<std::vector<absl::string_view>> files = SplitList(*list, "file list");
+absl::Status SplitFiles(const std::string& list, std::vector<std::string>* out) {
+  absl::StatusOr<std::vector<absl::string_view>> files = SplitList(list, "file list");
   if (!files.ok()) return files.status();
   for (absl::string_view f : *files) out->emplace_back(f);
   return absl::OkStatus();
@@ -267,7 +265,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
               "many as the open-file limit needs for --concurrency)", 0, 1024,
               &workers);
   flags.String("roots", "FILES", "also trust the roots in these PEM files "
-               "(enterprise PKIs), comma-separated", &roots);
+               "(enterprise PKIs), comma-separated (default: ers discover --roots)", &roots);
   flags.String("intermediates", "FILES", "PEM files of known intermediates, "
                "used to complete chains servers leave incomplete",
                &intermediates);
@@ -346,11 +344,6 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   }
   options.analyse = !no_analysis;
   options.system_roots = !no_system_roots;
-  if (absl::Status s = SplitFiles(roots, &options.root_files); !s.ok()) return ReportError(io, s);
-  if (absl::Status s = SplitFiles(intermediates, &options.intermediate_files); !s.ok()) {
-    return ReportError(io, s);
-  }
-  options.policy_file = policy.value_or("");
 
   absl::StatusOr<std::unique_ptr<Inventory>> opened = OpenInventory(db);
   if (!opened.ok()) return ReportError(io, opened.status());
@@ -383,6 +376,19 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     g.ports = e.ports.ToString();
     options.groups.push_back(std::move(g));
   }
+  // Trust and policy: the flags, else what ers discover stored.
+  for (const auto& [flag, key, files] :
+       {std::make_tuple(&roots, kRootsSetting, &options.root_files),
+        std::make_tuple(&intermediates, kIntermediatesSetting, &options.intermediate_files)}) {
+    absl::StatusOr<std::string> list = SettingOr(config, *flag, key);
+    if (!list.ok()) return ReportError(io, list.status());
+    if (!list->empty()) {
+      if (absl::Status s = SplitFiles(*list, files); !s.ok()) return ReportError(io, s);
+    }
+  }
+  absl::StatusOr<std::string> policy_file = SettingOr(config, policy, kPolicySetting);
+  if (!policy_file.ok()) return ReportError(io, policy_file.status());
+  options.policy_file = *policy_file;
   std::string exclusion_source = exclude_file.value_or("");
   if (!exclude_file.has_value()) {
     absl::StatusOr<std::optional<std::string>> configured =

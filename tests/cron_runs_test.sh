@@ -138,4 +138,37 @@ check "adding and removing one entry is refused" $?
 [ $? -eq 2 ]
 check "--exclude-file with --no-exclude-file is refused" $?
 
+# Trust and policy stored with the configuration: a cron line without
+# --roots still trusts the private root.
+"$ers" discover --ips 127.0.52.0/29 --ports 9443 >/dev/null
+trusted_clean() {  # trust of 127.0.52.1:9443 in the newest run
+  sqlite3 "$ERS_DB" "select trusted from endpoint_results where ip = '127.0.52.1' and port = 9443 \
+    order by run_id desc limit 1"
+}
+"$ers" scan --no-push 2>/dev/null
+[ "$(trusted_clean)" = 0 ]
+check "without the private root the clean endpoint is untrusted" $?
+printf 'expiry_thresholds_days = 400\nexpiry_lifetime_fraction = 0\n' >"$work/policy.conf"
+"$ers" discover --roots "$work/farm/roots.pem" --policy "$work/policy.conf" >"$work/out"
+"$ers" discover --list >"$work/list.txt"
+grep -q "^roots: $work/farm/roots.pem$" "$work/list.txt" && grep -q "^policy: $work/policy.conf$" "$work/list.txt"
+check "discover --list shows the stored roots and policy: $(tail -3 "$work/list.txt")" $?
+"$ers" scan --no-push 2>/dev/null
+[ "$(trusted_clean)" = 1 ] &&
+  [ "$(sqlite3 "$ERS_DB" "select count(*) from endpoint_results where run_id = (select max(id) from scan_runs) and findings like '%expiring_soon%'")" -gt 0 ]
+check "a scan without --roots/--policy uses the stored ones (trusted; the 400-day threshold)" $?
+"$ers" discover --roots "$work/nope.pem" >/dev/null 2>"$work/err"
+[ $? -eq 2 ] && grep -q "nope.pem" "$work/err"
+check "a missing roots file is refused when stored, not at scan time ($(cat "$work/err"))" $?
+printf 'expiry_thresholds_days = soon\n' >"$work/bad-policy.conf"
+"$ers" discover --policy "$work/bad-policy.conf" >/dev/null 2>"$work/err"
+[ $? -eq 2 ] && grep -q "bad-policy.conf:1" "$work/err"
+check "a bad policy file is refused with its line ($(cat "$work/err"))" $?
+"$ers" discover --no-roots --no-policy >/dev/null && "$ers" scan --no-push 2>/dev/null
+[ "$(trusted_clean)" = 0 ]
+check "--no-roots forgets them" $?
+"$ers" discover --roots "$work/farm/roots.pem" --no-roots >/dev/null 2>&1
+[ $? -eq 2 ]
+check "--roots with --no-roots is refused" $?
+
 finish
