@@ -1,5 +1,7 @@
 #include "cli/progress.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -11,7 +13,7 @@
 namespace ers {
 namespace {
 
-constexpr uint64_t kRedrawNs = 250'000'000;
+constexpr int kRedrawMs = 1000;
 
 uint64_t NowNs() {
   timespec ts;
@@ -31,42 +33,89 @@ std::string Duration(double seconds) {
 
 }  // namespace
 
-Progress::Progress(FILE* out, uint64_t total)
-    : out_(out),
-      enabled_(isatty(fileno(out)) != 0),
-      total_(total),
-      start_ns_(NowNs()) {}
+Progress::Progress(FILE* out, const Sweep* sweep, bool live)
+    : out_(out), sweep_(sweep), live_(live) {}
 
-void Progress::Result(bool tls) {
-  ++done_;
-  if (tls) ++tls_;
-  if (!enabled_) return;
-  uint64_t now = NowNs();
-  if (now - last_draw_ns_ >= kRedrawNs) Draw(now);
+void Progress::Start() {
+  start_ns_ = NowNs();
+  if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
+  if (live_) Draw();
+  thread_ = std::thread([this] { Loop(); });
 }
 
-void Progress::Draw(uint64_t now_ns) {
-  last_draw_ns_ = now_ns;
-  const double elapsed = (now_ns - start_ns_) / 1e9;
-  const double rate = elapsed > 0 ? done_ / elapsed : 0;
-  const uint64_t shown = std::min(done_, total_);
-  std::string eta = rate > 0 && total_ > shown
-                        ? Duration((total_ - shown) / rate)
-                        : "-";
-  fprintf(out_, "\r\033[K%llu/%llu targets  %.0f/s  tls %llu  ETA %s",
-          static_cast<unsigned long long>(shown),
-          static_cast<unsigned long long>(total_), rate,
-          static_cast<unsigned long long>(tls_), eta.c_str());
-  fflush(out_);
-  drawn_ = true;
+void Progress::StopRequested() {
+  stop_requested_.store(true);
+  if (wake_[1] >= 0) {
+    const char c = 's';
+    ssize_t ignored = write(wake_[1], &c, 1);
+    (void)ignored;
+  }
 }
 
-void Progress::Clear() {
+void Progress::Finish() {
+  if (thread_.joinable()) {
+    finishing_.store(true);
+    if (wake_[1] >= 0) {
+      const char c = 'f';
+      ssize_t ignored = write(wake_[1], &c, 1);
+      (void)ignored;
+    }
+    thread_.join();
+  }
+  for (int& fd : wake_) {
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
   if (drawn_) {
     fprintf(out_, "\r\033[K");
     fflush(out_);
     drawn_ = false;
   }
+}
+
+void Progress::Loop() {
+  while (!finishing_.load()) {
+    pollfd p{wake_[0], POLLIN, 0};
+    if (wake_[0] >= 0) {
+      if (poll(&p, 1, kRedrawMs) > 0) {
+        char buf[16];
+        while (read(wake_[0], buf, sizeof(buf)) > 0) {
+        }
+      }
+    } else {
+      poll(nullptr, 0, kRedrawMs);
+    }
+    if (finishing_.load()) break;
+    if (stop_requested_.load() && !announced_) {
+      announced_ = true;
+      const SweepProgress p = sweep_->progress();
+      if (drawn_) fprintf(out_, "\r\033[K");
+      fprintf(out_,
+              "ers: stopping: waiting for %llu probe%s in flight to finish (Ctrl-C again to "
+              "stop now; the resume point is kept either way)\n",
+              static_cast<unsigned long long>(p.in_flight), p.in_flight == 1 ? "" : "s");
+      fflush(out_);
+      drawn_ = false;
+    }
+    if (live_) Draw();
+  }
+}
+
+void Progress::Draw() {
+  const SweepProgress p = sweep_->progress();
+  const double elapsed = (NowNs() - start_ns_) / 1e9;
+  const double rate = elapsed > 0 ? p.results / elapsed : 0;
+  const uint64_t shown = std::min(p.results, p.targets);
+  const std::string eta =
+      stop_requested_.load() ? "stopping"
+      : rate > 0 && p.targets > shown ? Duration((p.targets - shown) / rate)
+                                      : "-";
+  fprintf(out_, "\r\033[K%llu/%llu targets  in flight %llu  %.0f/s  tls %llu  ETA %s",
+          static_cast<unsigned long long>(shown), static_cast<unsigned long long>(p.targets),
+          static_cast<unsigned long long>(p.in_flight), rate,
+          static_cast<unsigned long long>(p.tls), eta.c_str());
+  fflush(out_);
+  drawn_ = true;
 }
 
 }  // namespace ers

@@ -1,39 +1,52 @@
-// progress.h: the live progress line of `ers scan` on a terminal
-// ("\r12,345/589,824 targets  1,234/s  tls 56  ETA 7m12s"), redrawn at most
-// four times a second, and nothing at all when standard error is not a
-// terminal (cron).
+// progress.h: what `ers scan` shows while it runs. On a terminal, a live
+// line on standard error ("12,345/589,824 targets  in flight 812  1,234/s
+// tls 56  ETA 7m12s"), drawn at once and redrawn every second from a thread
+// of its own (a sweep whose first result takes 10 s is not a blank
+// screen). On the first stop request (Ctrl-C, SIGTERM) a line saying what
+// the scan waits for, on a terminal or not.
 #ifndef ERS_CLI_PROGRESS_H_
 #define ERS_CLI_PROGRESS_H_
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <thread>
+
+#include "ers/sweep.h"
 
 namespace ers {
 
 class Progress {
  public:
-  // Progress draws on |out| when it is a terminal; |total| is the number of
-  // targets expected.
-  Progress(FILE* out, uint64_t total);
-  ~Progress() { Clear(); }
+  // Progress reports on |sweep| to |out|; the live line only when |live|
+  // (a terminal, and standard output not carrying the results).
+  Progress(FILE* out, const Sweep* sweep, bool live);
+  ~Progress() { Finish(); }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
 
-  // Result counts one result (|tls| for a TLS endpoint) and redraws when
-  // due.
-  void Result(bool tls);
-  // Clear erases the line (before the summary is printed).
-  void Clear();
+  // Start draws the line and starts the thread that redraws it.
+  void Start();
+  // StopRequested is called from a signal handler (async-signal-safe): the
+  // thread prints the stopping line at once.
+  void StopRequested();
+  // Finish stops the thread and erases the line (before the summary).
+  void Finish();
 
  private:
-  void Draw(uint64_t now_ns);
+  void Loop();
+  void Draw();
 
   FILE* out_;
-  bool enabled_;
-  uint64_t total_;
-  uint64_t done_ = 0;
-  uint64_t tls_ = 0;
-  uint64_t start_ns_;
-  uint64_t last_draw_ns_ = 0;
+  const Sweep* sweep_;
+  bool live_;
+  int wake_[2] = {-1, -1};  // self-pipe: the signal handler wakes the thread
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> finishing_{false};
+  bool announced_ = false;
   bool drawn_ = false;
+  uint64_t start_ns_ = 0;
+  std::thread thread_;
 };
 
 }  // namespace ers

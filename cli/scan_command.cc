@@ -48,10 +48,12 @@ or the targets given with --servers/--ips/--ports instead.
 
 Results go into the inventory (see ers report, ers export) and, with
 --output, to a JSON Lines file (schema: docs/result-schema.md). On a
-terminal a progress line and a summary go to standard error; from cron
-(no terminal) ers prints only errors. Ctrl-C (or SIGTERM) stops cleanly
-and stores a resume point; --resume continues there. Only one scan of an
-inventory runs at a time.
+terminal a progress line (drawn at once, redrawn every second; not with
+--output -) and a summary go to standard error; from cron (no terminal)
+ers prints only errors. Ctrl-C (or SIGTERM) stops cleanly: probes in
+flight finish, and a resume point is stored; a second Ctrl-C stops at once
+(the last checkpoint's resume point stays). --resume continues there.
+Only one scan of an inventory runs at a time.
 
 Examples:
   ers scan
@@ -143,25 +145,28 @@ absl::StatusOr<std::vector<DiscoverEntry>> AdHocEntries(
 
 
 
-// The sweep that SIGINT and SIGTERM stop (Sweep::Stop is async-signal-safe).
+// The sweep that SIGINT and SIGTERM stop (Sweep::Stop is async-signal-safe)
+// and the progress that announces it.
 Sweep* g_running_sweep = nullptr;
+Progress* g_progress = nullptr;
+volatile sig_atomic_t g_stop_signals = 0;
 
+// StopRunningSweep: the first signal stops the sweep gently (probes in
+// flight finish and are recorded); the second ends the process at once.
+// What the last checkpoint committed (results and the resume point, at most
+// 50 ms old) stays, as after kill -9, and the next scan marks the run
+// killed.
 void StopRunningSweep(int) {
-  if (g_running_sweep != nullptr) g_running_sweep->Stop();
-}
-
-// ProgressSink draws the progress line as records arrive.
-class ProgressSink : public Sink {
- public:
-  explicit ProgressSink(Progress* progress) : progress_(progress) {}
-  absl::Status Record(const ScanRecord& record) override {
-    progress_->Result(record.result.outcome == Outcome::kTls);
-    return absl::OkStatus();
+  if (++g_stop_signals >= 2) {
+    static const char kNow[] =
+        "\ners: stopped now; ers scan --resume continues from the last checkpoint\n";
+    ssize_t ignored = write(STDERR_FILENO, kNow, sizeof(kNow) - 1);
+    (void)ignored;
+    _exit(kExitPartial);
   }
-
- private:
-  Progress* progress_;
-};
+  if (g_running_sweep != nullptr) g_running_sweep->Stop();
+  if (g_progress != nullptr) g_progress->StopRequested();
+}
 
 std::string FormatSummary(const SweepSummary& s,
                           const std::vector<std::string>& tls_endpoints) {
@@ -536,8 +541,11 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
 
   // Every record: to the JSON Lines output if asked (first, so that the
   // inventory's checkpoint never covers a line not on disk), into the
-  // inventory, and onto the progress line.
-  Progress progress(io.err, (*sweep)->progress().targets);
+  // inventory. The progress line is live on a terminal, unless the results
+  // themselves go to standard output.
+  const bool results_on_stdout = output == "-";
+  Progress progress(io.err, sweep->get(),
+                    !quiet && !results_on_stdout && isatty(fileno(io.err)) != 0);
   std::unique_ptr<JsonLinesSink> json_sink;
   std::vector<Sink*> sinks;
   if (out != nullptr) {
@@ -545,10 +553,11 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     sinks.push_back(json_sink.get());
   }
   sinks.push_back((*scan_run)->sink());
-  ProgressSink progress_sink(&progress);
-  sinks.push_back(&progress_sink);
 
   g_running_sweep = sweep->get();
+  g_progress = &progress;
+  g_stop_signals = 0;
+  progress.Start();
   struct sigaction sa, old_int, old_term;
   memset(&sa, 0, sizeof(sa));
   sa.sa_handler = StopRunningSweep;
@@ -558,7 +567,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
   g_running_sweep = nullptr;
-  progress.Clear();
+  g_progress = nullptr;
+  progress.Finish();
   const SweepSummary& summary = (*sweep)->summary();
   // A sink that failed (a full disk) or a worker that died stopped the
   // sweep: what was recorded stays, and the resume point repeats the rest.

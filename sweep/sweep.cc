@@ -482,6 +482,11 @@ absl::Status SweepImpl::Run(const std::vector<Sink*>& sinks) {
       [](uv_timer_t* t) {
         auto* self = static_cast<SweepImpl*>(t->data);
         if (self->since_checkpoint_ > 0) self->Checkpoint();
+        // Probes waiting on silent servers deliver nothing: the count of
+        // connections in flight is refreshed here too, for progress().
+        if (self->engine_ != nullptr) {
+          self->progress_in_flight_.store(self->engine_->in_flight(), std::memory_order_relaxed);
+        }
       },
       checkpoint_interval_ms_, checkpoint_interval_ms_);
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer));

@@ -12,7 +12,7 @@ expect_output() {  # expect_output NAME PATTERN -- command...
   shift 3
   out=$("$@" 2>&1)
   grep -qE -- "$pattern" <<<"$out"
-  check "$name: expected /$pattern/ in: $out" $?
+  check $? "$name: expected /$pattern/ in: $out"
 }
 expect_exit() {  # expect_exit NAME CODE -- command...
   local name=$1 code=$2
@@ -20,7 +20,7 @@ expect_exit() {  # expect_exit NAME CODE -- command...
   out=$("$@" 2>&1)
   local rc=$?
   [ "$rc" -eq "$code" ]
-  check "$name: exit $rc, expected $code: $out" $?
+  check $? "$name: exit $rc, expected $code: $out"
 }
 
 # The product spec's listings, verbatim.
@@ -77,17 +77,17 @@ parts=$(for k in 1 2 3; do
   "$ers" scan --dry-run --seed 9 --shard "$k/3" --show 1000 | grep -E '^    '
 done | sort)
 [ "$(wc -l <<<"$all")" -eq 129 ]
-check "one shard lists all 129 targets" $?
+check $? "one shard lists all 129 targets"
 [ "$all" = "$parts" ]
-check "three shards give the same targets, each once" $?
+check $? "three shards give the same targets, each once"
 ! grep -q '198.51.100.200:' <<<"$all"
-check "excluded address absent" $?
+check $? "excluded address absent"
 
 # The seed is stored, so two runs walk one order.
 a=$("$ers" scan --dry-run | tail -n 10)
 b=$("$ers" scan --dry-run | tail -n 10)
 [ "$a" = "$b" ]
-check "stored seed gives a stable order" $?
+check $? "stored seed gives a stable order"
 
 # Ad-hoc targets on the scan command line.
 expect_output "ad hoc" "targets: +9 " -- "$ers" scan --dry-run --ips 127.0.0.1

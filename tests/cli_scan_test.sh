@@ -18,71 +18,71 @@ trap 'kill "$(cat "$work/farm/nginx.pid")" 2>/dev/null' EXIT
 "$ers" discover --servers www.demo.test --ports 8443 >/dev/null
 
 "$ers" scan --resolve www.demo.test=127.0.43.1 --roots "$work/farm/roots.pem" --output "$work/certs.jsonl" --summary 2>"$work/summary.txt"
-check "scan exits 0" $?
+check $? "scan exits 0"
 [ "$(wc -l <"$work/certs.jsonl")" -eq 25 ]
-check "one line per target (24 + 1 name)" $?
+check $? "one line per target (24 + 1 name)"
 [ "$(grep -c '"outcome":"tls"' "$work/certs.jsonl")" -eq 8 ]
-check "eight TLS results" $?
+check $? "eight TLS results"
 [ "$(grep -c '"schema_version":1' "$work/certs.jsonl")" -eq 25 ]
-check "every line carries the schema version" $?
+check $? "every line carries the schema version"
 grep -q '"ip":"127.0.43.5","port":8443,.*"outcome":"not_tls"' "$work/certs.jsonl"
-check "plain HTTP is not_tls" $?
+check $? "plain HTTP is not_tls"
 grep -q '"name":"www.demo.test","sni":"www.demo.test","outcome":"tls"' "$work/certs.jsonl"
-check "the name was resolved and sent as SNI" $?
+check $? "the name was resolved and sent as SNI"
 grep -q '"ip":"127.0.43.3","port":10993.*"version":"TLSv1.2"' "$work/certs.jsonl"
-check "the TLS 1.2-only endpoint" $?
+check $? "the TLS 1.2-only endpoint"
 grep -q "^  tls: 8$" "$work/summary.txt"
-check "summary counts: $(cat "$work/summary.txt")" $?
+check $? "summary counts: $(cat "$work/summary.txt")"
 grep '"ip":"127.0.43.2","port":8443' "$work/certs.jsonl" | grep -q '"id":"expired"'
-check "the expired endpoint has the expired finding" $?
+check $? "the expired endpoint has the expired finding"
 grep '"ip":"127.0.43.6","port":8443' "$work/certs.jsonl" | grep -q '"id":"weak_key"'
-check "the legacy endpoint has weak_key" $?
+check $? "the legacy endpoint has weak_key"
 grep '"ip":"127.0.43.1","port":9443' "$work/certs.jsonl" | grep -q '"findings":\[\]'
-check "a clean endpoint has no findings (its root given with --roots)" $?
+check $? "a clean endpoint has no findings (its root given with --roots)"
 grep -q '"analysis":' "$work/certs.jsonl"
-check "TLS results carry the analysis" $?
+check $? "TLS results carry the analysis"
 [ "$(sqlite3 "$ERS_DB" 'select count(*) from certificates')" -eq 13 ]
-check "the inventory stores each certificate once (13 distinct)" $?
+check $? "the inventory stores each certificate once (13 distinct)"
 [ "$(sqlite3 "$ERS_DB" 'select count(*) from sightings')" -eq 8 ]
-check "one sighting per (certificate, address, port, name)" $?
+check $? "one sighting per (certificate, address, port, name)"
 [ "$(sqlite3 "$ERS_DB" "select status || ' ' || tls from scan_runs order by id desc limit 1")" = "done 8" ]
-check "the run is recorded" $?
+check $? "the run is recorded"
 
 # ers report on the known farm.
 "$ers" report --json >"$work/report.json"
-check "ers report --json exits 0" $?
+check $? "ers report --json exits 0"
 grep -q '"expired": 1' "$work/report.json"
-check "one expired certificate reported" $?
+check $? "one expired certificate reported"
 grep -q '"within 14 days": 1' "$work/report.json"
-check "the certificate expiring in 12 days is within 14 days" $?
+check $? "the certificate expiring in 12 days is within 14 days"
 grep -q '"unexpired_certificates": 6' "$work/report.json"
-check "issuer share counts the 6 unexpired leaves" $?
+check $? "issuer share counts the 6 unexpired leaves"
 grep -A3 '"critical"' "$work/report.json" | grep -q '"expired": 1'
-check "findings by severity: expired is critical" $?
+check $? "findings by severity: expired is critical"
 "$ers" report >"$work/report.txt"
 grep -q "Issuer share among 6 unexpired certificates" "$work/report.txt"
-check "the human report: $(head -3 "$work/report.txt")" $?
+check $? "the human report: $(head -3 "$work/report.txt")"
 "$ers" export --csv --output "$work/endpoints.csv" 2>/dev/null
 [ "$(wc -l <"$work/endpoints.csv")" -eq 9 ] && head -1 "$work/endpoints.csv" | grep -q '^ip,port,name,sni'
-check "CSV export: a header and one row per TLS endpoint" $?
+check $? "CSV export: a header and one row per TLS endpoint"
 "$ers" export --pem >"$work/found.pem"
 [ "$(grep -c 'BEGIN CERTIFICATE' "$work/found.pem")" -eq 13 ]
-check "PEM export of the 13 certificates found" $?
+check $? "PEM export of the 13 certificates found"
 if command -v openssl >/dev/null; then
   openssl x509 -in "$work/found.pem" -noout 2>/dev/null
-  check "the PEM export parses" $?
+  check $? "the PEM export parses"
 fi
 
 # ers import: the JSON Lines of the first scan into a fresh inventory.
 ERS_DB="$work/imported.db" "$ers" import "$work/certs.jsonl" >"$work/import.out"
-check "ers import exits 0: $(cat "$work/import.out")" $?
+check $? "ers import exits 0: $(cat "$work/import.out")"
 [ "$(sqlite3 "$work/imported.db" 'select count(*) from certificates')" -eq 13 ] &&
   [ "$(sqlite3 "$work/imported.db" 'select count(*) from sightings')" -eq 8 ]
-check "the imported inventory matches the scanned one" $?
+check $? "the imported inventory matches the scanned one"
 printf '{"outcome":"tls","port":99999999}\n' >>"$work/certs.jsonl"
 ERS_DB="$work/imported2.db" "$ers" import "$work/certs.jsonl" >/dev/null 2>"$work/import.err"
 [ $? -eq 3 ] && grep -q "certs.jsonl:26: skipped" "$work/import.err"
-check "a malformed line is reported with its line number and skipped: $(cat "$work/import.err")" $?
+check $? "a malformed line is reported with its line number and skipped: $(cat "$work/import.err")"
 
 # New certificates everywhere: the report shows what changed.
 kill "$(cat "$work/farm/nginx.pid")"
@@ -94,38 +94,38 @@ for _ in $(seq 1 100); do kill -0 "$(cat "$work/farm/nginx.pid")" 2>/dev/null ||
 grep -q "^  new_certificates: 7$" "$work/changes.txt" &&
   grep -q "^  disappeared_certificates: 7$" "$work/changes.txt" &&
   grep -q "^  changed_endpoints: 8$" "$work/changes.txt"
-check "changes since the previous scan: 7 new, 7 gone, 8 endpoints changed: $(sed -n '/^Changes/,$p' "$work/changes.txt" | head -4)" $?
+check $? "changes since the previous scan: 7 new, 7 gone, 8 endpoints changed: $(sed -n '/^Changes/,$p' "$work/changes.txt" | head -4)"
 printf 'min_rsa_bits = lots\n' >"$work/bad-policy.conf"
 "$ers" scan --policy "$work/bad-policy.conf" --quiet >/dev/null 2>"$work/policy.err"
 [ $? -eq 2 ] && grep -q "bad-policy.conf:1" "$work/policy.err"
-check "a bad policy file is a usage error naming the line: $(cat "$work/policy.err")" $?
+check $? "a bad policy file is a usage error naming the line: $(cat "$work/policy.err")"
 "$ers" scan --no-analysis --resolve www.demo.test=127.0.43.1 --output - >"$work/raw.jsonl"
 ! grep -q '"analysis":' "$work/raw.jsonl"
-check "--no-analysis writes raw chains only" $?
+check $? "--no-analysis writes raw chains only"
 
 "$ers" scan --mode full --resolve www.demo.test=127.0.43.1 --output - >"$work/full.jsonl"
-check "full mode exits 0" $?
+check $? "full mode exits 0"
 [ "$(grep -c '"mode":"full"' "$work/full.jsonl")" -eq 25 ]
-check "full mode recorded" $?
+check $? "full mode recorded"
 ! grep '"outcome":"tls"' "$work/full.jsonl" | grep -q '"peer_signature_algorithm":""'
-check "full handshakes record the peer signature algorithm" $?
+check $? "full handshakes record the peer signature algorithm"
 
 "$ers" scan --workers 2 --resolve www.demo.test=127.0.43.1 --output "$work/workers.jsonl" --summary 2>"$work/workers.txt"
-check "two worker processes exit 0" $?
+check $? "two worker processes exit 0"
 [ "$(wc -l <"$work/workers.jsonl")" -eq 25 ] && [ "$(grep -c '"outcome":"tls"' "$work/workers.jsonl")" -eq 8 ]
-check "two workers together give the same results" $?
+check $? "two workers together give the same results"
 grep -q "2 workers" "$work/workers.txt"
-check "the summary names the workers: $(head -1 "$work/workers.txt")" $?
+check $? "the summary names the workers: $(head -1 "$work/workers.txt")"
 [ "$(sed -E 's/.*"ip":"([^"]*)","port":([0-9]*),"name":"([^"]*)".*/\1:\2:\3/' "$work/workers.jsonl" | sort | uniq -d | wc -l)" -eq 0 ]
-check "no target reported by both workers" $?
+check $? "no target reported by both workers"
 "$ers" scan --concurrency 50000 --resolve www.demo.test=127.0.43.1 --output - >"$work/big.jsonl"
-check "--concurrency 50000 works whatever the open-file limit" $?
+check $? "--concurrency 50000 works whatever the open-file limit"
 [ "$(wc -l <"$work/big.jsonl")" -eq 25 ]
-check "--concurrency 50000 gives every result" $?
+check $? "--concurrency 50000 gives every result"
 
 "$ers" scan --resume >/dev/null 2>&1
 [ $? -eq 2 ]
-check "--resume without an interrupted scan is a usage error" $?
+check $? "--resume without an interrupted scan is a usage error"
 
 # Interrupt a slow scan (768 targets at 40/s) once results flow, resume it.
 "$ers" discover --remove www.demo.test >/dev/null
@@ -139,22 +139,22 @@ for _ in $(seq 1 200); do  # wait (at most 20 s) for the first results
 done
 "$ers" scan --quiet >/dev/null 2>"$work/lock.err"
 [ $? -eq 1 ] && grep -q "another ers scan (pid $pid)" "$work/lock.err"
-check "a second scan of the same inventory is refused: $(cat "$work/lock.err")" $?
+check $? "a second scan of the same inventory is refused: $(cat "$work/lock.err")"
 kill -INT "$pid"
 wait "$pid"
 [ $? -eq 3 ]
-check "an interrupted scan exits 3" $?
+check $? "an interrupted scan exits 3"
 grep -q "resume point saved" "$work/part1.err"
-check "the resume point is saved: $(cat "$work/part1.err")" $?
+check $? "the resume point is saved: $(cat "$work/part1.err")"
 "$ers" scan --resume --output "$work/part2.jsonl" 2>/dev/null
-check "the resumed scan exits 0" $?
+check $? "the resumed scan exits 0"
 all=$(cat "$work/part1.jsonl" "$work/part2.jsonl" | sed -E 's/.*"ip":"([^"]*)","port":([0-9]*).*/\1:\2/' | sort)
 [ "$(uniq <<<"$all" | wc -l)" -eq 768 ]
-check "together the two runs cover all 768 targets" $?
+check $? "together the two runs cover all 768 targets"
 [ "$(wc -l <<<"$all")" -lt $((768 + 100)) ]
-check "repeats stay within the in-flight window" $?
+check $? "repeats stay within the in-flight window"
 [ "$(wc -l <"$work/part1.jsonl")" -lt 768 ]
-check "the first run really stopped early" $?
+check $? "the first run really stopped early"
 
 # A scan killed outright leaves a consistent inventory; the next run marks
 # it as killed.
@@ -167,12 +167,12 @@ done
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 [ "$(sqlite3 "$ERS_DB" 'pragma integrity_check')" = "ok" ]
-check "the inventory is consistent after kill -9" $?
+check $? "the inventory is consistent after kill -9"
 "$ers" discover --list >/dev/null
 "$ers" scan --dry-run >/dev/null
 "$ers" scan --rate 0 --quiet 2>/dev/null
 [ "$(sqlite3 "$ERS_DB" "select count(*) from scan_runs where status = 'killed'")" -eq 1 ]
-check "the killed run is marked killed" $?
+check $? "the killed run is marked killed"
 
 # The same with two workers: the parent forwards the stop to both.
 "$ers" scan --workers 2 --rate 20 --output "$work/w1.jsonl" 2>"$work/w1.err" &
@@ -184,13 +184,13 @@ done
 kill -TERM "$pid"
 wait "$pid"
 [ $? -eq 3 ]
-check "an interrupted two-worker scan exits 3: $(cat "$work/w1.err")" $?
+check $? "an interrupted two-worker scan exits 3: $(cat "$work/w1.err")"
 "$ers" scan --resume --output "$work/w2.jsonl" --summary 2>"$work/w2.err"
-check "the resumed two-worker scan exits 0: $(cat "$work/w2.err")" $?
+check $? "the resumed two-worker scan exits 0: $(cat "$work/w2.err")"
 all=$(cat "$work/w1.jsonl" "$work/w2.jsonl" | sed -E 's/.*"ip":"([^"]*)","port":([0-9]*).*/\1:\2/' | sort)
 [ "$(uniq <<<"$all" | wc -l)" -eq 768 ]
-check "two workers, stopped and resumed, cover all 768 targets" $?
+check $? "two workers, stopped and resumed, cover all 768 targets"
 grep -q "2 workers" "$work/w2.err"
-check "the resume runs the same two workers" $?
+check $? "the resume runs the same two workers"
 
 finish

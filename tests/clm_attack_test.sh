@@ -34,29 +34,29 @@ peak_rss_mib() { awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$clm_pid/status";
 
 code=$(curl "${tls[@]}" "${auth[@]}" --max-time 10 "$base/api/v1/%ff")
 [ "$code" = 404 ] && alive
-check "GET /api/v1/%ff answers 404 and the server lives (got $code)" $?
+check $? "GET /api/v1/%ff answers 404 and the server lives (got $code)"
 
 for i in 1 2 3 4; do
   code=$(head -c 60000000 /dev/zero | curl "${tls[@]}" --max-time 30 \
     -H "Content-Type: application/json" --data-binary @- "$base/api/v1/batches")
   [ "$code" = 401 ]
-  check "unauthenticated 60 MB upload $i: 401 (got $code)" $?
+  check $? "unauthenticated 60 MB upload $i: 401 (got $code)"
 done
 # AddressSanitizer's shadow memory, redzones and quarantine triple RSS.
 rss_bound=100
 [ -n "${ERS_SANITIZED:-}" ] && rss_bound=300
 rss=$(peak_rss_mib)
 alive && [ "$rss" -lt "$rss_bound" ]
-check "nothing buffered before the 401: peak RSS $rss MiB (< $rss_bound)" $?
+check $? "nothing buffered before the 401: peak RSS $rss MiB (< $rss_bound)"
 
 code=$(curl "${tls[@]}" "${auth[@]}" --max-time 10 -X POST -H "Content-Type: application/json" \
   -H "Content-Length: 100000000" "$base/api/v1/batches" </dev/null)
 [ "$code" = 413 ]
-check "a declared 100 MB batch: 413 at once (got $code)" $?
+check $? "a declared 100 MB batch: 413 at once (got $code)"
 code=$(curl "${tls[@]}" "${auth[@]}" --max-time 10 -H "Content-Type: text/plain" \
   --data-binary '{"batch_id":"x"}' "$base/api/v1/batches")
 [ "$code" = 415 ]
-check "a batch of the wrong type: 415 (got $code)" $?
+check $? "a batch of the wrong type: 415 (got $code)"
 
 start_s=$SECONDS
 head -c 40000000 /dev/zero | curl "${tls[@]}" "${auth[@]}" --max-time 60 \
@@ -64,13 +64,13 @@ head -c 40000000 /dev/zero | curl "${tls[@]}" "${auth[@]}" --max-time 60 \
   "$base/api/v1/batches" >/dev/null
 rss=$(peak_rss_mib)
 alive && [ $((SECONDS - start_s)) -lt 30 ] && [ "$rss" -lt "$rss_bound" ]
-check "a 40 MB chunked body is cut off at the bound (peak RSS $rss MiB)" $?
+check $? "a 40 MB chunked body is cut off at the bound (peak RSS $rss MiB)"
 
 python3 -c 'import sys; sys.stdout.write("[" * 300000 + "]" * 300000)' >"$work/deep.json"
 code=$(curl "${tls[@]}" "${auth[@]}" --max-time 30 -H "Content-Type: application/json" \
   --data-binary @"$work/deep.json" "$base/api/v1/batches")
-[ "$code" = 400 ] && alive && grep -q "nested deeper" "$work/body"
-check "JSON nested 300,000 deep: 400 and the server lives (got $code: $(head -c 100 "$work/body"))" $?
+[ "$code" = 400 ] && grep -q "nested deeper" "$work/body" && alive
+check $? "JSON nested 300,000 deep: 400 and the server lives (got $code: $(head -c 100 "$work/body"))"
 
 # Clients kept apart. A certificate's bytes filed under another's hash:
 # refused. Another client's batch id: that client's own batch. The same
@@ -91,56 +91,56 @@ post() {  # post TOKEN BODY
 code=$(post "$token" "$(batch planted "$fake")")
 [ "$code" = 400 ] && grep -q "does not match its der" "$work/body" &&
   [ "$(clm_count "select count(*) from certificates where sha256 = '$fake'")" -eq 0 ]
-check "a certificate filed under another hash is refused (got $code: $(head -c 120 "$work/body"))" $?
+check $? "a certificate filed under another hash is refused (got $code: $(head -c 120 "$work/body"))"
 code=$(post "$token" "$(batch shared-id "$real")")
 [ "$code" = 200 ]
-check "scanner1 stores batch shared-id ($code)" $?
+check $? "scanner1 stores batch shared-id ($code)"
 code=$(post "$token2" "$(batch shared-id "$real" 444)")
 [ "$code" = 200 ] && grep -q '"duplicate":false' "$work/body" &&
   [ "$(clm_count "select count(*) from batches where batch_id = 'shared-id'")" -eq 2 ]
-check "scanner2's batch with the same id is its own, not scanner1's reply ($code: $(head -c 120 "$work/body"))" $?
+check $? "scanner2's batch with the same id is its own, not scanner1's reply ($code: $(head -c 120 "$work/body"))"
 code=$(post "$token" "$(batch shared-id "$real" 445)")
 [ "$code" = 409 ]
-check "scanner1 reusing its id for another body: 409 (got $code: $(head -c 120 "$work/body"))" $?
+check $? "scanner1 reusing its id for another body: 409 (got $code: $(head -c 120 "$work/body"))"
 code=$(post "$token" "$(batch shared-id "$real")")
 [ "$code" = 200 ] && grep -q '"duplicate":true' "$work/body"
-check "the same body again is a duplicate ($code)" $?
+check $? "the same body again is a duplicate ($code)"
 # Reads: a client sees its own entry and sightings; an admin sees all.
 curl "${tls[@]}" --max-time 10 -H "Authorization: Bearer $token2" "$base/api/v1/inventory" >/dev/null
 grep -q '"client":"token:scanner2"' "$work/body" && ! grep -q '"client":"token:scanner1"' "$work/body"
-check "scanner2 reads only its own sightings" $?
+check $? "scanner2 reads only its own sightings"
 curl "${tls[@]}" --max-time 10 -H "Authorization: Bearer $token2" "$base/api/v1/clients" >/dev/null
 grep -q '"name":"token:scanner2"' "$work/body" && ! grep -q '"name":"token:scanner1"' "$work/body"
-check "scanner2 sees only its own client entry" $?
+check $? "scanner2 sees only its own client entry"
 curl "${tls[@]}" --max-time 10 -H "Authorization: Bearer $token3" "$base/api/v1/inventory" >/dev/null
 grep -q '"client":"token:scanner1"' "$work/body" && grep -q '"client":"token:scanner2"' "$work/body"
-check "an admin token reads every client's sightings" $?
+check $? "an admin token reads every client's sightings"
 code=$(curl "${tls[@]}" --max-time 10 --cert "$work/pki/server.pem" --key "$work/pki/server.key" \
   "$base/api/v1/clients")
 [ "$code" = 401 ]
-check "the server's certificate (no clientAuth) does not log in (got $code)" $?
+check $? "the server's certificate (no clientAuth) does not log in (got $code)"
 code=$(curl "${tls[@]}" --max-time 10 --cert "$work/pki/client.pem" --key "$work/pki/client.key" \
   "$base/api/v1/clients")
 [ "$code" = 200 ]
-check "a client certificate with clientAuth does (got $code)" $?
+check $? "a client certificate with clientAuth does (got $code)"
 code=$(curl "${tls[@]}" --max-time 10 --cert "$work/pki/expired-client.pem" \
   --key "$work/pki/client.key" "$base/api/v1/clients")
 [ "$code" = 401 ]
-check "the same client's expired certificate does not (got $code)" $?
+check $? "the same client's expired certificate does not (got $code)"
 # A token named like the certificate's CN is another client: the
 # certificate does not see the token's sightings, and the list shows both.
 code=$(post "$token4" "$(batch namesake "$real" 446)")
 [ "$code" = 200 ]
-check "the token named scanner-cert stores a batch ($code)" $?
+check $? "the token named scanner-cert stores a batch ($code)"
 curl "${tls[@]}" --max-time 10 --cert "$work/pki/client.pem" --key "$work/pki/client.key" \
   "$base/api/v1/inventory" >/dev/null
 ! grep -q '"port":446' "$work/body" && ! grep -q '"client":"token:' "$work/body"
-check "the certificate CN=scanner-cert does not read token:scanner-cert's sightings" $?
+check $? "the certificate CN=scanner-cert does not read token:scanner-cert's sightings"
 curl "${tls[@]}" --max-time 10 -H "Authorization: Bearer $token3" "$base/api/v1/clients" >/dev/null
 python3 -c 'import json, sys
 seen = {(c["name"], c["identity"]) for c in json.load(open(sys.argv[1]))["clients"]}
 sys.exit(not {("cert:scanner-cert", "certificate"), ("token:scanner-cert", "token")} <= seen)' "$work/body"
-check "clients listed in their namespaces: cert:scanner-cert and token:scanner-cert ($(head -c 300 "$work/body"))" $?
+check $? "clients listed in their namespaces: cert:scanner-cert and token:scanner-cert ($(head -c 300 "$work/body"))"
 
 # 500 connections from one address (127.0.0.2) that never finish a TLS
 # handshake, half of them dripping a byte every 2 s, held open while a
@@ -179,9 +179,9 @@ status=$?
 elapsed=$((SECONDS - start_s))
 kill "$hog" 2>/dev/null; wait "$hog" 2>/dev/null
 [ "$status" -eq 0 ] && [ "$elapsed" -lt 20 ]
-check "with $(cat "$work/hog.out") idle connections from 127.0.0.2, ers scan + push from 127.0.0.1 succeeds in ${elapsed} s: $(cat "$work/err")" $?
+check $? "with $(cat "$work/hog.out") idle connections from 127.0.0.2, ers scan + push from 127.0.0.1 succeeds in ${elapsed} s: $(cat "$work/err")"
 [ "$(clm_count "select count(*) from sightings where ip like '$farm_net.%'")" -eq 7 ]
-check "and the CLM stored its 7 sightings" $?
+check $? "and the CLM stored its 7 sightings"
 echo "held: $(cat "$work/hog.out") connections from 127.0.0.2; scan + push took ${elapsed} s"
 cleanup
 finish

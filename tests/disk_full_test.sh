@@ -17,19 +17,19 @@ export ERS_DB="$work/ers.db"
 )
 status=$?
 [ "$status" -eq 1 ] && grep -qi "cannot write .*out.jsonl" "$work/err"
-check "a clear error when the output cannot be written (exit $status): $(head -2 "$work/err")" $?
+check $? "a clear error when the output cannot be written (exit $status): $(head -2 "$work/err")"
 grep -q "resume point saved" "$work/err"
-check "the resume point is saved" $?
+check $? "the resume point is saved"
 [ "$(sqlite3 "$ERS_DB" 'pragma integrity_check')" = "ok" ]
-check "the inventory is consistent" $?
+check $? "the inventory is consistent"
 written=$(wc -l <"$work/out.jsonl")
 "$ers" scan --resume --no-analysis --output "$work/out.jsonl" --quiet
-check "the resumed scan completes" $?
+check $? "the resumed scan completes"
 unique=$(sed -E 's/.*"ip":"([^"]*)","port":([0-9]*).*/\1:\2/' "$work/out.jsonl" | sort -u | wc -l)
 [ "$unique" -eq 5120 ]
-check "no target lost: $unique of 5120 (the first run wrote $written lines)" $?
+check $? "no target lost: $unique of 5120 (the first run wrote $written lines)"
 # The line cut by the full disk is not left behind as a broken line.
 ! grep -qv '^{.*}$' "$work/out.jsonl"
-check "every line is a whole JSON object" $?
+check $? "every line is a whole JSON object"
 rm -rf "$work"
 finish

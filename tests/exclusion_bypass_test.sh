@@ -66,18 +66,18 @@ for name in mapped_literal compatible_literal nat64_literal sixtofour_literal ma
             resolve_mapped dns_mapped this_host_v4 this_host_v6 this_host_mapped configured; do
   read -r _ n status < <(grep "^$name " "$work/results")
   [ "${n:-1}" -eq 0 ]
-  check "$name: no connection attempt (${n:-?} seen, exit ${status:-?})" $?
+  check $? "$name: no connection attempt (${n:-?} seen, exit ${status:-?})"
 done
 for name in resolve_mapped dns_mapped configured; do
   [ "$(grep -c '"outcome":"excluded"' "$work/$name.out")" -ge 1 ]
-  check "$name: an excluded result says why ($(grep -o '"detail":"[^"]*"' "$work/$name.out" | head -1))" $?
+  check $? "$name: an excluded result says why ($(grep -o '"detail":"[^"]*"' "$work/$name.out" | head -1))"
 done
 for name in this_host_v4 this_host_v6 this_host_mapped; do
   grep -q "special-purpose address space (this host)" "$work/$name.err"
-  check "$name: refused with a clear message ($(head -1 "$work/$name.err"))" $?
+  check $? "$name: refused with a clear message ($(head -1 "$work/$name.err"))"
 done
 read -r _ n _ < <(grep "^control " "$work/results")
 [ "${n:-0}" -ge 1 ]
-check "control: without the exclusion 127.0.0.1 is reached (${n:-?} attempts)" $?
+check $? "control: without the exclusion 127.0.0.1 is reached (${n:-?} attempts)"
 rm -rf "$work"
 finish

@@ -25,27 +25,27 @@ for cmd in discover scan report runs export import login logout status push; do
   "$ers" "$cmd" --no-such-flag >/dev/null 2>&1
   status=$?
   [ "$status" -eq 2 ]
-  check "ers $cmd --no-such-flag exits 2 (got $status)" $?
+  check $? "ers $cmd --no-such-flag exits 2 (got $status)"
 done
 
 "$ers" discover --ips 127.0.53.0/29 --ports "8443,9443" >/dev/null
 "$ers" scan --roots "$work/farm/roots.pem" 2>"$work/err"
 status=$?
 [ "$status" -eq 0 ] && [ ! -s "$work/err" ]
-check "a sweep with an expired certificate and refused ports: exit 0, silent without a terminal ($status: $(cat "$work/err"))" $?
+check $? "a sweep with an expired certificate and refused ports: exit 0, silent without a terminal ($status: $(cat "$work/err"))"
 "$ers" scan --roots "$work/farm/roots.pem" --fail-on critical 2>"$work/err"
 status=$?
 [ "$status" -eq 4 ] && grep -q "findings of severity critical or above: .*expired (critical, 1 endpoint)" "$work/err"
-check "--fail-on critical: exit 4 naming the finding ($status: $(cat "$work/err"))" $?
+check $? "--fail-on critical: exit 4 naming the finding ($status: $(cat "$work/err"))"
 "$ers" report --fail-on critical >/dev/null 2>"$work/err"
 [ $? -eq 4 ] && grep -q "expired" "$work/err"
-check "ers report --fail-on critical: exit 4" $?
+check $? "ers report --fail-on critical: exit 4"
 "$ers" report --json --fail-on critical >"$work/report.json" 2>/dev/null
 [ $? -eq 4 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/report.json"
-check "with --json too, the JSON intact on standard output" $?
+check $? "with --json too, the JSON intact on standard output"
 "$ers" scan --roots "$work/farm/roots.pem" --fail-on nonsense 2>"$work/err"
 [ $? -eq 2 ] && grep -q "is not a severity" "$work/err"
-check "--fail-on with a word that is no severity: exit 2" $?
+check $? "--fail-on with a word that is no severity: exit 2"
 
 # ers import of something that is no result file: exit 2, nothing imported.
 "$ers" import /etc/passwd --db "$work/junk.db" >"$work/out" 2>"$work/err"
@@ -54,29 +54,29 @@ status=$?
   grep -q "more lines skipped" "$work/err" && grep -q "no valid result line in /etc/passwd" "$work/err" &&
   [ ! -s "$work/out" ] &&
   [ "$(sqlite3 "$work/junk.db" "select status from scan_runs")" = failed ]
-check "ers import /etc/passwd: exit 2, each line's reason, the run failed ($status: $(tail -1 "$work/err"))" $?
+check $? "ers import /etc/passwd: exit 2, each line's reason, the run failed ($status: $(tail -1 "$work/err"))"
 printf '{"schema_version":1,"ip":"127.0.0.1","port":443,"name":"","outcome":"refused"}\n{"outcome":"tls"}\n' >"$work/mixed.jsonl"
 "$ers" import "$work/mixed.jsonl" --db "$work/junk.db" >"$work/out" 2>"$work/err"
 status=$?
 [ "$status" -eq 3 ] && grep -q "imported 1 results" "$work/out" && grep -q "mixed.jsonl:2: skipped" "$work/err"
-check "a file with one bad line: the good one imported, exit 3 ($status: $(cat "$work/err"))" $?
+check $? "a file with one bad line: the good one imported, exit 3 ($status: $(cat "$work/err"))"
 
 # No network at all (a new namespace whose loopback is down): every target
 # is a local error.
 unshare -n "$ers" scan --ips 127.0.0.1 --ports 443 --db "$work/isolated.db" 2>"$work/err"
 status=$?
 [ "$status" -eq 3 ] && grep -q "1 target could not be scanned because of local errors" "$work/err"
-check "local errors: exit 3 with one line saying so ($status: $(cat "$work/err"))" $?
+check $? "local errors: exit 3 with one line saying so ($status: $(cat "$work/err"))"
 
 "$ers" scan --resume 2>"$work/err"
 [ $? -eq 2 ] && grep -q "no interrupted scan to resume" "$work/err"
-check "--resume with nothing to resume: exit 2" $?
+check $? "--resume with nothing to resume: exit 2"
 "$ers" scan --resume=auto --summary --roots "$work/farm/roots.pem" 2>"$work/err"
 [ $? -eq 0 ] && grep -q "nothing to resume: starting a new sweep" "$work/err"
-check "--resume=auto with nothing to resume starts afresh and says so: $(head -2 "$work/err")" $?
+check $? "--resume=auto with nothing to resume starts afresh and says so: $(head -2 "$work/err")"
 "$ers" scan --resume=maybe 2>/dev/null
 [ $? -eq 2 ]
-check "--resume=maybe is a usage error" $?
+check $? "--resume=maybe is a usage error"
 
 # interrupted_sweep: a slow sweep (--rate 20) of the /24, stopped with
 # SIGINT once it has written results; leaves a resume point.
@@ -93,15 +93,15 @@ interrupted_sweep() {
 interrupted_sweep
 status=$?
 [ "$status" -eq 3 ]
-check "the slow sweep stops on SIGINT with exit 3 (got $status)" $?
+check $? "the slow sweep stops on SIGINT with exit 3 (got $status)"
 "$ers" scan --resume=auto --summary --roots "$work/farm/roots.pem" 2>"$work/err"
 [ $? -eq 0 ] && grep -q "resuming the interrupted sweep" "$work/err" &&
   [ "$(sqlite3 "$ERS_DB" "select json_extract(options, '$.resume') from scan_runs order by id desc limit 1")" = 1 ]
-check "--resume=auto resumes the interrupted sweep: $(head -2 "$work/err")" $?
+check $? "--resume=auto resumes the interrupted sweep: $(head -2 "$work/err")"
 interrupted_sweep
 "$ers" discover --ips 127.0.53.0/28 --ports 9443 >/dev/null
 "$ers" scan --resume=auto --summary --roots "$work/farm/roots.pem" 2>"$work/err"
 [ $? -eq 0 ] && grep -q "belongs to another sweep.*starting afresh" "$work/err"
-check "--resume=auto after the configuration changed starts afresh: $(head -2 "$work/err")" $?
+check $? "--resume=auto after the configuration changed starts afresh: $(head -2 "$work/err")"
 
 finish

@@ -22,7 +22,7 @@ formula_cn='=HYPERLINK("attacker.test";"click")'
 a=$(cert escape "$escape_cn")
 b=$(cert formula "$formula_cn")
 [ -n "$a" ] && [ -n "$b" ]
-check "openssl made the two certificates" $?
+check $? "openssl made the two certificates"
 line() {  # line IP B64 FINDINGS
   printf '{"schema_version":1,"ip":"%s","port":443,"name":"","sni":"","outcome":"tls","time":"2026-12-01T00:00:00.000Z","tls":{"version":"TLSv1.3"},"chain":["%s"],"analysis":{"validation":{"trusted":false},"findings":%s}}\n' "$1" "$2" "$3"
 }
@@ -33,32 +33,32 @@ line() {  # line IP B64 FINDINGS
 "$ers" import "$work/in.jsonl" >"$work/import.out" 2>&1
 status=$?
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ]
-check "import classifies every line without crashing (exit $status: $(tail -1 "$work/import.out"))" $?
+check $? "import classifies every line without crashing (exit $status: $(tail -1 "$work/import.out"))"
 grep -q "imported 2 results" "$work/import.out"
-check "a finding without an id, or with a null one, does not cost the line" $?
+check $? "a finding without an id, or with a null one, does not cost the line"
 grep -q "internal error" "$work/import.out"
 [ $? -ne 0 ]
-check "import raised no internal error" $?
+check $? "import raised no internal error"
 
 "$ers" report --run 1 >"$work/report.txt" 2>&1
-check "ers report exits 0" $?
+check $? "ers report exits 0"
 "$ers" export --run 1 --csv --output "$work/out.csv" 2>"$work/export.err"
-check "ers export --csv exits 0 ($(cat "$work/export.err"))" $?
+check $? "ers export --csv exits 0 ($(cat "$work/export.err"))"
 "$ers" export --run 1 --pem --output "$work/out.pem" 2>"$work/export.err"
-check "ers export --pem exits 0" $?
+check $? "ers export --pem exits 0"
 
 for f in report.txt out.csv; do
   ! LC_ALL=C grep -q $'[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' "$work/$f"
-  check "$f holds no raw control byte" $?
+  check $? "$f holds no raw control byte"
 done
 grep -qF 'evil\e[2J\e]0;owned\x07\r\n-----BEGIN' "$work/report.txt"
-check "report shows the escape sequence escaped" $?
+check $? "report shows the escape sequence escaped"
 grep -q "'=HYPERLINK" "$work/out.csv"
-check "CSV cell with a formula is prefixed so that it stays text" $?
+check $? "CSV cell with a formula is prefixed so that it stays text"
 ! grep -q '^[^#]*,=HYPERLINK\|^=HYPERLINK' "$work/out.csv"
-check "no CSV cell starts with =" $?
+check $? "no CSV cell starts with ="
 [ "$(grep -c -- '^-----BEGIN CERTIFICATE-----' "$work/out.pem")" -eq 2 ] &&
   [ "$(grep -c -- '^-----END CERTIFICATE-----' "$work/out.pem")" -eq 2 ]
-check "the PEM export's comments start no PEM block" $?
+check $? "the PEM export's comments start no PEM block"
 [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
 finish

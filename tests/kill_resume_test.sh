@@ -22,7 +22,7 @@ for round in 1 2 3; do
   kill -KILL "$pid" 2>/dev/null
   killed_mid_sweep "$pid" && kills=$((kills + 1))
   [ "$(sqlite3 "$ERS_DB" 'pragma integrity_check')" = "ok" ]
-  check "inventory consistent after kill $round" $?
+  check $? "inventory consistent after kill $round"
   before=$(lines_now)
   "$ers" scan --resume --rate 3000 --no-analysis --output "$work/results.jsonl" --quiet 2>"$work/err" &
   pid=$!
@@ -30,19 +30,19 @@ done
 wait "$pid"
 status=$?
 [ "$status" -eq 0 ]
-check "the last resume completes (exit $status: $(cat "$work/err"))" $?
+check $? "the last resume completes (exit $status: $(cat "$work/err"))"
 unique=$(sed -E 's/.*"ip":"([^"]*)","port":([0-9]*).*/\1:\2/' "$work/results.jsonl" | sort -u | wc -l)
 total=$(wc -l <"$work/results.jsonl")
 [ "$unique" -eq "$targets" ]
-check "every one of the $targets targets has a result ($unique)" $?
+check $? "every one of the $targets targets has a result ($unique)"
 # At 3,000 attempts/s, the 50 ms commit interval plus what is in flight
 # stays under 400 targets per kill.
 [ $((total - unique)) -le $((kills * 400)) ]
-check "repeats stay within the commit window: $((total - unique)) after $kills kills" $?
+check $? "repeats stay within the commit window: $((total - unique)) after $kills kills"
 [ "$kills" -ge 1 ]
-check "at least one scan was killed mid-sweep ($kills)" $?
+check $? "at least one scan was killed mid-sweep ($kills)"
 echo "kills: $kills, results: $total, distinct targets: $unique"
 [ "$(sqlite3 "$ERS_DB" "select count(*) from scan_runs where status = 'killed'")" -eq "$kills" ]
-check "each killed run is marked killed" $?
+check $? "each killed run is marked killed"
 rm -rf "$work"
 finish

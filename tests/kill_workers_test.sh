@@ -32,9 +32,9 @@ for round in 1 2 3 4; do
       if [ "$status" -ne 0 ]; then
         worker_kills=$((worker_kills + 1))
         grep -q "worker [0-9]* died" "$work/err.$((round - 1))"
-        check "round $round: the dead worker is reported ($(grep -m1 worker "$work/err.$((round - 1))"))" $?
+        check $? "round $round: the dead worker is reported ($(grep -m1 worker "$work/err.$((round - 1))"))"
         grep -q "resume point saved" "$work/err.$((round - 1))"
-        check "round $round: a resume point is saved" $?
+        check $? "round $round: a resume point is saved"
       fi
     else
       wait "$pid"
@@ -44,7 +44,7 @@ for round in 1 2 3 4; do
     killed_mid_sweep "$pid" && kills=$((kills + 1))
   fi
   [ "$(sqlite3 "$ERS_DB" 'pragma integrity_check')" = "ok" ]
-  check "inventory consistent after round $round" $?
+  check $? "inventory consistent after round $round"
   before=$(lines_now)
   "$ers" scan --resume --workers 2 --rate 1000 --no-analysis --output "$work/results.jsonl" \
     --quiet 2>"$work/err.$round" &
@@ -53,16 +53,16 @@ done
 wait "$pid"
 status=$?
 [ "$status" -eq 0 ]
-check "the last resume completes (exit $status: $(cat "$work/err.4"))" $?
+check $? "the last resume completes (exit $status: $(cat "$work/err.4"))"
 unique=$(sed -E 's/.*"ip":"([^"]*)","port":([0-9]*).*/\1:\2/' "$work/results.jsonl" | sort -u | wc -l)
 total=$(wc -l <"$work/results.jsonl")
 [ "$unique" -eq "$targets" ]
-check "every one of the $targets targets has a result ($unique)" $?
+check $? "every one of the $targets targets has a result ($unique)"
 interruptions=$((kills + worker_kills))
 [ $((total - unique)) -le $((interruptions * 600)) ]
-check "repeats stay within the commit window: $((total - unique)) after $interruptions interruptions" $?
+check $? "repeats stay within the commit window: $((total - unique)) after $interruptions interruptions"
 [ "$interruptions" -ge 2 ]
-check "scans were interrupted mid-sweep: $kills parent kills, $worker_kills worker kills" $?
+check $? "scans were interrupted mid-sweep: $kills parent kills, $worker_kills worker kills"
 echo "parent kills: $kills, worker kills: $worker_kills, results: $total, distinct targets: $unique"
 rm -rf "$work"
 finish

@@ -26,19 +26,19 @@ unshare --net bash -c '
   kill %1 2>/dev/null
 '
 [ "$(cat "$work/status")" = 0 ]
-check "the scan completes: $(head -3 "$work/summary")" $?
+check $? "the scan completes: $(head -3 "$work/summary")"
 [ "$(wc -l <"$work/out.jsonl")" -eq 65536 ]
-check "every one of the 65,536 endpoints has a result" $?
+check $? "every one of the 65,536 endpoints has a result"
 [ "$(grep -c '"outcome":"timeout"' "$work/out.jsonl")" -eq 65536 ]
-check "each a timeout" $?
+check $? "each a timeout"
 grep -q "concurrency 6000[0-9]\|concurrency 5999[0-9]" "$work/summary"
-check "about 60,000 connections in flight" $?
+check $? "about 60,000 connections in flight"
 rss_mib=$(( $(cat "$work/rss") / 1024 ))
 bound=200
 # AddressSanitizer's shadow memory and redzones triple a process's RSS.
 [ -n "${ERS_SANITIZED:-}" ] && bound=600
 [ "$rss_mib" -lt "$bound" ]
-check "the largest process peaked at $rss_mib MiB (bound $bound)" $?
+check $? "the largest process peaked at $rss_mib MiB (bound $bound)"
 echo "summary: $(head -1 "$work/summary"); largest process RSS ${rss_mib} MiB"
 rm -rf "$work"
 finish

@@ -36,24 +36,24 @@ unshare --net bash -c '
   wait
 '
 [ "$(cat "$work/status")" = 0 ]
-check "the scan exits 0" $?
+check $? "the scan exits 0"
 [ "$(wc -l <"$work/out.jsonl")" -eq 2048 ]
-check "every target has a result" $?
+check $? "every target has a result"
 [ "$(grep -c '"outcome":"timeout"' "$work/out.jsonl")" -eq 2048 ]
-check "each a timeout" $?
+check $? "each a timeout"
 [ "$(grep -c '"attempts":2' "$work/out.jsonl")" -eq 2048 ]
-check "each after two attempts" $?
+check $? "each after two attempts"
 grep 'Flags \[S\]' "$work/syns" >"$work/syn_lines"
 syns=$(wc -l <"$work/syn_lines")
 # An attempt is a (source port, destination) pair; the kernel may
 # retransmit a SYN whose timeout fired late, under load: same pair.
 attempts=$(awk '{ print $3, $5 }' "$work/syn_lines" | sort -u | wc -l)
 [ "$attempts" -eq 4096 ]
-check "every attempt is on the wire: $attempts distinct SYNs of 4096 ($syns with retransmissions)" $?
+check $? "every attempt is on the wire: $attempts distinct SYNs of 4096 ($syns with retransmissions)"
 first=$(head -1 "$work/syn_lines" | cut -d' ' -f1)
 in_window=$(awk -v lo="$first" '$1 >= lo + 1 && $1 < lo + 11' "$work/syn_lines" | wc -l)
 [ "$in_window" -ge 2850 ] && [ "$in_window" -le 3150 ]
-check "SYNs in 10 s at --rate 300: $in_window (3000 +- 5%)" $?
+check $? "SYNs in 10 s at --rate 300: $in_window (3000 +- 5%)"
 echo "SYNs on the wire: $syns; in the 10-second window: $in_window"
 [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
 finish

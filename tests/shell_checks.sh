@@ -1,4 +1,4 @@
-# shell_checks.sh: sourced by the shell tests. check NAME STATUS counts one
+# shell_checks.sh: sourced by the shell tests. check STATUS NAME counts one
 # assertion (STATUS 0 passes); finish prints the tally and returns non-zero
 # if any check failed. lines_now and await_progress follow a scan under
 # test through the results file it writes; killed_mid_sweep judges a kill.
@@ -6,9 +6,13 @@ failures=0
 checks=0
 
 check() {
+  # check STATUS NAME: the status comes first, so that it is expanded
+  # before a command substitution in NAME could replace $? (with
+  # `check "...$(cat f)" $?` every check passed).
+  local status=$1 name=$2
   checks=$((checks + 1))
-  if [ "$2" -ne 0 ]; then
-    echo "FAIL: $1"
+  if [ "$status" -ne 0 ]; then
+    echo "FAIL: $name"
     failures=$((failures + 1))
   fi
 }
