@@ -2,6 +2,7 @@
 // follows a scan: everything between the inventory and the CLM.
 #include <unistd.h>
 
+#include <functional>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -115,12 +116,15 @@ absl::StatusOr<bool> SpoolRuns(Inventory& inventory, Spool& spool, const Streams
 
 // PushAll spools what is missing and pushes, again while a full spool
 // drains (bounded).
+// Only a holder of the scan lock spools (|may_spool|): two processes
+// spooling one run would send it twice under different batch ids.
 PushReport PushAll(const Credentials& c, Inventory& inventory, Spool& spool,
                    const PushOptions& options, const Streams& io, absl::Status* error,
-                   bool* all_spooled) {
+                   bool* all_spooled, bool may_spool) {
   PushReport total;
   for (int round = 0; round < 1000; ++round) {
-    absl::StatusOr<bool> complete = SpoolRuns(inventory, spool, io);
+    absl::StatusOr<bool> complete =
+        may_spool ? SpoolRuns(inventory, spool, io) : absl::StatusOr<bool>(true);
     if (!complete.ok()) {
       *error = complete.status();
       return total;
@@ -140,43 +144,63 @@ PushReport PushAll(const Credentials& c, Inventory& inventory, Spool& spool,
 
 }  // namespace
 
-int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t /*run_id*/,
-                 const PushOptions& options, uint64_t spool_max_bytes, const Streams& io,
-                 bool* pushed_all) {
+int SpoolAndPush(const std::string& db_path, Inventory& inventory, const PushOptions& options,
+                 uint64_t spool_max_bytes, const Streams& io, bool* pushed_all,
+                 const std::function<void()>& spooled) {
   *pushed_all = true;
   absl::StatusOr<Credentials> creds = LoadCredentials(CredentialsPath(db_path));
   if (!creds.ok()) {
+    if (spooled) spooled();
     if (absl::IsNotFound(creds.status())) return kExitOk;  // no CLM configured
     return ReportError(io, creds.status());
   }
   // Spool first: from here on nothing is lost, whatever happens.
   Spool spool(SpoolDir(db_path), spool_max_bytes);
-  absl::Status error;
-  bool all_spooled = true;
-  PushReport report = PushAll(*creds, inventory, spool, options, io, &error, &all_spooled);
-  if (!error.ok()) return ReportError(io, error);
-  if (!all_spooled) *pushed_all = false;
+  absl::StatusOr<bool> all_spooled = SpoolRuns(inventory, spool, io);
+  if (spooled) spooled();
+  if (!all_spooled.ok()) return ReportError(io, all_spooled.status());
+  if (!*all_spooled) *pushed_all = false;
+  if (options.max_attempts <= 0) {
+    *pushed_all = false;
+    return kExitOk;  // spooled only, as asked
+  }
+  // On a terminal the push says what it does, batch by batch.
+  absl::StatusOr<std::vector<std::string>> waiting = spool.Pending();
+  const size_t total = waiting.ok() ? waiting->size() : 0;
+  const bool live = isatty(fileno(io.err)) != 0 && total > 0;
+  PushOptions o = options;
+  size_t sent = 0;
+  if (live) {
+    fprintf(io.err, "\r\033[Kers: sending %zu batch(es) to %s", total,
+            Printable(creds->url).c_str());
+    fflush(io.err);
+    o.on_delivered = [&](const std::string& id, int attempts, absl::Duration elapsed) {
+      if (options.on_delivered) options.on_delivered(id, attempts, elapsed);
+      fprintf(io.err, "\r\033[Kers: sent %zu/%zu batch(es) to %s", ++sent, total,
+              Printable(creds->url).c_str());
+      fflush(io.err);
+    };
+  }
+  PushReport report = PushSpool(*creds, spool, o);
+  if (live) {
+    fprintf(io.err, "\r\033[K");
+    fflush(io.err);
+  }
   if (report.rejected > 0) {
     fprintf(io.err,
             "ers: the CLM refused %d batch(es) for good: set aside in %s/rejected (ers status "
             "shows why; ers push --retry-rejected sends them again)\n",
             report.rejected, spool.dir().c_str());
   }
-  if (options.max_attempts <= 0) {
-    *pushed_all = false;
-    return kExitOk;  // spooled only, as asked
-  }
   if (report.remaining > 0) {
     *pushed_all = false;
-    fprintf(io.err,
-            "ers: %d batch(es) not delivered to the CLM: %s\n"
-            "ers: they stay spooled in %s; %s\n",
-            report.remaining, Printable(report.error).c_str(), spool.dir().c_str(),
-            report.fix_needed ? "fix the problem, then run ers push"
-                              : "ers push (or the next scan) retries them");
+    fprintf(io.err, "ers: %d batch(es) not delivered to the CLM and left spooled in %s (%s); %s\n",
+            report.remaining, spool.dir().c_str(), Printable(report.error).c_str(),
+            report.fix_needed ? "fix that, then run ers push"
+                              : "ers push or the next scan sends them");
     return report.fix_needed ? kExitUsage : kExitPartial;
   }
-  return report.rejected > 0 || !all_spooled ? kExitPartial : kExitOk;
+  return report.rejected > 0 || !*all_spooled ? kExitPartial : kExitOk;
 }
 
 int RunLogin(const std::vector<std::string>& args, const Streams& io) {
@@ -386,7 +410,8 @@ int RunPush(const std::vector<std::string>& args, const Streams& io) {
   absl::StatusOr<std::unique_ptr<Inventory>> inventory = Inventory::Open(*path);
   if (!inventory.ok()) return ReportError(io, inventory.status());
   // With no scan running (the lock is free), a run still marked running
-  // was killed: it is then spooled with what it recorded.
+  // was killed: it is then spooled with what it recorded. While a scan
+  // runs, that scan spools; this push only sends.
   absl::StatusOr<ScanLock> lock = ScanLock::Acquire(*path);
   if (lock.ok()) {
     if (absl::Status s = (*inventory)->MarkKilledRuns(); !s.ok()) return ReportError(io, s);
@@ -399,7 +424,8 @@ int RunPush(const std::vector<std::string>& args, const Streams& io) {
   }
   absl::Status error;
   bool all_spooled = true;
-  PushReport report = PushAll(*c, **inventory, spool, options, io, &error, &all_spooled);
+  PushReport report =
+      PushAll(*c, **inventory, spool, options, io, &error, &all_spooled, lock.ok());
   if (!error.ok()) return ReportError(io, error);
   fprintf(io.out, "pushed %d batch(es)%s; %d still spooled%s\n", report.sent,
           report.duplicates > 0

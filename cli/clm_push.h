@@ -3,6 +3,7 @@
 #define ERS_CLI_CLM_PUSH_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -15,15 +16,18 @@
 
 namespace ers {
 
-// SpoolAndPush spools the batches of every run not spooled yet (|run_id|,
-// and any earlier run killed or stopped before its batches were spooled)
-// and sends everything spooled, when a CLM is configured for the inventory
-// at |db_path| (else it does nothing). It returns an exit code: kExitOk,
-// kExitPartial (left spooled, to retry) or kExitUsage (needs fixing);
+// SpoolAndPush spools the batches of every run not spooled yet (the run just
+// finished, and any earlier run killed or stopped before its batches were
+// spooled), calls |spooled| (the caller releases the scan lock there: the
+// push may take a while and needs no lock), and sends what is spooled once,
+// within |options.deadline|, when a CLM is configured for the inventory at
+// |db_path| (else it only calls |spooled|). On a terminal it shows the
+// batches as they go. It returns an exit code: kExitOk, kExitPartial (left
+// spooled, to retry; one line says so) or kExitUsage (needs fixing);
 // |*pushed_all| says whether the spool is now empty.
-int SpoolAndPush(const std::string& db_path, Inventory& inventory, int64_t run_id,
-                 const PushOptions& options, uint64_t spool_max_bytes, const Streams& io,
-                 bool* pushed_all);
+int SpoolAndPush(const std::string& db_path, Inventory& inventory, const PushOptions& options,
+                 uint64_t spool_max_bytes, const Streams& io, bool* pushed_all,
+                 const std::function<void()>& spooled);
 
 // PushFlags are --max-attempts, --retry-base, --timeout and
 // --spool-max-bytes, typed.

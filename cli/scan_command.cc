@@ -217,7 +217,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       policy;
   std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
       retries, workers, spool_max_bytes;
-  std::optional<absl::Duration> connect_timeout, handshake_timeout;
+  std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout;
   std::optional<std::string> resume_flag;
   FailOn fail_on;
   bool dry_run = false, resume = false, quiet = false, summary_flag = false,
@@ -292,6 +292,9 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
              "(ers push does)", &no_push);
   flags.Bool("push", "with --servers/--ips: send this ad-hoc scan to the CLM too (by "
              "default only configured sweeps go there)", &push_adhoc);
+  flags.Duration("push-timeout", "the push to the CLM after the scan takes at most this long "
+                 "(default 60s); what is not sent stays spooled for ers push",
+                 absl::Seconds(1), absl::Hours(24), &push_timeout);
   flags.Count("spool-max-bytes", "bound on the batches waiting for the CLM (default 1 GiB); "
               "past it runs stay in the inventory until ers push has room",
               1, uint64_t{1} << 50, &spool_max_bytes);
@@ -578,15 +581,21 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   if (!finished.ok() && run.ok()) return ReportError(io, finished);
   // Push the run to the CLM, when one is configured: spooled first, so a
   // failure here loses nothing (ers push retries).
+  // The push is bounded (--push-timeout) and runs without the scan lock:
+  // a hanging CLM neither keeps cron waiting for long nor blocks the next
+  // scan; what is not delivered stays spooled.
   PushOptions push_options;
   push_options.max_attempts = no_push ? 0 : 3;
+  push_options.deadline = absl::Now() + push_timeout.value_or(absl::Seconds(60));
   bool pushed_all = true;
   const bool for_clm = !adhoc || push_adhoc;
   const int push_exit =
       !for_clm ? kExitOk
-      : run.ok() ? SpoolAndPush(inventory.path(), inventory, (*scan_run)->id(), push_options,
-                              spool_max_bytes.value_or(kDefaultSpoolMaxBytes), io, &pushed_all)
-               : kExitFatal;
+      : run.ok() ? SpoolAndPush(inventory.path(), inventory, push_options,
+                                spool_max_bytes.value_or(kDefaultSpoolMaxBytes), io, &pushed_all,
+                                [&] { lock->Release(); })
+                 : kExitFatal;
+  lock->Release();
   if (show_summary) fputs(FormatSummary(summary, (*sweep)->tls_endpoints()).c_str(), io.err);
   if (stopped) {
     if (!run.ok()) fprintf(io.err, "ers: %s\n", std::string(run.message()).c_str());

@@ -39,8 +39,11 @@ absl::StatusOr<ScanLock> ScanLock::Acquire(const std::string& db_path) {
   return ScanLock(fd);
 }
 
-ScanLock::~ScanLock() {
+ScanLock::~ScanLock() { Release(); }
+
+void ScanLock::Release() {
   if (fd_ >= 0) close(fd_);  // releases the flock
+  fd_ = -1;
 }
 
 }  // namespace ers

@@ -18,6 +18,8 @@ class ScanLock {
   ScanLock(ScanLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
   ScanLock& operator=(ScanLock&&) = delete;
   ~ScanLock();
+  // Release gives the lock up before the object ends (idempotent).
+  void Release();
 
  private:
   explicit ScanLock(int fd) : fd_(fd) {}

@@ -122,5 +122,28 @@ check $? "the next push delivers it"
 [ "$(clm_count "select count(*) from batches")" -eq $((before + 1)) ]
 check $? "and the CLM stored it once"
 
+# A CLM that hangs after a scan: the push ends at --push-timeout with one
+# line, the batch spooled, and the scan lock is free while it waits.
+stop_clm
+start_clm --inject-hang 1 --hang-seconds 30
+before=$(clm_count "select count(*) from batches")
+start_s=$SECONDS
+"$ers" scan --roots "$work/farm/roots.pem" --push-timeout 8s 2>"$work/hang.err" &
+scan_pid=$!
+for _ in $(seq 1 200); do
+  [ "$(clm_count "select count(*) from batches")" -ge $((before + 1)) ] && break
+  sleep 0.05
+done
+"$ers" scan --roots "$work/farm/roots.pem" --no-push 2>"$work/second.err"
+check $? "another scan runs while the first one's push waits: $(cat "$work/second.err")"
+wait "$scan_pid"
+status=$?
+elapsed=$((SECONDS - start_s))
+[ "$status" -eq 3 ] && [ "$elapsed" -lt 20 ] && [ "$(wc -l <"$work/hang.err")" -eq 1 ] &&
+  grep -q "not delivered to the CLM and left spooled" "$work/hang.err"
+check $? "the push gave up at its time limit ($elapsed s, exit $status) with one line: $(cat "$work/hang.err")"
+"$ers" push >/dev/null 2>&1
+check $? "ers push delivers what was left"
+
 cleanup
 finish

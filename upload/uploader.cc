@@ -220,7 +220,17 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
     bool rejected = false;
     const absl::Time first_attempt = absl::Now();
     for (int attempt = 1; attempt <= options.max_attempts; ++attempt) {
-      PostResult r = PostJson(c, "/api/v1/batches", *body, id, options);
+      const absl::Duration left = options.deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) {
+        report.error = "the push ran out of its time; the batches stay spooled";
+        break;
+      }
+      PushOptions bounded = options;
+      bounded.timeout_ms = std::max<long>(
+          1, std::min<long>(options.timeout_ms,
+                            static_cast<long>(absl::ToInt64Milliseconds(left))));
+      bounded.connect_timeout_ms = std::min(options.connect_timeout_ms, bounded.timeout_ms);
+      PostResult r = PostJson(c, "/api/v1/batches", *body, id, bounded);
       if (r.result == PushClass::kAcknowledged) {
         const Acknowledgement ack = ReadAcknowledgement(r.body, id);
         if (ack.delivered) {
@@ -261,6 +271,7 @@ PushReport PushSpool(const Credentials& c, Spool& spool, const PushOptions& opti
       if (r.retry_after_s >= 0) {
         delay = std::max(delay, std::min(r.retry_after_s, options.retry_max_s));
       }
+      delay = std::min(delay, std::max(0.0, absl::ToDoubleSeconds(options.deadline - absl::Now())));
       timespec ts{static_cast<time_t>(delay),
                   static_cast<long>((delay - static_cast<time_t>(delay)) * 1e9)};
       nanosleep(&ts, nullptr);

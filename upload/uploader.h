@@ -25,6 +25,10 @@ struct PushOptions {
   double retry_max_s = 60.0;      // backoff ceiling (also caps Retry-After)
   long connect_timeout_ms = 10000;
   long timeout_ms = 60000;        // a whole request, reply included
+  // deadline bounds a whole PushSpool: no attempt starts after it, a
+  // request's timeout and a backoff end at it, and what is left stays
+  // spooled (kRetry). InfiniteFuture: bounded by the attempts alone.
+  absl::Time deadline = absl::InfiniteFuture();
   // source_address, when set, is the local address the requests leave from
   // (a multi-homed scanner; the load benchmark's many clients on loopback).
   std::string source_address;
