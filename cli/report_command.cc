@@ -3,10 +3,12 @@
 // incomplete chains, issuer-organisation share among unexpired
 // certificates, key and signature statistics, and what changed since the
 // scan before. Human tables, or JSON with --json.
+#include <algorithm>
 #include <ctime>
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,12 +50,35 @@ Flags:
 
 using Json = nlohmann::ordered_json;
 
+// The version of ers report --json (docs/report-schema.md).
+constexpr int kReportSchemaVersion = 2;
+
 std::string Date(int64_t unix) {
   return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(unix), absl::UTCTimeZone());
 }
 
 std::string Rfc3339(int64_t unix) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix), absl::UTCTimeZone());
+}
+
+// EndpointJson is an endpoint as the report's JSON gives it.
+Json EndpointJson(const EndpointRef& e) {
+  return {{"ip", e.ip}, {"port", e.port}, {"name", e.name}, {"text", e.ToString()}};
+}
+
+Json EndpointsJson(const std::vector<EndpointRef>& endpoints) {
+  Json out = Json::array();
+  for (const EndpointRef& e : endpoints) out.push_back(EndpointJson(e));
+  return out;
+}
+
+// CertificateJson is a certificate as people recognise it.
+Json CertificateJson(const CertificateRef& c, int64_t now) {
+  return {{"sha256", c.sha256},
+          {"subject_cn", c.subject_cn},
+          {"issuer", c.issuer},
+          {"not_after", c.not_after != 0 ? Json(Rfc3339(c.not_after)) : Json(nullptr)},
+          {"days_left", c.not_after != 0 ? Json(DaysLeft(c.not_after, now)) : Json(nullptr)}};
 }
 
 // RunJson describes a run for the report.
@@ -167,12 +192,12 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   };
   const int64_t now = time(nullptr);
   Json report;
-  report["schema_version"] = 2;
+  report["schema_version"] = kReportSchemaVersion;
   report["generated"] = Rfc3339(now);
   report["run"] = RunJson(*run_info);
   report["previous_run"] = previous_info.has_value() ? RunJson(*previous_info) : Json(nullptr);
 
-  // Leaves of the latest run, with their endpoints.
+  // Leaves of the run, with their endpoints.
   auto leaves = RunLeaves(**inv, runs->latest);
   if (!leaves.ok()) return ReportError(io, leaves.status());
 
@@ -182,56 +207,67 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   Json expiring = Json::array();
   std::map<std::string, int> bucket_counts;
   for (const LeafSummary& leaf : *leaves) {
-    const int64_t not_after = leaf.not_after;
-    const int64_t days = DaysLeft(not_after, now);
+    const int64_t days = DaysLeft(leaf.not_after, now);
     std::string bucket;
-    if (not_after < now) {
+    if (leaf.not_after < now) {
       bucket = "expired";
     } else {
       for (int t : thresholds) {
         if (days < t) {
-          bucket = absl::StrCat("within ", t, " days");
+          bucket = absl::StrCat("within_", t, "_days");
           break;
         }
       }
     }
     if (bucket.empty()) continue;
     ++bucket_counts[bucket];
-    expiring.push_back({{"bucket", bucket},
-                        {"days_left", days},
-                        {"not_after", Date(not_after)},
-                        {"subject_cn", leaf.subject_cn},
-                        {"issuer", leaf.issuer_org.empty() ? leaf.issuer_cn : leaf.issuer_org},
-                        {"sha256", leaf.sha256},
-                        {"endpoints", leaf.endpoints}});
+    Json c = CertificateJson({leaf.sha256, leaf.subject_cn,
+                              leaf.issuer_org.empty() ? leaf.issuer_cn : leaf.issuer_org,
+                              leaf.not_after},
+                             now);
+    c["bucket"] = bucket;
+    c["endpoints"] = EndpointsJson(leaf.endpoints);
+    expiring.push_back(std::move(c));
   }
-  Json buckets = Json::object();
-  buckets["expired"] = bucket_counts["expired"];
+  Json buckets = Json::array();
+  buckets.push_back({{"bucket", "expired"}, {"certificates", bucket_counts["expired"]}});
   for (int t : thresholds) {
-    buckets[absl::StrCat("within ", t, " days")] =
-        bucket_counts[absl::StrCat("within ", t, " days")];
+    const std::string b = absl::StrCat("within_", t, "_days");
+    buckets.push_back({{"bucket", b}, {"days", t}, {"certificates", bucket_counts[b]}});
   }
-  report["expiry"] = {{"counts", buckets}, {"certificates", expiring}};
+  report["expiry"] = {{"buckets", buckets}, {"certificates", expiring}};
 
-  // 2. Findings by severity (endpoints per finding).
-  auto findings = RunFindingCounts(**inv, runs->latest);
-  if (!findings.ok()) return ReportError(io, findings.status());
-  static const char* kSeverities[] = {"critical", "high", "medium", "low", "info"};
-  Json by_severity = Json::object();
-  for (const char* sev : kSeverities) {
-    Json ids = Json::object();
-    for (const FindingCount& f : *findings) {
-      if (f.severity == sev) ids[f.id] = f.endpoints;
-    }
-    by_severity[sev] = ids;
+  // 2. Findings by severity, each with its endpoints.
+  auto endpoint_findings = RunEndpointFindings(**inv, runs->latest);
+  if (!endpoint_findings.ok()) return ReportError(io, endpoint_findings.status());
+  struct FindingGroup {
+    std::string severity;
+    std::vector<EndpointRef> endpoints;
+  };
+  std::map<std::string, FindingGroup> by_id;
+  for (const EndpointFinding& f : *endpoint_findings) {
+    FindingGroup& g = by_id[f.id];
+    g.severity = f.severity;
+    g.endpoints.push_back(f.endpoint);
   }
-  report["findings"] = by_severity;
+  static const char* kSeverities[] = {"critical", "high", "medium", "low", "info"};
+  Json findings = Json::array();
+  for (const char* sev : kSeverities) {
+    for (const auto& [id, g] : by_id) {
+      if (g.severity != sev) continue;
+      findings.push_back({{"id", id},
+                          {"severity", g.severity},
+                          {"endpoint_count", g.endpoints.size()},
+                          {"endpoints", EndpointsJson(g.endpoints)}});
+    }
+  }
+  report["findings"] = findings;
 
   // 3. Endpoints with incomplete chains.
-  auto incomplete = RunEndpointsWithFinding(**inv, runs->latest, "incomplete_chain");
-  if (!incomplete.ok()) return ReportError(io, incomplete.status());
   Json incomplete_json = Json::array();
-  for (const EndpointRef& e : *incomplete) incomplete_json.push_back(e.ToString());
+  if (by_id.count("incomplete_chain")) {
+    incomplete_json = EndpointsJson(by_id["incomplete_chain"].endpoints);
+  }
   report["incomplete_chains"] = incomplete_json;
 
   // 4. Issuer organisation share among unexpired certificates.
@@ -264,33 +300,60 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
     ++keys[key];
     ++sigs[leaf.signature_algorithm.empty() ? "unknown" : leaf.signature_algorithm];
   }
-  report["keys"] = keys;
-  report["signature_algorithms"] = sigs;
+  auto counts_json = [](const std::map<std::string, int>& m, const char* name) {
+    Json out = Json::array();
+    for (const auto& [k, n] : m) out.push_back({{name, k}, {"certificates", n}});
+    return out;
+  };
+  report["keys"] = counts_json(keys, "key");
+  report["signature_algorithms"] = counts_json(sigs, "algorithm");
 
-  // 6. Changes since the previous run.
-  Json changes = Json::object();
+  // 6. Changes since the compared run: certificates, endpoints, findings.
+  Json changes = nullptr;
   if (runs->previous != 0) {
     auto fresh = NewLeaves(**inv, runs->latest);
     auto gone = GoneLeaves(**inv, runs->latest, runs->previous);
     auto changed = ChangedEndpoints(**inv, runs->latest, runs->previous);
+    auto before = RunEndpointFindings(**inv, runs->previous);
     if (!fresh.ok()) return ReportError(io, fresh.status());
     if (!gone.ok()) return ReportError(io, gone.status());
     if (!changed.ok()) return ReportError(io, changed.status());
+    if (!before.ok()) return ReportError(io, before.status());
     Json fresh_json = Json::array(), gone_json = Json::array(), changed_json = Json::array();
-    for (const CertificateRef& c : *fresh) {
-      fresh_json.push_back({{"sha256", c.sha256}, {"subject_cn", c.subject_cn}});
-    }
-    for (const CertificateRef& c : *gone) {
-      gone_json.push_back({{"sha256", c.sha256}, {"subject_cn", c.subject_cn}});
-    }
+    for (const CertificateRef& c : *fresh) fresh_json.push_back(CertificateJson(c, now));
+    for (const CertificateRef& c : *gone) gone_json.push_back(CertificateJson(c, now));
     for (const ChangedEndpoint& c : *changed) {
-      changed_json.push_back({{"endpoint", c.endpoint.ToString()},
-                              {"was", c.was_subject_cn},
-                              {"now", c.now_subject_cn}});
+      changed_json.push_back({{"endpoint", EndpointJson(c.endpoint)},
+                              {"was", CertificateJson(c.was, now)},
+                              {"now", CertificateJson(c.now, now)}});
+    }
+    // Findings that appeared or cleared, per endpoint seen in both runs or
+    // either one.
+    auto key = [](const EndpointFinding& f) {
+      return std::make_tuple(f.endpoint.ip, f.endpoint.port, f.endpoint.name, f.id);
+    };
+    std::map<std::tuple<std::string, int, std::string, std::string>, const EndpointFinding*>
+        was, is;
+    for (const EndpointFinding& f : *before) was[key(f)] = &f;
+    for (const EndpointFinding& f : *endpoint_findings) is[key(f)] = &f;
+    Json appeared = Json::array(), cleared = Json::array();
+    for (const auto& [k, f] : is) {
+      if (!was.count(k)) {
+        appeared.push_back(
+            {{"endpoint", EndpointJson(f->endpoint)}, {"id", f->id}, {"severity", f->severity}});
+      }
+    }
+    for (const auto& [k, f] : was) {
+      if (!is.count(k)) {
+        cleared.push_back(
+            {{"endpoint", EndpointJson(f->endpoint)}, {"id", f->id}, {"severity", f->severity}});
+      }
     }
     changes = {{"new_certificates", fresh_json},
                {"disappeared_certificates", gone_json},
-               {"changed_endpoints", changed_json}};
+               {"changed_endpoints", changed_json},
+               {"findings_appeared", appeared},
+               {"findings_cleared", cleared}};
   }
   report["changes"] = changes;
 
@@ -301,7 +364,19 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
 
   // Human tables. Certificate text may hold terminal controls: escaped.
   FILE* o = io.out;
-  auto text = [](const nlohmann::json& v) { return Printable(v.get<std::string>()); };
+  auto text = [](const Json& v) { return Printable(v.is_string() ? v.get<std::string>() : ""); };
+  // endpoint_list prints at most |limit| endpoints, then "... and N more".
+  auto endpoint_list = [&](const Json& endpoints, const char* indent) {
+    size_t shown = 0;
+    for (const auto& e : endpoints) {
+      if (shown == static_cast<size_t>(limit)) {
+        fprintf(o, "%s... and %zu more\n", indent, endpoints.size() - shown);
+        break;
+      }
+      fprintf(o, "%s%s\n", indent, text(e["text"]).c_str());
+      ++shown;
+    }
+  };
   fprintf(o, "ers report: %s\n", RunHeadline(*run_info).c_str());
   {
     std::string outcomes;
@@ -325,29 +400,33 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
                 : "");
   }
   fprintf(o, "  report generated %s\n\n", report["generated"].get<std::string>().c_str());
-  fprintf(o, "Expiry (leaf certificates of the latest scan):\n");
-  for (const auto& [bucket, n] : report["expiry"]["counts"].items()) {
-    fprintf(o, "  %-18s %d\n", bucket.c_str(), n.get<int>());
+
+  fprintf(o, "Expiry (leaf certificates of this run):\n");
+  for (const auto& b : buckets) {
+    std::string label = b["bucket"] == "expired" ? "expired"
+                        : absl::StrCat("within ", b["days"].get<int>(), " days");
+    fprintf(o, "  %-18s %d\n", label.c_str(), b["certificates"].get<int>());
   }
   int listed = 0;
   for (const auto& c : expiring) {
-    if (listed++ >= limit) break;
-    fprintf(o, "    %-8s %5lld days  %-30s %s  [%s]\n", c["not_after"].get<std::string>().c_str(),
-            static_cast<long long>(c["days_left"].get<int64_t>()),
-            text(c["subject_cn"]).c_str(), text(c["issuer"]).c_str(),
-            text(c["endpoints"]).c_str());
+    if (listed++ >= limit) {
+      fprintf(o, "    ... and %zu more\n", expiring.size() - limit);
+      break;
+    }
+    fprintf(o, "    %s %5lld days  %-30s %s  %s\n", c["not_after"].get<std::string>().substr(0, 10).c_str(),
+            static_cast<long long>(c["days_left"].get<int64_t>()), text(c["subject_cn"]).c_str(),
+            text(c["issuer"]).c_str(), c["sha256"].get<std::string>().substr(0, 16).c_str());
+    endpoint_list(c["endpoints"], "        ");
   }
   fprintf(o, "\nFindings by severity (endpoints):\n");
-  bool any = false;
-  for (const char* sev : kSeverities) {
-    for (const auto& [id, n] : report["findings"][sev].items()) {
-      fprintf(o, "  %-9s %-26s %d\n", sev, id.c_str(), n.get<int>());
-      any = true;
-    }
+  if (findings.empty()) fprintf(o, "  none\n");
+  for (const auto& f : findings) {
+    fprintf(o, "  %-9s %-26s %zu\n", f["severity"].get<std::string>().c_str(),
+            text(f["id"]).c_str(), f["endpoint_count"].get<size_t>());
+    endpoint_list(f["endpoints"], "      ");
   }
-  if (!any) fprintf(o, "  none\n");
   fprintf(o, "\nEndpoints with incomplete chains: %zu\n", incomplete_json.size());
-  for (const auto& e : incomplete_json) fprintf(o, "  %s\n", text(e).c_str());
+  endpoint_list(incomplete_json, "  ");
   fprintf(o, "\nIssuer share among %d unexpired certificates:\n", unexpired);
   for (const auto& i : issuer_json) {
     fprintf(o, "  %-40s %6d  %5.1f%%\n", text(i["issuer"]).c_str(),
@@ -361,19 +440,40 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   if (!previous_info.has_value()) {
     fprintf(o, ": nothing to compare with (no earlier finished configured sweep; "
                "--since N names a run)\n");
-  } else {
-    fprintf(o, " since %s:\n", RunHeadline(*previous_info).c_str());
-    for (const char* key : {"new_certificates", "disappeared_certificates"}) {
-      fprintf(o, "  %s: %zu\n", key, changes[key].size());
-      for (const auto& c : changes[key]) {
-        fprintf(o, "    %s  %s\n", text(c["subject_cn"]).c_str(),
-                c["sha256"].get<std::string>().substr(0, 16).c_str());
+    return finish();
+  }
+  fprintf(o, " since %s:\n", RunHeadline(*previous_info).c_str());
+  auto cert_line = [&](const Json& c) {
+    return absl::StrCat(text(c["subject_cn"]), "  issuer ", text(c["issuer"]), "  expires ",
+                        c["not_after"].is_string() ? c["not_after"].get<std::string>() : "?",
+                        "  sha256 ", c["sha256"].get<std::string>().substr(0, 16));
+  };
+  for (const char* k : {"new_certificates", "disappeared_certificates"}) {
+    fprintf(o, "  %s: %zu\n", k, changes[k].size());
+    int n = 0;
+    for (const auto& c : changes[k]) {
+      if (n++ >= limit) {
+        fprintf(o, "    ... and %zu more\n", changes[k].size() - limit);
+        break;
       }
+      fprintf(o, "    %s\n", cert_line(c).c_str());
     }
-    fprintf(o, "  changed_endpoints: %zu\n", changes["changed_endpoints"].size());
-    for (const auto& c : changes["changed_endpoints"]) {
-      fprintf(o, "    %s: %s -> %s\n", text(c["endpoint"]).c_str(), text(c["was"]).c_str(),
-              text(c["now"]).c_str());
+  }
+  fprintf(o, "  changed_endpoints: %zu\n", changes["changed_endpoints"].size());
+  for (const auto& c : changes["changed_endpoints"]) {
+    fprintf(o, "    %s\n      was %s\n      now %s\n", text(c["endpoint"]["text"]).c_str(),
+            cert_line(c["was"]).c_str(), cert_line(c["now"]).c_str());
+  }
+  for (const char* k : {"findings_appeared", "findings_cleared"}) {
+    fprintf(o, "  %s: %zu\n", k, changes[k].size());
+    int n = 0;
+    for (const auto& f : changes[k]) {
+      if (n++ >= limit) {
+        fprintf(o, "    ... and %zu more\n", changes[k].size() - limit);
+        break;
+      }
+      fprintf(o, "    %-9s %-26s %s\n", f["severity"].get<std::string>().c_str(),
+              text(f["id"]).c_str(), text(f["endpoint"]["text"]).c_str());
     }
   }
   return finish();

@@ -1,5 +1,9 @@
 #include "base/json_fields.h"
 #include "inventory/queries.h"
+#include <tuple>
+#include <algorithm>
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,7 +30,9 @@ absl::StatusOr<std::vector<CertificateRef>> CertificateRefs(
     Inventory& inv, const char* sql, std::initializer_list<SqlValue> params) {
   std::vector<CertificateRef> out;
   absl::Status s = SqlQuery(inv.db(), inv.path(), "list certificates", sql, params,
-                            [&](sqlite3_stmt* st) { out.push_back({Text(st, 0), Text(st, 1)}); });
+                            [&](sqlite3_stmt* st) {
+                              out.push_back({Text(st, 0), Text(st, 1), Text(st, 2), Int(st, 3)});
+                            });
   if (!s.ok()) return s;
   return out;
 }
@@ -78,14 +84,27 @@ absl::StatusOr<std::vector<LeafSummary>> RunLeaves(Inventory& inv, int64_t run) 
       "coalesce(c.issuer_cn, ''), coalesce(c.not_after, 0), "
       "coalesce(c.key_type, ''), coalesce(c.key_bits, 0), "
       "coalesce(c.key_curve, ''), coalesce(c.signature_algorithm, ''), "
-      "group_concat(e.ip || ':' || e.port || "
-      "  CASE WHEN e.name != '' THEN ' (' || e.name || ')' ELSE '' END, ', ') "
+      "group_concat(e.ip || char(30) || e.port || char(30) || e.name, char(31)) "
       "FROM endpoint_results e JOIN certificates c ON c.sha256 = e.leaf_sha256 "
       "WHERE e.run_id = ?1 GROUP BY c.sha256 ORDER BY c.not_after",
       {run}, [&](sqlite3_stmt* st) {
-        out.push_back({Text(st, 0), Text(st, 1), Text(st, 2), Text(st, 3), Int(st, 4),
-                       Text(st, 5), static_cast<int>(Int(st, 6)), Text(st, 7), Text(st, 8),
-                       Text(st, 9)});
+        LeafSummary leaf{Text(st, 0), Text(st, 1), Text(st, 2), Text(st, 3), Int(st, 4),
+                         Text(st, 5), static_cast<int>(Int(st, 6)), Text(st, 7), Text(st, 8),
+                         {}};
+        // Endpoints as ip RS port RS name, separated by US (ASCII 30, 31):
+        // bytes no address, port or DNS name holds.
+        for (absl::string_view e : absl::StrSplit(Text(st, 9), '\x1f', absl::SkipEmpty())) {
+          std::vector<std::string> f = absl::StrSplit(e, '\x1e');
+          int port = 0;
+          if (f.size() == 3 && absl::SimpleAtoi(f[1], &port)) {
+            leaf.endpoints.push_back({f[0], port, f[2]});
+          }
+        }
+        std::sort(leaf.endpoints.begin(), leaf.endpoints.end(),
+                  [](const EndpointRef& a, const EndpointRef& b) {
+                    return std::tie(a.ip, a.port, a.name) < std::tie(b.ip, b.port, b.name);
+                  });
+        out.push_back(std::move(leaf));
       });
   if (!s.ok()) return s;
   return out;
@@ -121,7 +140,9 @@ absl::StatusOr<std::vector<EndpointRef>> RunEndpointsWithFinding(Inventory& inv,
 absl::StatusOr<std::vector<CertificateRef>> NewLeaves(Inventory& inv, int64_t run) {
   return CertificateRefs(
       inv,
-      "SELECT DISTINCT e.leaf_sha256, coalesce(c.subject_cn, '') FROM endpoint_results e "
+      "SELECT DISTINCT e.leaf_sha256, coalesce(c.subject_cn, ''), "
+      "coalesce(nullif(c.issuer_org, ''), c.issuer_cn, ''), coalesce(c.not_after, 0) "
+      "FROM endpoint_results e "
       "JOIN certificates c ON c.sha256 = e.leaf_sha256 WHERE e.run_id = ?1 "
       "AND e.leaf_sha256 NOT IN (SELECT leaf_sha256 FROM endpoint_results "
       "WHERE run_id < ?1)",
@@ -132,7 +153,9 @@ absl::StatusOr<std::vector<CertificateRef>> GoneLeaves(Inventory& inv, int64_t r
                                                        int64_t previous) {
   return CertificateRefs(
       inv,
-      "SELECT DISTINCT e.leaf_sha256, coalesce(c.subject_cn, '') FROM endpoint_results e "
+      "SELECT DISTINCT e.leaf_sha256, coalesce(c.subject_cn, ''), "
+      "coalesce(nullif(c.issuer_org, ''), c.issuer_cn, ''), coalesce(c.not_after, 0) "
+      "FROM endpoint_results e "
       "JOIN certificates c ON c.sha256 = e.leaf_sha256 WHERE e.run_id = ?2 "
       "AND e.leaf_sha256 NOT IN (SELECT leaf_sha256 FROM endpoint_results "
       "WHERE run_id = ?1)",
@@ -144,15 +167,36 @@ absl::StatusOr<std::vector<ChangedEndpoint>> ChangedEndpoints(Inventory& inv, in
   std::vector<ChangedEndpoint> out;
   absl::Status s = SqlQuery(
       inv.db(), inv.path(), "list changed endpoints",
-      "SELECT a.ip, a.port, a.name, coalesce(cb.subject_cn, ''), "
-      "coalesce(ca.subject_cn, '') FROM endpoint_results a "
+      "SELECT a.ip, a.port, a.name, "
+      "b.leaf_sha256, coalesce(cb.subject_cn, ''), "
+      "coalesce(nullif(cb.issuer_org, ''), cb.issuer_cn, ''), coalesce(cb.not_after, 0), "
+      "a.leaf_sha256, coalesce(ca.subject_cn, ''), "
+      "coalesce(nullif(ca.issuer_org, ''), ca.issuer_cn, ''), coalesce(ca.not_after, 0) "
+      "FROM endpoint_results a "
       "JOIN endpoint_results b ON a.ip = b.ip AND a.port = b.port AND a.name = b.name "
       "LEFT JOIN certificates ca ON ca.sha256 = a.leaf_sha256 "
       "LEFT JOIN certificates cb ON cb.sha256 = b.leaf_sha256 "
-      "WHERE a.run_id = ?1 AND b.run_id = ?2 AND a.leaf_sha256 != b.leaf_sha256",
+      "WHERE a.run_id = ?1 AND b.run_id = ?2 AND a.leaf_sha256 != b.leaf_sha256 "
+      "ORDER BY a.ip, a.port, a.name",
       {run, previous}, [&](sqlite3_stmt* st) {
         out.push_back({{Text(st, 0), static_cast<int>(Int(st, 1)), Text(st, 2)},
-                       Text(st, 3),
+                       {Text(st, 3), Text(st, 4), Text(st, 5), Int(st, 6)},
+                       {Text(st, 7), Text(st, 8), Text(st, 9), Int(st, 10)}});
+      });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<EndpointFinding>> RunEndpointFindings(Inventory& inv, int64_t run) {
+  std::vector<EndpointFinding> out;
+  absl::Status s = SqlQuery(
+      inv.db(), inv.path(), "list findings by endpoint",
+      "SELECT e.ip, e.port, e.name, coalesce(json_extract(f.value, '$.id'), ''), "
+      "coalesce(json_extract(f.value, '$.severity'), '') "
+      "FROM endpoint_results e, json_each(e.findings) f WHERE e.run_id = ?1 "
+      "ORDER BY e.ip, e.port, e.name",
+      {run}, [&](sqlite3_stmt* st) {
+        out.push_back({{Text(st, 0), static_cast<int>(Int(st, 1)), Text(st, 2)}, Text(st, 3),
                        Text(st, 4)});
       });
   if (!s.ok()) return s;

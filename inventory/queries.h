@@ -54,7 +54,7 @@ struct LeafSummary {
   int key_bits = 0;
   std::string key_curve;
   std::string signature_algorithm;
-  std::string endpoints;  // "ip:port (name), ..."
+  std::vector<EndpointRef> endpoints;  // where it was served, by address
 };
 // RunLeaves returns the leaves of |run|, soonest expiry first.
 [[nodiscard]] absl::StatusOr<std::vector<LeafSummary>> RunLeaves(Inventory& inv, int64_t run);
@@ -71,10 +71,13 @@ struct FindingCount {
 [[nodiscard]] absl::StatusOr<std::vector<EndpointRef>> RunEndpointsWithFinding(
     Inventory& inv, int64_t run, absl::string_view id);
 
-// CertificateRef is a certificate by SHA-256 and subject CN.
+// CertificateRef is a certificate by SHA-256, with what people recognise
+// it by: subject CN, issuer (organisation, else CN) and expiry.
 struct CertificateRef {
   std::string sha256;
   std::string subject_cn;
+  std::string issuer;
+  int64_t not_after = 0;
 };
 // NewLeaves: leaves of |run| never served before it. GoneLeaves: leaves
 // of |previous| that |run| no longer saw.
@@ -84,11 +87,21 @@ struct CertificateRef {
 // ChangedEndpoint is an endpoint that serves another leaf than before.
 struct ChangedEndpoint {
   EndpointRef endpoint;
-  std::string was_subject_cn;
-  std::string now_subject_cn;
+  CertificateRef was;
+  CertificateRef now;
 };
 [[nodiscard]] absl::StatusOr<std::vector<ChangedEndpoint>> ChangedEndpoints(
     Inventory& inv, int64_t run, int64_t previous);
+
+// EndpointFinding is one finding of one endpoint in a run.
+struct EndpointFinding {
+  EndpointRef endpoint;
+  std::string id;
+  std::string severity;
+};
+// RunEndpointFindings lists every (endpoint, finding) of |run|, by address.
+[[nodiscard]] absl::StatusOr<std::vector<EndpointFinding>> RunEndpointFindings(Inventory& inv,
+                                                                              int64_t run);
 
 // StoredCertificate is a certificate's DER with its subject.
 struct StoredCertificate {

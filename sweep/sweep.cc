@@ -16,9 +16,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_join.h"
 #include "base/sigpipe.h"
 #include "ers/sweep.h"
+#include "base/printable.h"
 #include "sweep/chain_analyzer.h"
 #include "sweep/sweep_plan.h"
 #include "sweep/worker_codec.h"
@@ -28,14 +30,27 @@ namespace {
 
 constexpr size_t kListedEndpoints = 20;
 
-std::string EndpointLine(const ProbeResult& r) {
+// EndpointLine describes a TLS endpoint for people: where, the version, and
+// the leaf by subject, issuer and expiry (the chain's length without
+// analysis).
+std::string EndpointLine(const ScanRecord& record) {
+  const ProbeResult& r = record.result;
   std::string host = r.address.family == IpFamily::kV6
                          ? absl::StrCat("[", r.address.ToString(), "]")
                          : r.address.ToString();
-  return absl::StrFormat("%-22s %-8s %-40s chain of %d%s",
-                         absl::StrCat(host, ":", r.port), r.version_name,
-                         r.cipher, r.chain.size(),
-                         r.sni.empty() ? "" : absl::StrCat(", SNI ", r.sni));
+  std::string leaf;
+  if (record.chain != nullptr && !record.chain->certificates.empty()) {
+    const CertificateInfo& c = record.chain->certificates[0];
+    leaf = absl::StrCat(
+        c.subject_cn.empty() ? c.subject : c.subject_cn, "  issuer ",
+        c.issuer_org.empty() ? c.issuer_cn : c.issuer_org, "  expires ",
+        absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(c.not_after_unix),
+                         absl::UTCTimeZone()));
+  } else {
+    leaf = absl::StrCat("chain of ", r.chain.size());
+  }
+  return absl::StrFormat("%-22s %-8s %s%s", absl::StrCat(host, ":", r.port), r.version_name,
+                         Printable(leaf), r.sni.empty() ? "" : absl::StrCat(", SNI ", r.sni));
 }
 
 void AddStats(const EngineStats& s, SweepSummary* out) {
@@ -309,7 +324,7 @@ void SweepImpl::Deliver(ScanRecord&& record) {
   if (record.result.outcome == Outcome::kTls) {
     progress_tls_.fetch_add(1, std::memory_order_relaxed);
     if (tls_endpoints_.size() < kListedEndpoints) {
-      tls_endpoints_.push_back(EndpointLine(record.result));
+      tls_endpoints_.push_back(EndpointLine(record));
     }
     if (record.chain != nullptr) {
       for (const FindingInfo& f : record.chain->findings) ++summary_.findings[f.id];

@@ -33,6 +33,8 @@ grep -q '"ip":"127.0.43.3","port":10993.*"version":"TLSv1.2"' "$work/certs.jsonl
 check $? "the TLS 1.2-only endpoint"
 grep -q "^  tls: 8$" "$work/summary.txt"
 check $? "summary counts: $(cat "$work/summary.txt")"
+grep -q "^  127.0.43.2:8443 .* issuer .* expires 20[0-9][0-9]-" "$work/summary.txt"
+check $? "the summary names each TLS endpoint's leaf, issuer and expiry: $(grep -m1 "127.0.43.2:8443" "$work/summary.txt")"
 grep '"ip":"127.0.43.2","port":8443' "$work/certs.jsonl" | grep -q '"id":"expired"'
 check $? "the expired endpoint has the expired finding"
 grep '"ip":"127.0.43.6","port":8443' "$work/certs.jsonl" | grep -q '"id":"weak_key"'
@@ -51,16 +53,24 @@ check $? "the run is recorded"
 # ers report on the known farm.
 "$ers" report --json >"$work/report.json"
 check $? "ers report --json exits 0"
-grep -q '"expired": 1' "$work/report.json"
+# json_check EXPR: EXPR (Python, over the report r) holds.
+json_check() {
+  python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+    "$work/report.json" "$1"
+}
+json_check 'r["schema_version"] == 2 and {b["bucket"]: b["certificates"] for b in r["expiry"]["buckets"]}["expired"] == 1'
 check $? "one expired certificate reported"
-grep -q '"within 14 days": 1' "$work/report.json"
+json_check '{b["bucket"]: b["certificates"] for b in r["expiry"]["buckets"]}["within_14_days"] == 1'
 check $? "the certificate expiring in 12 days is within 14 days"
-grep -q '"unexpired_certificates": 6' "$work/report.json"
+json_check 'r["issuer_share"]["unexpired_certificates"] == 6'
 check $? "issuer share counts the 6 unexpired leaves"
-grep -A3 '"critical"' "$work/report.json" | grep -q '"expired": 1'
-check $? "findings by severity: expired is critical"
+json_check '[(f["severity"], f["endpoint_count"], f["endpoints"][0]["ip"]) for f in r["findings"] if f["id"] == "expired"] == [("critical", 1, "127.0.43.2")]'
+check $? "findings by severity: expired is critical, on 127.0.43.2"
+json_check 'all(c["endpoints"] and c["not_after"].endswith("Z") for c in r["expiry"]["certificates"])'
+check $? "each expiring certificate names its endpoints, RFC 3339 times"
 "$ers" report >"$work/report.txt"
-grep -q "Issuer share among 6 unexpired certificates" "$work/report.txt"
+grep -q "Issuer share among 6 unexpired certificates" "$work/report.txt" &&
+  grep -A1 "^  critical  expired " "$work/report.txt" | grep -q "^      127.0.43.2:8443"
 check $? "the human report: $(head -3 "$work/report.txt")"
 "$ers" export --csv --output "$work/endpoints.csv" 2>/dev/null
 [ "$(wc -l <"$work/endpoints.csv")" -eq 9 ] && head -1 "$work/endpoints.csv" | grep -q '^ip,port,name,sni'
@@ -95,6 +105,8 @@ grep -q "^  new_certificates: 7$" "$work/changes.txt" &&
   grep -q "^  disappeared_certificates: 7$" "$work/changes.txt" &&
   grep -q "^  changed_endpoints: 8$" "$work/changes.txt"
 check $? "changes since the previous scan: 7 new, 7 gone, 8 endpoints changed: $(sed -n '/^Changes/,$p' "$work/changes.txt" | head -4)"
+grep -A2 "^    127.0.43.1:9443$" "$work/changes.txt" | grep -q "^      was .*issuer .*expires 20..-..-..T.*sha256 [0-9a-f]\{16\}$"
+check $? "a changed endpoint shows the old and new certificate (issuer, expiry, fingerprint): $(grep -A2 "^    127.0.43.1:9443$" "$work/changes.txt")"
 printf 'min_rsa_bits = lots\n' >"$work/bad-policy.conf"
 "$ers" scan --policy "$work/bad-policy.conf" --quiet >/dev/null 2>"$work/policy.err"
 [ $? -eq 2 ] && grep -q "bad-policy.conf:1" "$work/policy.err"

@@ -22,6 +22,12 @@ finish() {
   [ "$failures" -eq 0 ]
 }
 
+# has_resume_point: $ERS_DB holds a resume point (a sweep was stopped
+# before its end).
+has_resume_point() {
+  [ -n "$(sqlite3 "$ERS_DB" "select value from settings where key = 'resume_point'")" ]
+}
+
 # lines_now prints how many lines $work/results.jsonl holds (0 before it
 # exists): the results a scan under test has written so far.
 lines_now() { if [ -f "$work/results.jsonl" ]; then wc -l <"$work/results.jsonl"; else echo 0; fi; }
