@@ -9,6 +9,9 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "base/config_lines.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "base/files.h"
 #include "cli/commands.h"
@@ -66,6 +69,69 @@ absl::StatusOr<std::unique_ptr<Inventory>> OpenExistingInventory(
         "$ERS_DB names another)"));
   }
   return Inventory::Open(*path);
+}
+
+namespace {
+
+// FileEntries returns the entries of a list file: ConfigLines, each split
+// at commas and white space.
+absl::StatusOr<std::vector<std::string>> FileEntries(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadSmallFile(path);
+  if (!text.ok()) return text.status();
+  std::vector<std::string> out;
+  for (const ConfigLine& line : ConfigLines(*text)) {
+    for (absl::string_view e : absl::StrSplit(line.text, absl::ByAnyChar(", \t"),
+                                              absl::SkipWhitespace())) {
+      out.emplace_back(e);
+    }
+  }
+  if (out.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " lists no targets"));
+  }
+  return out;
+}
+
+void AppendList(std::optional<std::string>* list, const std::string& entry) {
+  *list = list->has_value() && !(*list)->empty() ? absl::StrCat(**list, ",", entry) : entry;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> ExpandListFlag(const std::optional<std::string>& value,
+                                                          const char* flag) {
+  if (!value.has_value() || !absl::StartsWith(*value, "@")) return value;
+  absl::StatusOr<std::vector<std::string>> entries = FileEntries(value->substr(1));
+  if (!entries.ok()) {
+    return absl::Status(entries.status().code(),
+                        absl::StrCat(flag, " ", *value, ": ", entries.status().message()));
+  }
+  return std::optional<std::string>(absl::StrJoin(*entries, ","));
+}
+
+absl::Status ReadTargetsFile(const std::string& path, std::optional<std::string>* servers,
+                             std::optional<std::string>* ips) {
+  absl::StatusOr<std::vector<std::string>> entries = FileEntries(path);
+  if (!entries.ok()) return entries.status();
+  for (const std::string& e : *entries) {
+    if (ParseIpRange(e).ok()) {
+      AppendList(ips, e);
+    } else if (absl::StatusOr<Server> s = ParseServer(e); s.ok()) {
+      AppendList(servers, e);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": \"", e, "\" is neither an IP range nor a server name"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ExclusionLines(const std::string& list) {
+  absl::StatusOr<std::vector<absl::string_view>> items = SplitList(list, "--exclude list");
+  if (!items.ok()) return items.status();
+  const std::string lines = absl::StrJoin(*items, "\n");
+  absl::StatusOr<PrefixSet> parsed = ParseExclusionList(lines, "--exclude");
+  if (!parsed.ok()) return parsed.status();
+  return lines;
 }
 
 absl::StatusOr<std::string> SettingOr(ConfigStore& store,

@@ -76,6 +76,27 @@ struct FailOn {
 [[nodiscard]] absl::StatusOr<bool> FindingsAtOrAbove(Inventory& inventory, int64_t run,
                                                      Severity severity, const Streams& io);
 
+// The settings key holding inline exclusions (ers discover --exclude), one
+// entry per line.
+inline constexpr const char* kExcludeSetting = "exclude";
+
+// ExpandListFlag turns "@FILE" in a list flag's value into the file's
+// entries (newline- or comma-separated, '#' comments), comma-joined; other
+// values are returned as given. |flag| names the flag in errors.
+[[nodiscard]] absl::StatusOr<std::optional<std::string>> ExpandListFlag(
+    const std::optional<std::string>& value, const char* flag);
+
+// TargetsFile is nmap's -iL: a file of targets, one or more per line ('#'
+// comments), each an IP range (--ips syntax) or else a server (--servers).
+// ReadTargetsFile appends them to |servers| and |ips| (comma lists).
+[[nodiscard]] absl::Status ReadTargetsFile(const std::string& path,
+                                           std::optional<std::string>* servers,
+                                           std::optional<std::string>* ips);
+
+// ExclusionLines turns a comma list of exclusions into the exclusion-file
+// syntax (one per line), checking each: kInvalidArgument names a bad one.
+[[nodiscard]] absl::StatusOr<std::string> ExclusionLines(const std::string& list);
+
 // AbsolutePath returns |path| made absolute against the working directory,
 // so a file named in `ers discover` is still found by `ers scan` from cron.
 std::string AbsolutePath(const std::string& path);

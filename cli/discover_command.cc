@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include <tuple>
 #include "base/files.h"
+#include "absl/strings/str_replace.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
@@ -38,6 +39,9 @@ Examples:
   ers discover --servers server1.example.com --ports "8000-9000,9443"
   ers discover --ips 198.51.100.0/24 --ports "8000-9000"
   ers discover --exclude-file /etc/ers/exclude.txt
+  ers discover --exclude 10.0.0.0/8,192.0.2.7
+  ers discover --ips @/etc/ers/ranges.txt
+  ers discover -iL targets.txt -p 443,8443
   ers discover --remove web.example.com
   ers discover --ports 443,8443 --all
   ers discover --resolve mail.example.com=10.1.2.3
@@ -70,22 +74,31 @@ void PrintEntries(const Streams& io, const std::vector<DiscoverEntry>& entries,
 
 int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, exclude_file, remove, db;
-  std::optional<std::string> resolve, roots, intermediates, policy;
+  std::optional<std::string> resolve, roots, intermediates, policy, targets_file, exclude;
   bool list = false, no_exclude_file = false, no_resolve = false, all = false,
-       no_roots = false, no_intermediates = false, no_policy = false;
+       no_roots = false, no_intermediates = false, no_policy = false, no_exclude = false;
   FlagSet flags("discover");
   flags.String("servers", "LIST",
-               "host names and IP literals, comma-separated", &servers);
+               "host names and IP literals, comma-separated (@FILE: one or more per line)",
+               &servers);
   flags.String("ips", "LIST",
-               "CIDR blocks, addresses and a-b ranges, comma-separated", &ips);
+               "CIDR blocks, addresses and a-b ranges, comma-separated (@FILE: from a file)",
+               &ips);
+  flags.String("targets-file", "FILE", "servers and IP ranges from FILE, one or more per "
+               "line, '#' comments (nmap's -iL)", &targets_file);
+  flags.Alias("-iL", "targets-file");
   flags.String("ports", "LIST", "ports and ranges, e.g. \"8000-9000,9443\"",
                &ports);
+  flags.Alias("-p", "ports");
   flags.String("remove", "LIST", "remove these servers or ranges", &remove);
   flags.String("exclude-file", "PATH",
                "never scan the CIDRs and addresses in PATH ('#' comments)",
                &exclude_file);
   flags.Bool("no-exclude-file", "forget the configured exclusion file",
              &no_exclude_file);
+  flags.String("exclude", "LIST", "never scan these CIDRs, addresses and ranges "
+               "(comma-separated, @FILE; stored next to the exclusion file)", &exclude);
+  flags.Bool("no-exclude", "forget the --exclude list", &no_exclude);
   flags.String("resolve", "LIST", "NAME=ADDRESS pairs used instead of DNS "
                "(split-horizon names, tests)", &resolve);
   flags.Bool("no-resolve", "forget every NAME=ADDRESS pair", &no_resolve);
@@ -105,6 +118,27 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     return *done;
   }
 
+  // Lists from files: @FILE, and -iL's mixed targets.
+  for (auto [value, name] : {std::make_pair(&servers, "--servers"), std::make_pair(&ips, "--ips"),
+                             std::make_pair(&exclude, "--exclude")}) {
+    absl::StatusOr<std::optional<std::string>> expanded = ExpandListFlag(*value, name);
+    if (!expanded.ok()) return ReportError(io, expanded.status());
+    *value = *std::move(expanded);
+  }
+  if (targets_file.has_value()) {
+    if (absl::Status s = ReadTargetsFile(*targets_file, &servers, &ips); !s.ok()) {
+      return ReportError(io, s);
+    }
+  }
+  std::optional<std::string> exclude_lines;
+  if (exclude.has_value()) {
+    absl::StatusOr<std::string> lines = ExclusionLines(*exclude);
+    if (!lines.ok()) return ReportError(io, lines.status());
+    exclude_lines = *lines;
+  }
+  if (exclude.has_value() && no_exclude) {
+    return ReportError(io, absl::InvalidArgumentError("--exclude and --no-exclude contradict"));
+  }
   // Parse everything before writing anything.
   std::vector<Planned> planned;
   if (servers.has_value()) {
@@ -228,7 +262,7 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
                        exclude_file.has_value() || no_exclude_file || resolve.has_value() ||
                        no_resolve || roots.has_value() || no_roots ||
                        intermediates.has_value() || no_intermediates || policy.has_value() ||
-                       no_policy;
+                       no_policy || exclude.has_value() || no_exclude;
   // Only a change creates an inventory; listing one that is not there is
   // an error naming the path.
   absl::StatusOr<std::unique_ptr<Inventory>> inventory =
@@ -298,6 +332,15 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
       messages.push_back(absl::StrCat(what, " set to ", **value));
     }
   }
+  if (no_exclude) {
+    if (absl::Status s = config.ClearSetting(kExcludeSetting); !s.ok()) return fail(s);
+    messages.push_back("--exclude list cleared");
+  } else if (exclude_lines.has_value()) {
+    if (absl::Status s = config.SetSetting(kExcludeSetting, *exclude_lines); !s.ok()) {
+      return fail(s);
+    }
+    messages.push_back(absl::StrCat("excluded ", absl::StrReplaceAll(*exclude_lines, {{"\n", ","}})));
+  }
   if (no_resolve) {
     if (absl::Status s = config.ClearSetting(kResolveSetting); !s.ok()) return fail(s);
     messages.push_back("name mappings cleared");
@@ -341,6 +384,11 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
         config.GetSetting(kExcludeFileSetting);
     if (!ex.ok()) return ReportError(io, ex.status());
     PrintEntries(io, *entries, *ex);
+    absl::StatusOr<std::optional<std::string>> inline_ex = config.GetSetting(kExcludeSetting);
+    if (!inline_ex.ok()) return ReportError(io, inline_ex.status());
+    if (inline_ex->has_value()) {
+      fprintf(io.out, "excluded: %s\n", absl::StrReplaceAll(**inline_ex, {{"\n", ","}}).c_str());
+    }
     absl::StatusOr<std::optional<std::string>> mapping =
         config.GetSetting(kResolveSetting);
     if (!mapping.ok()) return ReportError(io, mapping.status());

@@ -32,6 +32,7 @@
 #include "sweep/json_lines_sink.h"
 #include "sweep/sweep_plan.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "base/list_syntax.h"
@@ -218,7 +219,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
       retries, workers, spool_max_bytes;
   std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout;
-  std::optional<std::string> resume_flag;
+  std::optional<std::string> resume_flag, targets_file, exclude;
   FailOn fail_on;
   bool dry_run = false, resume = false, quiet = false, summary_flag = false,
        no_push = false, no_system_roots = false, no_analysis = false,
@@ -227,9 +228,14 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.Bool("dry-run", "print the plan and the first targets; send nothing",
              &dry_run);
   flags.String("servers", "LIST", "scan these servers instead of the "
-               "configured ones", &servers);
+               "configured ones (@FILE: from a file)", &servers);
   flags.String("ips", "LIST", "scan these IP ranges instead of the configured "
-               "ones", &ips);
+               "ones (@FILE: from a file)", &ips);
+  flags.String("targets-file", "FILE", "scan the servers and IP ranges in FILE instead "
+               "(one or more per line, '#' comments; nmap's -iL)", &targets_file);
+  flags.Alias("-iL", "targets-file");
+  flags.String("exclude", "LIST", "also never probe these CIDRs, addresses and ranges "
+               "(comma-separated, @FILE)", &exclude);
   flags.String("ports", "LIST", "ports for --servers/--ips (default: the "
                "default table)", &ports);
   flags.String("seed", "N", "order of the walk (default: the inventory's "
@@ -358,6 +364,28 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   Inventory& inventory = **opened;
   ConfigStore& config = inventory.config();
 
+  for (auto [value, name] : {std::make_pair(&servers, "--servers"), std::make_pair(&ips, "--ips"),
+                             std::make_pair(&exclude, "--exclude")}) {
+    absl::StatusOr<std::optional<std::string>> expanded = ExpandListFlag(*value, name);
+    if (!expanded.ok()) return ReportError(io, expanded.status());
+    *value = *std::move(expanded);
+  }
+  if (targets_file.has_value()) {
+    if (absl::Status s = ReadTargetsFile(*targets_file, &servers, &ips); !s.ok()) {
+      return ReportError(io, s);
+    }
+  }
+  // Exclusions: the stored --exclude list, and this run's.
+  {
+    absl::StatusOr<std::optional<std::string>> stored = config.GetSetting(kExcludeSetting);
+    if (!stored.ok()) return ReportError(io, stored.status());
+    options.exclusions = stored->value_or("");
+    if (exclude.has_value()) {
+      absl::StatusOr<std::string> lines = ExclusionLines(*exclude);
+      if (!lines.ok()) return ReportError(io, lines.status());
+      absl::StrAppend(&options.exclusions, options.exclusions.empty() ? "" : "\n", *lines);
+    }
+  }
   // Targets on the command line make an ad-hoc run: recorded and listed,
   // but neither "the latest sweep" of reports nor sent to the CLM unless
   // --push asks.
@@ -447,8 +475,12 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
               e.kind == EntryKind::kServer ? "server" : "ips", e.spec.c_str(),
               e.ports.ToString().c_str());
     }
+    if (!options.exclusions.empty()) {
+      fprintf(io.out, "  exclusions: %s (--exclude)\n",
+              absl::StrReplaceAll(options.exclusions, {{"\n", ","}}).c_str());
+    }
     if (exclusion_source.empty()) {
-      fprintf(io.out, "  exclusions: none\n");
+      if (options.exclusions.empty()) fprintf(io.out, "  exclusions: none\n");
     } else {
       absl::StatusOr<PrefixSet> excluded = LoadExclusionFile(exclusion_source);
       fprintf(io.out, "  exclusions: %zu prefixes from %s\n",

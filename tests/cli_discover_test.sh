@@ -92,5 +92,30 @@ check $? "stored seed gives a stable order"
 # Ad-hoc targets on the scan command line.
 expect_output "ad hoc" "targets: +9 " -- "$ers" scan --dry-run --ips 127.0.0.1
 
+# Target files (@FILE, -iL), inline exclusions, short flags, in a fresh
+# inventory.
+export ERS_DB="$work/files.db"
+printf '# targets\nmail.example.com web.example.com\n198.51.100.0/28, 203.0.113.5\n' >"$work/targets.txt"
+printf '198.51.100.16/29\n# more\n198.51.100.32/29\n' >"$work/ranges.txt"
+expect_output "-iL classifies names and ranges" "^added ips 198.51.100.0/28$" -- \
+  "$ers" discover -iL "$work/targets.txt" -p 443
+expect_output "-iL names" "^server +web.example.com +ports 443$" -- "$ers" discover --list
+expect_output "--ips @FILE" "^added ips 198.51.100.32/29$" -- \
+  "$ers" discover --ips "@$work/ranges.txt" --ports 443
+expect_exit "--ips @FILE with a name in it" 2 -- "$ers" discover --ips "@$work/targets.txt"
+expect_exit "--servers @missing" 2 -- "$ers" discover --servers "@$work/nope.txt"
+# 16 + 1 + 8 + 8 addresses and 2 names on one port: 35 targets; excluding
+# 198.51.100.0/30 and 203.0.113.5 leaves 30.
+expect_output "plan before --exclude" "targets: +35 " -- "$ers" scan --dry-run
+expect_output "--exclude stored" "^excluded 198.51.100.0/30,203.0.113.5$" -- \
+  "$ers" discover --exclude 198.51.100.0/30,203.0.113.5
+expect_output "plan after --exclude" "targets: +30 " -- "$ers" scan --dry-run
+expect_output "scan --exclude adds to it for one run" "targets: +22 " -- \
+  "$ers" scan --dry-run --exclude 198.51.100.16/29
+expect_exit "a bad --exclude entry" 2 -- "$ers" discover --exclude 198.51.100.0/33
+expect_exit "--exclude with --no-exclude" 2 -- "$ers" discover --exclude 10.0.0.0/8 --no-exclude
+expect_output "--no-exclude" "^--exclude list cleared$" -- "$ers" discover --no-exclude
+expect_output "plan after --no-exclude" "targets: +35 " -- "$ers" scan --dry-run
+
 rm -rf "$work"
 finish
