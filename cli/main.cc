@@ -1,12 +1,14 @@
 // main.cc: the ers program. One table names every subcommand: its
 // synopsis for ers --help and the function that runs it (commands.h).
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "base/last_resort.h"
 #include "cli/commands.h"
+#include "cli/manual.h"
 
 namespace {
 
@@ -36,7 +38,10 @@ constexpr Command kCommands[] = {
     {"push", "", "send spooled batches to the CLM", ers::RunPush},
 };
 
-constexpr const char* kUsageTail = R"(  ers <command> --help             flags and examples of one command
+constexpr const char* kUsageTail = R"(  ers help <command>               flags and examples of one command
+                                   (also ers <command> --help)
+  ers manpage [<command>]          the manual page (troff), as installed
+  ers completion bash|zsh          a shell completion script
   ers --version
 
 Examples:
@@ -72,6 +77,68 @@ std::string Usage() {
   return out + kUsageTail;
 }
 
+// CommandHelp returns what `ers NAME --help` prints.
+std::string CommandHelp(const Command& c) {
+  char* buf = nullptr;
+  size_t len = 0;
+  FILE* mem = open_memstream(&buf, &len);
+  if (mem == nullptr) return "";
+  ers::Streams io{mem, mem};
+  (void)c.run({"--help"}, io);
+  fclose(mem);
+  std::string out(buf, len);
+  free(buf);
+  return out;
+}
+
+const Command* FindCommand(const std::string& name) {
+  for (const Command& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+std::vector<ers::ManualEntry> Entries() {
+  std::vector<ers::ManualEntry> out;
+  for (const Command& c : kCommands) out.push_back({c.name, c.summary, CommandHelp(c)});
+  return out;
+}
+
+int UnknownCommand(const ers::Streams& io, const std::string& name) {
+  fprintf(io.err, "ers: unknown command \"%s\" (try ers --help)\n", name.c_str());
+  return ers::kExitUsage;
+}
+
+// Manual prints the man page of |args| (none: of ers itself).
+int Manual(const std::vector<std::string>& args, const ers::Streams& io) {
+  std::vector<std::string> pages = {"ers"};
+  for (const Command& c : kCommands) pages.push_back(std::string("ers-") + c.name);
+  if (args.empty()) {
+    fputs(ers::ManPage({"", "find every TLS endpoint and certificate in your networks", Usage()},
+                       kVersion, pages)
+              .c_str(),
+          io.out);
+    return ers::kExitOk;
+  }
+  const Command* c = FindCommand(args[0]);
+  if (c == nullptr || args.size() > 1) return UnknownCommand(io, args[0]);
+  fputs(ers::ManPage({c->name, c->summary, CommandHelp(*c)}, kVersion, {"ers"}).c_str(), io.out);
+  return ers::kExitOk;
+}
+
+int Completion(const std::vector<std::string>& args, const ers::Streams& io) {
+  if (args.size() == 1 && args[0] == "bash") {
+    fputs(ers::BashCompletion(Entries()).c_str(), io.out);
+    return ers::kExitOk;
+  }
+  if (args.size() == 1 && args[0] == "zsh") {
+    fputs(ers::ZshCompletion(Entries()).c_str(), io.out);
+    return ers::kExitOk;
+  }
+  fprintf(io.err, "Usage: ers completion bash|zsh\n");
+  return ers::kExitUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,18 +150,21 @@ int main(int argc, char** argv) {
   }
   std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
-  if (command == "--help" || command == "-h" || command == "help") {
+  if (command == "--help" || command == "-h" || (command == "help" && args.empty())) {
     fputs(Usage().c_str(), io.out);
     return ers::kExitOk;
+  }
+  if (command == "help") {
+    const Command* c = FindCommand(args[0]);
+    if (c == nullptr || args.size() > 1) return UnknownCommand(io, args[0]);
+    return c->run({"--help"}, io);
   }
   if (command == "--version" || command == "version") {
     fprintf(io.out, "ers %s\n", kVersion);
     return ers::kExitOk;
   }
-  for (const Command& c : kCommands) {
-    if (command == c.name) return c.run(args, io);
-  }
-  fprintf(io.err, "ers: unknown command \"%s\" (try ers --help)\n",
-          command.c_str());
-  return ers::kExitUsage;
+  if (command == "manpage") return Manual(args, io);
+  if (command == "completion") return Completion(args, io);
+  if (const Command* c = FindCommand(command)) return c->run(args, io);
+  return UnknownCommand(io, command);
 }

@@ -47,6 +47,11 @@ for f in bin/ers bin/ers-clm lib/libers.so include/ers/sweep.h include/ers/recor
   [ -e "$work/prefix/$f" ]
   check $? "installed $f"
 done
+MANPATH="$work/prefix/share/man" man -w ers-scan >/dev/null 2>&1 &&
+  MANPATH="$work/prefix/share/man" MANWIDTH=100 man ers 2>/dev/null | grep -q "^NAME" &&
+  [ -s "$work/prefix/share/bash-completion/completions/ers" ] &&
+  [ -s "$work/prefix/share/zsh/site-functions/_ers" ]
+check $? "man ers and man ers-scan work after install; bash and zsh completion installed"
 export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs ers)
 check $? "pkg-config knows ers"
