@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "base/printable.h"
+#include "cli/color.h"
 #include "cli/command_support.h"
 #include "cli/commands.h"
 #include "base/flags.h"
@@ -123,6 +124,7 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> db, policy_file, top;
   std::optional<uint64_t> run_flag, since_flag;
   FailOn fail_on;
+  Colors colors;
   bool json_out = false;
   FlagSet flags("report");
   flags.Bool("json", "print the report as JSON", &json_out);
@@ -135,12 +137,14 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   flags.Count("since", "compare with run N (default: the configured sweep before)", 1,
               INT64_MAX, &since_flag);
   fail_on.Declare(flags);
+  colors.Declare(flags);
   AddDbFlag(flags, &db);
   if (std::optional<int> done = ParseCommandFlags(flags, args, kReportHelp, io)) {
     return *done;
   }
   absl::StatusOr<std::optional<Severity>> fail_severity = fail_on.Parsed();
   if (!fail_severity.ok()) return ReportError(io, fail_severity.status());
+  if (absl::Status s = colors.Decide(io.out); !s.ok()) return ReportError(io, s);
 
   int limit = 20;
   if (top.has_value() && (!absl::SimpleAtoi(*top, &limit) || limit < 0)) {
@@ -405,7 +409,12 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   for (const auto& b : buckets) {
     std::string label = b["bucket"] == "expired" ? "expired"
                         : absl::StrCat("within ", b["days"].get<int>(), " days");
-    fprintf(o, "  %-18s %d\n", label.c_str(), b["certificates"].get<int>());
+    const int n = b["certificates"].get<int>();
+    fprintf(o, "  %s %d\n",
+            colors.Severity(n > 0 && label == "expired" ? "critical" : "",
+                            absl::StrFormat("%-18s", label))
+                .c_str(),
+            n);
   }
   int listed = 0;
   for (const auto& c : expiring) {
@@ -421,7 +430,9 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   fprintf(o, "\nFindings by severity (endpoints):\n");
   if (findings.empty()) fprintf(o, "  none\n");
   for (const auto& f : findings) {
-    fprintf(o, "  %-9s %-26s %zu\n", f["severity"].get<std::string>().c_str(),
+    const std::string severity = f["severity"].get<std::string>();
+    fprintf(o, "  %s %-26s %zu\n",
+            colors.Severity(severity, absl::StrFormat("%-9s", severity)).c_str(),
             text(f["id"]).c_str(), f["endpoint_count"].get<size_t>());
     endpoint_list(f["endpoints"], "      ");
   }

@@ -19,6 +19,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cli/command_support.h"
+#include "base/printable.h"
+#include "cli/color.h"
 #include "cli/commands.h"
 #include "base/flags.h"
 #include "cli/clm_push.h"
@@ -169,6 +171,55 @@ void StopRunningSweep(int) {
   if (g_progress != nullptr) g_progress->StopRequested();
 }
 
+// VerboseSink prints one line per result on standard error (-v): where,
+// the outcome and why, the leaf for TLS; with --debug also the attempts,
+// fallback rung, timings and bytes.
+class VerboseSink : public Sink {
+ public:
+  VerboseSink(FILE* out, const Colors* colors, bool debug)
+      : out_(out), colors_(colors), debug_(debug) {}
+  absl::Status Record(const ScanRecord& record) override {
+    const ProbeResult& r = record.result;
+    std::string host = r.address.family == IpFamily::kV6
+                           ? absl::StrCat("[", r.address.ToString(), "]")
+                           : r.address.ToString();
+    std::string line = absl::StrCat(host, ":", r.port);
+    if (!r.name.empty()) absl::StrAppend(&line, " (", r.name, ")");
+    const char* outcome = OutcomeName(r.outcome);
+    absl::StrAppend(&line, " ", colors_->Outcome(outcome, outcome));
+    if (r.outcome == Outcome::kTls) {
+      absl::StrAppend(&line, " ", r.version_name);
+      if (record.chain != nullptr && !record.chain->certificates.empty()) {
+        const CertificateInfo& c = record.chain->certificates[0];
+        absl::StrAppend(&line, " ", Printable(c.subject_cn.empty() ? c.subject : c.subject_cn),
+                        " expires ",
+                        absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(c.not_after_unix),
+                                         absl::UTCTimeZone()));
+        for (const FindingInfo& f : record.chain->findings) {
+          absl::StrAppend(&line, " ", colors_->Severity(f.severity, f.id));
+        }
+      }
+    } else if (!r.detail.empty()) {
+      absl::StrAppend(&line, " (", Printable(r.detail), ")");
+    }
+    if (!r.sni.empty()) absl::StrAppend(&line, " sni ", Printable(r.sni));
+    if (debug_) {
+      absl::StrAppend(&line, absl::StrFormat(
+                                 " [attempts %d, rung %s, connect %.1f ms, handshake %.1f ms, "
+                                 "%d bytes]",
+                                 r.attempts, r.rung_name, r.connect_ms, r.handshake_ms,
+                                 r.bytes_received));
+    }
+    fprintf(out_, "%s\n", line.c_str());
+    return absl::OkStatus();
+  }
+
+ private:
+  FILE* out_;
+  const Colors* colors_;
+  bool debug_;
+};
+
 std::string FormatSummary(const SweepSummary& s,
                           const std::vector<std::string>& tls_endpoints) {
   std::string out = absl::StrFormat(
@@ -221,6 +272,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout;
   std::optional<std::string> resume_flag, targets_file, exclude;
   FailOn fail_on;
+  Colors colors;
+  bool verbose = false, debug = false;
   bool dry_run = false, resume = false, quiet = false, summary_flag = false,
        no_push = false, no_system_roots = false, no_analysis = false,
        no_fallback = false, allow_special = false, push_adhoc = false;
@@ -294,6 +347,12 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.Alias("-p", "ports");
   flags.Alias("-o", "output");
   flags.Alias("-q", "quiet");
+  flags.Bool("verbose", "one line per result on standard error (where, outcome, why, "
+             "the leaf and its findings)", &verbose);
+  flags.Alias("-v", "verbose");
+  flags.Bool("debug", "-v with each probe's attempts, fallback rung, timings and bytes",
+             &debug);
+  colors.Declare(flags);
   flags.Bool("no-push", "spool the results for the CLM but do not send them now "
              "(ers push does)", &no_push);
   flags.Bool("push", "with --servers/--ips: send this ad-hoc scan to the CLM too (by "
@@ -315,6 +374,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     return ReportError(io, absl::InvalidArgumentError(absl::StrCat(
                                "--resume=", *resume_flag, ": the only value is auto")));
   }
+  if (absl::Status s = colors.Decide(io.err); !s.ok()) return ReportError(io, s);
+  verbose |= debug;
   resume = resume_flag.has_value();
   const bool resume_auto = resume_flag == "auto";
   absl::StatusOr<std::optional<Severity>> fail_severity = fail_on.Parsed();
@@ -580,7 +641,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   // themselves go to standard output.
   const bool results_on_stdout = output == "-";
   Progress progress(io.err, sweep->get(),
-                    !quiet && !results_on_stdout && isatty(fileno(io.err)) != 0);
+                    !quiet && !verbose && !results_on_stdout && isatty(fileno(io.err)) != 0);
   std::unique_ptr<JsonLinesSink> json_sink;
   std::vector<Sink*> sinks;
   if (out != nullptr) {
@@ -588,6 +649,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     sinks.push_back(json_sink.get());
   }
   sinks.push_back((*scan_run)->sink());
+  VerboseSink verbose_sink(io.err, &colors, debug);
+  if (verbose) sinks.push_back(&verbose_sink);
 
   g_running_sweep = sweep->get();
   g_progress = &progress;

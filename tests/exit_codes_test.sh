@@ -47,6 +47,24 @@ check $? "with --json too, the JSON intact on standard output"
 [ $? -eq 2 ] && grep -q "is not a severity" "$work/err"
 check $? "--fail-on with a word that is no severity: exit 2"
 
+# -v, --debug and colour (standard error is not a terminal here).
+"$ers" scan -v --roots "$work/farm/roots.pem" 2>"$work/verbose.txt"
+grep -q "^127.0.53.2:8443 tls TLSv1.[23] .* expires 20[0-9-]* .*expired" "$work/verbose.txt" &&
+  grep -q "^127.0.53.3:9443 refused (connection refused)$" "$work/verbose.txt" && ! grep -q $'\033' "$work/verbose.txt"
+check $? "-v: one line per result, no colour off a terminal: $(head -3 "$work/verbose.txt")"
+"$ers" scan --debug --color=always --roots "$work/farm/roots.pem" 2>"$work/debug.txt"
+grep -q "attempts 1, rung tls1.3+1.2, connect .* ms" "$work/debug.txt" &&
+  grep -q $'\033\[1;31mexpired\033\[0m' "$work/debug.txt"
+check $? "--debug adds attempts and timings; --color=always colours severities"
+"$ers" report --color=always | grep -q $'\033\[1;31mcritical'
+check $? "report --color=always colours the critical findings"
+"$ers" report | grep -q $'\033'
+[ $? -ne 0 ]
+check $? "report to a pipe: no escape codes"
+"$ers" report --color=sometimes >/dev/null 2>&1
+[ $? -eq 2 ]
+check $? "--color=sometimes: exit 2"
+
 # ers import of something that is no result file: exit 2, nothing imported.
 "$ers" import /etc/passwd --db "$work/junk.db" >"$work/out" 2>"$work/err"
 status=$?
