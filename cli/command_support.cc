@@ -125,6 +125,20 @@ absl::Status ReadTargetsFile(const std::string& path, std::optional<std::string>
   return absl::OkStatus();
 }
 
+absl::Status ExpandTargetFlags(const std::optional<std::string>& targets_file,
+                               std::optional<std::string>* servers,
+                               std::optional<std::string>* ips,
+                               std::optional<std::string>* exclude) {
+  for (auto [value, name] : {std::make_pair(servers, "--servers"), std::make_pair(ips, "--ips"),
+                             std::make_pair(exclude, "--exclude")}) {
+    absl::StatusOr<std::optional<std::string>> expanded = ExpandListFlag(*value, name);
+    if (!expanded.ok()) return expanded.status();
+    *value = *std::move(expanded);
+  }
+  if (targets_file.has_value()) return ReadTargetsFile(*targets_file, servers, ips);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> ExclusionLines(const std::string& list) {
   absl::StatusOr<std::vector<absl::string_view>> items = SplitList(list, "--exclude list");
   if (!items.ok()) return items.status();

@@ -93,6 +93,13 @@ inline constexpr const char* kExcludeSetting = "exclude";
                                            std::optional<std::string>* servers,
                                            std::optional<std::string>* ips);
 
+// ExpandTargetFlags applies ExpandListFlag to --servers, --ips and
+// --exclude, then adds the targets of |targets_file| (-iL) when given.
+[[nodiscard]] absl::Status ExpandTargetFlags(const std::optional<std::string>& targets_file,
+                                             std::optional<std::string>* servers,
+                                             std::optional<std::string>* ips,
+                                             std::optional<std::string>* exclude);
+
 // ExclusionLines turns a comma list of exclusions into the exclusion-file
 // syntax (one per line), checking each: kInvalidArgument names a bad one.
 [[nodiscard]] absl::StatusOr<std::string> ExclusionLines(const std::string& list);

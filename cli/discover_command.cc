@@ -119,16 +119,8 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   }
 
   // Lists from files: @FILE, and -iL's mixed targets.
-  for (auto [value, name] : {std::make_pair(&servers, "--servers"), std::make_pair(&ips, "--ips"),
-                             std::make_pair(&exclude, "--exclude")}) {
-    absl::StatusOr<std::optional<std::string>> expanded = ExpandListFlag(*value, name);
-    if (!expanded.ok()) return ReportError(io, expanded.status());
-    *value = *std::move(expanded);
-  }
-  if (targets_file.has_value()) {
-    if (absl::Status s = ReadTargetsFile(*targets_file, &servers, &ips); !s.ok()) {
-      return ReportError(io, s);
-    }
+  if (absl::Status s = ExpandTargetFlags(targets_file, &servers, &ips, &exclude); !s.ok()) {
+    return ReportError(io, s);
   }
   std::optional<std::string> exclude_lines;
   if (exclude.has_value()) {

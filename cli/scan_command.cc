@@ -425,16 +425,9 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   Inventory& inventory = **opened;
   ConfigStore& config = inventory.config();
 
-  for (auto [value, name] : {std::make_pair(&servers, "--servers"), std::make_pair(&ips, "--ips"),
-                             std::make_pair(&exclude, "--exclude")}) {
-    absl::StatusOr<std::optional<std::string>> expanded = ExpandListFlag(*value, name);
-    if (!expanded.ok()) return ReportError(io, expanded.status());
-    *value = *std::move(expanded);
-  }
-  if (targets_file.has_value()) {
-    if (absl::Status s = ReadTargetsFile(*targets_file, &servers, &ips); !s.ok()) {
-      return ReportError(io, s);
-    }
+  // Lists from files: @FILE, and -iL's mixed targets.
+  if (absl::Status s = ExpandTargetFlags(targets_file, &servers, &ips, &exclude); !s.ok()) {
+    return ReportError(io, s);
   }
   // Exclusions: the stored --exclude list, and this run's.
   {
