@@ -112,6 +112,11 @@ absl::StatusOr<int> OpenPrivateFile(const std::string& path, int flags) {
 }
 
 absl::Status WritePrivateFileAtomically(const std::string& path, absl::string_view contents) {
+  return WriteFileAtomically(path, contents, 0600);
+}
+
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view contents,
+                                 mode_t mode) {
   if (absl::Status parent = EnsureParentDirectory(path); !parent.ok()) return parent;
   const std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -127,7 +132,7 @@ absl::Status WritePrivateFileAtomically(const std::string& path, absl::string_vi
     }
   }
   if (fd < 0) return Denied("cannot write", tmp, strerror(errno));
-  fchmod(fd, 0600);  // whatever the umask
+  fchmod(fd, mode);  // whatever the umask
   size_t done = 0;
   bool ok = true;
   while (ok && done < contents.size()) {

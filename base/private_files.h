@@ -39,6 +39,11 @@ namespace ers {
 [[nodiscard]] absl::Status WritePrivateFileAtomically(const std::string& path,
                                                       absl::string_view contents);
 
+// WriteFileAtomically is WritePrivateFileAtomically with |mode| instead of
+// 0600: for files other users must read (a metrics file for node_exporter).
+[[nodiscard]] absl::Status WriteFileAtomically(const std::string& path,
+                                               absl::string_view contents, mode_t mode);
+
 // DisableCoreDumps keeps this process from writing a core file (and from
 // being ptrace-attached by other processes of the same user) from now on:
 // called once a secret is in memory.

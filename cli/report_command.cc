@@ -19,6 +19,8 @@
 #include "base/printable.h"
 #include "cli/color.h"
 #include "cli/command_support.h"
+#include "base/private_files.h"
+#include "cli/report_metrics.h"
 #include "cli/commands.h"
 #include "base/flags.h"
 #include "inventory/inventory.h"
@@ -44,6 +46,7 @@ Examples:
   ers report --json > report.json
   ers report --run 12 --since 9
   ers report --fail-on high           exit 4 when a high or critical finding is present
+  ers report --prometheus /var/lib/node_exporter/textfile/ers.prom > /dev/null
   ers report --policy /etc/ers/policy.conf
 
 Flags:
@@ -121,7 +124,7 @@ std::string RunHeadline(const RunInfo& r) {
 }  // namespace
 
 int RunReport(const std::vector<std::string>& args, const Streams& io) {
-  std::optional<std::string> db, policy_file, top;
+  std::optional<std::string> db, policy_file, top, prometheus;
   std::optional<uint64_t> run_flag, since_flag;
   FailOn fail_on;
   Colors colors;
@@ -136,6 +139,8 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
               INT64_MAX, &run_flag);
   flags.Count("since", "compare with run N (default: the configured sweep before)", 1,
               INT64_MAX, &since_flag);
+  flags.String("prometheus", "FILE", "also write the run's metrics for node_exporter's "
+               "textfile collector (atomically, mode 0644)", &prometheus);
   fail_on.Declare(flags);
   colors.Declare(flags);
   AddDbFlag(flags, &db);
@@ -194,6 +199,13 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
     if (!hit.ok()) return ReportError(io, hit.status());
     return *hit ? kExitFindings : kExitOk;
   };
+  if (prometheus.has_value()) {
+    absl::StatusOr<std::string> metrics = PrometheusText(**inv, *run_info);
+    if (!metrics.ok()) return ReportError(io, metrics.status());
+    if (absl::Status s = WriteFileAtomically(*prometheus, *metrics, 0644); !s.ok()) {
+      return ReportError(io, s);
+    }
+  }
   const int64_t now = time(nullptr);
   Json report;
   report["schema_version"] = kReportSchemaVersion;

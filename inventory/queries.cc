@@ -237,7 +237,8 @@ absl::Status ForEachEndpoint(Inventory& inv, int64_t run,
       "SELECT e.ip, e.port, e.name, e.sni, e.tls_version, e.cipher, e.leaf_sha256, "
       "coalesce(c.subject_cn, ''), coalesce(c.issuer_cn, ''), coalesce(c.issuer_org, ''), "
       "coalesce(c.not_after, 0), e.trusted, e.findings, e.chain, "
-      "coalesce(s.first_seen, e.seen), coalesce(s.last_seen, e.seen) "
+      "coalesce(s.first_seen, e.seen), coalesce(s.last_seen, e.seen), "
+      "coalesce(c.subject, ''), coalesce(c.issuer, ''), coalesce(c.serial, '') "
       "FROM endpoint_results e LEFT JOIN certificates c ON c.sha256 = e.leaf_sha256 "
       "LEFT JOIN sightings s ON s.cert_sha256 = e.leaf_sha256 AND s.ip = e.ip "
       "AND s.port = e.port AND s.name = e.name "
@@ -259,6 +260,9 @@ absl::Status ForEachEndpoint(Inventory& inv, int64_t run,
         r.chain_sha256 = JsonStrings(Text(st, 13), nullptr);
         r.first_seen = Int(st, 14);
         r.last_seen = Int(st, 15);
+        r.subject = Text(st, 16);
+        r.issuer = Text(st, 17);
+        r.serial = Text(st, 18);
         fn(r);
       });
 }

@@ -136,6 +136,9 @@ struct EndpointRow {
   std::vector<std::string> finding_ids;
   int64_t first_seen = 0;  // of this leaf at this endpoint
   int64_t last_seen = 0;
+  std::string subject;  // the leaf's, RFC 2253
+  std::string issuer;
+  std::string serial;   // hex
 };
 // ForEachEndpoint calls |fn| for every TLS endpoint of |run|, by address.
 [[nodiscard]] absl::Status ForEachEndpoint(Inventory& inv, int64_t run,

@@ -73,6 +73,35 @@ grep -q "Issuer share among 6 unexpired certificates" "$work/report.txt" &&
   grep -A1 "^  critical  expired " "$work/report.txt" | grep -q "^      127.0.43.2:8443"
 check $? "the human report: $(head -3 "$work/report.txt")"
 "$ers" export --csv --output "$work/endpoints.csv" 2>/dev/null
+# Metrics for node_exporter: every line well formed, one expiry per TLS
+# endpoint, the leaf's (as the CSV export says), the file readable by others.
+"$ers" report --prometheus "$work/ers.prom" >/dev/null
+python3 - "$work/ers.prom" "$work/endpoints.csv" <<'PY'
+import csv, re, sys, datetime
+metric = re.compile(r'^[a-z_]+(\{([a-z_][a-z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+]+$')
+expiry = {}
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if line.startswith("#"):
+        assert re.match(r"^# (HELP|TYPE) [a-z_]+ ", line), line
+        continue
+    assert metric.match(line), line
+    if line.startswith("ers_certificate_not_after_seconds{"):
+        labels = dict(re.findall(r'([a-z_][a-z0-9_]*)="((?:[^"\\]|\\.)*)"', line))
+        expiry[(labels["address"], labels["port"], labels["name"])] = int(line.rsplit(" ", 1)[1])
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert len(expiry) == len(rows) == 8, (len(expiry), len(rows))
+for r in rows:
+    t = int(datetime.datetime.strptime(r["not_after"], "%Y-%m-%dT%H:%M:%SZ")
+            .replace(tzinfo=datetime.timezone.utc).timestamp())
+    assert expiry[(r["ip"], r["port"], r["name"])] == t, r
+text = open(sys.argv[1]).read()
+assert 'ers_findings{id="expired",severity="critical"} 1' in text
+assert 'ers_scan_results{outcome="tls"} 8' in text and "ers_scan_success 1" in text
+PY
+check $? "report --prometheus: well formed, each endpoint's leaf expiry as the CSV gives it"
+[ "$(stat -c %a "$work/ers.prom")" = 644 ]
+check $? "the metrics file is readable by node_exporter (0644)"
 [ "$(wc -l <"$work/endpoints.csv")" -eq 9 ] && head -1 "$work/endpoints.csv" | grep -q '^ip,port,name,sni'
 check $? "CSV export: a header and one row per TLS endpoint"
 "$ers" export --pem >"$work/found.pem"
