@@ -45,7 +45,9 @@ std::string Colors::Severity(absl::string_view severity, absl::string_view text)
 }
 
 std::string Colors::Outcome(absl::string_view outcome, absl::string_view text) const {
-  const char* code = outcome == "tls" ? "32" : outcome == "error" ? "31" : nullptr;
+  // TLS found green, local errors red, the rest (refused, timeout, ...)
+  // yellow: the server answered, but not with a certificate.
+  const char* code = outcome == "tls" ? "32" : outcome == "error" ? "31" : "33";
   return Wrap(code, text);
 }
 

@@ -25,7 +25,7 @@ class Colors {
   bool on() const { return on_; }
   // Severity wraps |text| in the colour of a finding severity ("critical"
   // red, "high" magenta, "medium" yellow, "low" cyan); Outcome in that of a
-  // result ("tls" green, refusals and timeouts plain, errors red).
+  // result ("tls" green, local errors red, anything else yellow).
   std::string Severity(absl::string_view severity, absl::string_view text) const;
   std::string Outcome(absl::string_view outcome, absl::string_view text) const;
 

@@ -93,4 +93,34 @@ python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$work/
   ! grep -q $'\r' "$work/stdout.txt"
 check $? "--output - gives clean JSON Lines on standard output"
 
+# Colour: automatic on a terminal, off with NO_COLOR.
+cat >"$work/color.py" <<'PY'
+import os, pty, subprocess, sys
+master, slave = pty.openpty()
+env = dict(os.environ)
+if sys.argv[2] == "no_color":
+    env["NO_COLOR"] = "1"
+subprocess.run([sys.argv[1], "scan", "-v", "--ips", "127.0.0.1", "--ports", "1", "--db",
+                os.environ["ERS_DB"] + ".3"], stdout=subprocess.DEVNULL, stderr=slave, env=env,
+               timeout=60)
+os.close(slave)
+out = b""
+while True:
+    try:
+        chunk = os.read(master, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+sys.stdout.write("escapes=%d\n" % out.count(b"\x1b["))
+PY
+python3 "$work/color.py" "$ers" auto >"$work/color.auto"
+python3 "$work/color.py" "$ers" no_color >"$work/color.none"
+# With -v there is no progress line: every escape sequence is colour.
+auto=$(sed -n 's/escapes=//p' "$work/color.auto")
+none=$(sed -n 's/escapes=//p' "$work/color.none")
+[ "${auto:-0}" -gt 0 ] && [ "${none:-1}" -eq 0 ]
+check $? "colour on a terminal by default ($auto escapes), none with NO_COLOR ($none)"
+
 finish
