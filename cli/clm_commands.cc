@@ -354,7 +354,7 @@ int RunStatus(const std::vector<std::string>& args, const Streams& io) {
               absl::StrAppend(&ids, ids.empty() ? "" : " ", JsonString(f, "id"));
             }
           }
-          fprintf(io.out, "  %-12s %s:%lld %s  %s\n", Printable(JsonString(s, "client")).c_str(),
+          fprintf(io.out, "  %-20s %s:%lld %s  %s\n", Printable(JsonString(s, "client")).c_str(),
                   Printable(JsonString(s, "ip")).c_str(),
                   static_cast<long long>(JsonInt(s, "port")),
                   Printable(JsonString(s, "name")).c_str(),
