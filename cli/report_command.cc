@@ -20,6 +20,7 @@
 #include "cli/color.h"
 #include "cli/command_support.h"
 #include "base/private_files.h"
+#include "cli/report_html.h"
 #include "cli/report_metrics.h"
 #include "cli/commands.h"
 #include "base/flags.h"
@@ -47,6 +48,7 @@ Examples:
   ers report --run 12 --since 9
   ers report --fail-on high           exit 4 when a high or critical finding is present
   ers report --prometheus /var/lib/node_exporter/textfile/ers.prom > /dev/null
+  ers report --html report.html > /dev/null
   ers report --policy /etc/ers/policy.conf
 
 Flags:
@@ -124,7 +126,7 @@ std::string RunHeadline(const RunInfo& r) {
 }  // namespace
 
 int RunReport(const std::vector<std::string>& args, const Streams& io) {
-  std::optional<std::string> db, policy_file, top, prometheus;
+  std::optional<std::string> db, policy_file, top, prometheus, html;
   std::optional<uint64_t> run_flag, since_flag;
   FailOn fail_on;
   Colors colors;
@@ -139,6 +141,8 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
               INT64_MAX, &run_flag);
   flags.Count("since", "compare with run N (default: the configured sweep before)", 1,
               INT64_MAX, &since_flag);
+  flags.String("html", "FILE", "also write the report as one self-contained page (charts, "
+               "a sortable, filterable table of the endpoints)", &html);
   flags.String("prometheus", "FILE", "also write the run's metrics for node_exporter's "
                "textfile collector (atomically, mode 0644)", &prometheus);
   fail_on.Declare(flags);
@@ -373,6 +377,16 @@ int RunReport(const std::vector<std::string>& args, const Streams& io) {
   }
   report["changes"] = changes;
 
+  if (html.has_value()) {
+    std::vector<EndpointRow> rows;
+    absl::Status listed =
+        ForEachEndpoint(**inv, runs->latest, [&](const EndpointRow& e) { rows.push_back(e); });
+    if (!listed.ok()) return ReportError(io, listed);
+    if (absl::Status s = WriteFileAtomically(*html, ReportHtml(report, *leaves, rows, now), 0644);
+        !s.ok()) {
+      return ReportError(io, s);
+    }
+  }
   if (json_out) {
     fprintf(io.out, "%s\n", report.dump(2).c_str());
     return finish();

@@ -74,3 +74,8 @@ grep '"outcome":"tls"' "$demo/scan.jsonl" |
 
 run ers report
 run ers status --remote
+echo
+echo "\$ ers report --html $demo/report.html --prometheus $demo/ers.prom > /dev/null"
+"$ers" report --html "$demo/report.html" --prometheus "$demo/ers.prom" >/dev/null
+echo "== the report as a page: $demo/report.html (self-contained: open it in any browser);"
+echo "   metrics for node_exporter's textfile collector: $demo/ers.prom"

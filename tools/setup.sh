@@ -11,7 +11,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   nginx libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev
   clang libclang-rt-14-dev openssl time iproute2 tcpdump
-  python3 curl procps man-db
+  python3 curl procps man-db chromium
 )
 
 missing=()
