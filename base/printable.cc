@@ -97,4 +97,21 @@ std::string CsvCell(absl::string_view text) {
   return quoted;
 }
 
+std::string HtmlText(absl::string_view text) {
+  const std::string printable = Printable(text);
+  std::string out;
+  out.reserve(printable.size());
+  for (char c : printable) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace ers

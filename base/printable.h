@@ -25,6 +25,10 @@ std::string Printable(absl::string_view text);
 // that it stays text.
 std::string CsvCell(absl::string_view text);
 
+// HtmlText returns |text| made Printable and escaped for HTML content and
+// attribute values (& < > " ').
+std::string HtmlText(absl::string_view text);
+
 }  // namespace ers
 
 #endif  // ERS_BASE_PRINTABLE_H_

@@ -32,5 +32,12 @@ TEST(CsvCellTest, FormulasStayTextAndSeparatorsAreQuoted) {
   EXPECT_EQ(CsvCell(""), "");
 }
 
+TEST(HtmlTextTest, EscapesMarkupAndControls) {
+  EXPECT_EQ(HtmlText("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;");
+  EXPECT_EQ(HtmlText("evil\033[2J"), "evil\\e[2J");
+  EXPECT_EQ(HtmlText("caf\xc3\xa9"), "caf\xc3\xa9");
+}
+
 }  // namespace
 }  // namespace ers

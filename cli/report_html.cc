@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "base/printable.h"
 #include "x509/findings.h"
 
 namespace ers {
@@ -44,7 +45,7 @@ std::string Bars(const std::string& id, const std::string& title,
       "<desc id=\"%s-d\">%s</desc>",
       id, id, id, label_w + bar_w + 80, row * std::max<size_t>(1, bars.size()) + 4,
       label_w + bar_w + 80, row * std::max<size_t>(1, bars.size()) + 4, id,
-      HtmlEscape(title), id, HtmlEscape(desc));
+      HtmlText(title), id, HtmlText(desc));
   int y = 2;
   for (const auto& [label, v] : bars) {
     const int w = max > 0 ? static_cast<int>(bar_w * v / max) : 0;
@@ -53,9 +54,9 @@ std::string Bars(const std::string& id, const std::string& title,
         "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" class=\"label\">%s</text>"
         "<rect class=\"bar\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"><title>%s</title></rect>"
         "<text x=\"%d\" y=\"%d\" class=\"value\">%s</text>",
-        label_w - 8, y + 17, HtmlEscape(label), label_w, y + 3, std::max(w, 1), row - 8,
-        HtmlEscape(absl::StrCat(label, ": ", v, unit)), label_w + w + 6, y + 17,
-        HtmlEscape(absl::StrCat(v, unit)));
+        label_w - 8, y + 17, HtmlText(label), label_w, y + 3, std::max(w, 1), row - 8,
+        HtmlText(absl::StrCat(label, ": ", v, unit)), label_w + w + 6, y + 17,
+        HtmlText(absl::StrCat(v, unit)));
     y += row;
   }
   return out + "</svg>\n";
@@ -86,7 +87,7 @@ std::string Timeline(const std::vector<LeafSummary>& leaves, int64_t now, size_t
         "<circle class=\"leaf %s\" cx=\"%d\" cy=\"%d\" r=\"5\" data-sha256=\"%s\">"
         "<title>%s</title></circle>",
         days < 0 ? "expired" : days < 30 ? "soon" : "later", x, y, leaf.sha256,
-        HtmlEscape(absl::StrCat(leaf.subject_cn, ", expires ", Date(leaf.not_after), " (",
+        HtmlText(absl::StrCat(leaf.subject_cn, ", expires ", Date(leaf.not_after), " (",
                                 days, " days), ", absl::StrJoin(where, ", "))));
   }
   *points = static_cast<size_t>(expired + soon);
@@ -114,7 +115,7 @@ std::string Timeline(const std::vector<LeafSummary>& leaves, int64_t now, size_t
 // shown and the rest behind a <details>.
 std::string EndpointList(const Json& endpoints) {
   std::string out = "<ul class=\"endpoints\">";
-  for (const auto& e : endpoints) absl::StrAppend(&out, "<li>", HtmlEscape(Str(e["text"])), "</li>");
+  for (const auto& e : endpoints) absl::StrAppend(&out, "<li>", HtmlText(Str(e["text"])), "</li>");
   return out + "</ul>";
 }
 
@@ -179,28 +180,6 @@ constexpr const char* kScript = R"js(
 
 }  // namespace
 
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default:
-        // Control characters (terminal escapes in a hostile CN) are shown, not passed.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 std::string ReportHtml(const Json& report, const std::vector<LeafSummary>& leaves,
                        const std::vector<EndpointRow>& endpoints, int64_t now) {
   const Json& run = report["run"];
@@ -211,15 +190,15 @@ std::string ReportHtml(const Json& report, const std::vector<LeafSummary>& leave
       "<title>ers report: run ",
       run["id"].dump(), "</title><style>", kStyle, "</style></head><body>\n");
   absl::StrAppend(&out, "<h1>ers report: run ", run["id"].dump(), " (",
-                  HtmlEscape(Str(run["kind"])), "), ", HtmlEscape(Str(run["status"])), "</h1>\n",
-                  "<p id=\"run\">Started ", HtmlEscape(Str(run["started"])), ", finished ",
-                  run["finished"].is_string() ? HtmlEscape(Str(run["finished"])) : "never", "; ",
+                  HtmlText(Str(run["kind"])), "), ", HtmlText(Str(run["status"])), "</h1>\n",
+                  "<p id=\"run\">Started ", HtmlText(Str(run["started"])), ", finished ",
+                  run["finished"].is_string() ? HtmlText(Str(run["finished"])) : "never", "; ",
                   run["targets"].dump(), " targets, ", run["tls_endpoints"].dump(),
-                  " TLS endpoints. Report generated ", HtmlEscape(Str(report["generated"])),
+                  " TLS endpoints. Report generated ", HtmlText(Str(report["generated"])),
                   ".</p>\n");
   if (run["error"].is_string()) {
     absl::StrAppend(&out, "<p class=\"sev-critical\">This run failed: ",
-                    HtmlEscape(Str(run["error"])), "</p>\n");
+                    HtmlText(Str(run["error"])), "</p>\n");
   } else if (run["tls_endpoints"] == 0) {
     out += "<p class=\"sev-critical\">This run found no TLS endpoint.</p>\n";
   }
@@ -229,9 +208,9 @@ std::string ReportHtml(const Json& report, const std::vector<LeafSummary>& leave
   const std::string timeline = Timeline(leaves, now, &points);
   absl::StrAppend(&out, "<h2 id=\"expiry\">Expiry</h2>\n", timeline, "<ul id=\"expiry-list\">");
   for (const auto& c : report["expiry"]["certificates"]) {
-    absl::StrAppend(&out, "<li>", HtmlEscape(Str(c["subject_cn"])), " (",
-                    HtmlEscape(Str(c["issuer"])), "): ",
-                    c["not_after"].is_string() ? HtmlEscape(Str(c["not_after"])).substr(0, 10) : "",
+    absl::StrAppend(&out, "<li>", HtmlText(Str(c["subject_cn"])), " (",
+                    HtmlText(Str(c["issuer"])), "): ",
+                    c["not_after"].is_string() ? HtmlText(Str(c["not_after"])).substr(0, 10) : "",
                     ", ", c["days_left"].dump(), " days", EndpointList(c["endpoints"]), "</li>");
   }
   out += "</ul>\n";
@@ -245,8 +224,8 @@ std::string ReportHtml(const Json& report, const std::vector<LeafSummary>& leave
   absl::StrAppend(&out, "<h2 id=\"findings\">Findings by severity</h2>\n",
                   Bars("findings-chart", "Endpoints per finding", finding_bars, " endpoints"));
   for (const auto& f : report["findings"]) {
-    absl::StrAppend(&out, "<h3 class=\"sev-", HtmlEscape(Str(f["severity"])), "\">",
-                    HtmlEscape(Str(f["severity"])), ": ", HtmlEscape(Str(f["id"])), " (",
+    absl::StrAppend(&out, "<h3 class=\"sev-", HtmlText(Str(f["severity"])), "\">",
+                    HtmlText(Str(f["severity"])), ": ", HtmlText(Str(f["id"])), " (",
                     f["endpoint_count"].dump(), ")</h3>", EndpointList(f["endpoints"]), "\n");
   }
 
@@ -277,9 +256,9 @@ std::string ReportHtml(const Json& report, const std::vector<LeafSummary>& leave
   } else {
     absl::StrAppend(&out, "<p>Since run ", report["previous_run"]["id"].dump(), ".</p>\n");
     auto cert = [](const Json& c) {
-      return absl::StrCat(HtmlEscape(Str(c["subject_cn"])), " (", HtmlEscape(Str(c["issuer"])),
-                          ", expires ", HtmlEscape(Str(c["not_after"])), ", <code>",
-                          HtmlEscape(Str(c["sha256"]).substr(0, 16)), "</code>)");
+      return absl::StrCat(HtmlText(Str(c["subject_cn"])), " (", HtmlText(Str(c["issuer"])),
+                          ", expires ", HtmlText(Str(c["not_after"])), ", <code>",
+                          HtmlText(Str(c["sha256"]).substr(0, 16)), "</code>)");
     };
     for (const char* k : {"new_certificates", "disappeared_certificates"}) {
       absl::StrAppend(&out, "<h3>", k, " (", changes[k].size(), ")</h3><ul>");
@@ -289,15 +268,15 @@ std::string ReportHtml(const Json& report, const std::vector<LeafSummary>& leave
     absl::StrAppend(&out, "<h3>changed_endpoints (", changes["changed_endpoints"].size(),
                     ")</h3><ul>");
     for (const auto& c : changes["changed_endpoints"]) {
-      absl::StrAppend(&out, "<li>", HtmlEscape(Str(c["endpoint"]["text"])), ": was ",
+      absl::StrAppend(&out, "<li>", HtmlText(Str(c["endpoint"]["text"])), ": was ",
                       cert(c["was"]), ", now ", cert(c["now"]), "</li>");
     }
     out += "</ul>\n";
     for (const char* k : {"findings_appeared", "findings_cleared"}) {
       absl::StrAppend(&out, "<h3>", k, " (", changes[k].size(), ")</h3><ul>");
       for (const auto& f : changes[k]) {
-        absl::StrAppend(&out, "<li>", HtmlEscape(Str(f["endpoint"]["text"])), ": ",
-                        HtmlEscape(Str(f["id"])), " (", HtmlEscape(Str(f["severity"])), ")</li>");
+        absl::StrAppend(&out, "<li>", HtmlText(Str(f["endpoint"]["text"])), ": ",
+                        HtmlText(Str(f["id"])), " (", HtmlText(Str(f["severity"])), ")</li>");
       }
       out += "</ul>\n";
     }
@@ -319,11 +298,11 @@ std::string ReportHtml(const Json& report, const std::vector<LeafSummary>& leave
         &out,
         "<tr><td data-sort=\"%s\">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
         "<td data-sort=\"%d\">%d</td><td>%s</td><td>%s</td><td><code>%s</code></td></tr>\n",
-        HtmlEscape(absl::StrFormat("%s:%05d %s", e.endpoint.ip, e.endpoint.port, e.endpoint.name)),
-        HtmlEscape(e.endpoint.ToString()), HtmlEscape(e.tls_version), HtmlEscape(e.subject_cn),
-        HtmlEscape(e.issuer_org.empty() ? e.issuer_cn : e.issuer_org),
+        HtmlText(absl::StrFormat("%s:%05d %s", e.endpoint.ip, e.endpoint.port, e.endpoint.name)),
+        HtmlText(e.endpoint.ToString()), HtmlText(e.tls_version), HtmlText(e.subject_cn),
+        HtmlText(e.issuer_org.empty() ? e.issuer_cn : e.issuer_org),
         e.not_after != 0 ? Date(e.not_after) : "", days, days, e.trusted ? "yes" : "no",
-        HtmlEscape(absl::StrJoin(e.finding_ids, " ")), HtmlEscape(absl::StrJoin(chain, " ")));
+        HtmlText(absl::StrJoin(e.finding_ids, " ")), HtmlText(absl::StrJoin(chain, " ")));
   }
   absl::StrAppend(&out, "</tbody></table>\n<p class=\"visually-hidden\" id=\"counts\" "
                         "data-timeline-points=\"", points, "\" data-endpoints=\"",

@@ -25,9 +25,6 @@ std::string ReportHtml(const nlohmann::ordered_json& report,
                        const std::vector<LeafSummary>& leaves,
                        const std::vector<EndpointRow>& endpoints, int64_t now);
 
-// HtmlEscape escapes text for HTML content and attribute values.
-std::string HtmlEscape(const std::string& text);
-
 }  // namespace ers
 
 #endif  // ERS_CLI_REPORT_HTML_H_

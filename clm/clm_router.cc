@@ -3,12 +3,13 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "clm/clm_page.h"
 
 namespace ers {
 namespace {
 
 ClmReply Error(unsigned status, std::string message) {
-  return {status, {{"error", std::move(message)}}};
+  return {status, {{"error", std::move(message)}}, {}};
 }
 
 ClmReply RouteLocked(ClmStore* store, const ClmRequest& r) {
@@ -30,17 +31,27 @@ ClmReply RouteLocked(ClmStore* store, const ClmRequest& r) {
                                                               : 503,
                    std::string(reply.status().message()));
     }
-    return {200, *reply};
+    return {200, *reply, {}};
   }
   if (r.url == "/api/v1/clients" && r.method == "GET") {
     absl::StatusOr<nlohmann::json> clients = store->Clients(r.admin ? "" : r.client);
     if (!clients.ok()) return Error(503, "database");
-    return {200, {{"clients", *clients}}};
+    return {200, {{"clients", *clients}}, {}};
   }
   if (r.url == "/api/v1/inventory" && r.method == "GET") {
     absl::StatusOr<nlohmann::json> inventory = store->Inventory(r.admin ? "" : r.client);
     if (!inventory.ok()) return Error(503, "database");
-    return {200, *inventory};
+    return {200, *inventory, {}};
+  }
+  if ((r.url == "/" || r.url == "/index.html") && r.method == "GET") {
+    if (!r.admin) {
+      return Error(403, "the page shows every client's data: log in with an admin token");
+    }
+    absl::StatusOr<nlohmann::json> clients = store->Clients("");
+    absl::StatusOr<nlohmann::json> inventory = store->Inventory("");
+    if (!clients.ok() || !inventory.ok()) return Error(503, "database");
+    ClmReply page{200, nullptr, AdminPage(*clients, *inventory)};
+    return page;
   }
   return Error(404, absl::StrCat("no ", r.method, " ", r.url));
 }

@@ -30,11 +30,13 @@ struct ClmRequest {
 struct ClmReply {
   unsigned status = 500;
   nlohmann::json body;
+  std::string html;  // when set, the reply is this page instead of |body|
 };
 
 // Route answers |request| from |store|: POST /api/v1/batches stores a
 // batch, GET /api/v1/clients and /api/v1/inventory read (the client's own
-// entry and sightings; everyone's for an admin). Any input gets a
+// entry and sightings; everyone's for an admin), GET / is the
+// administrators' page (403 for other clients). Any input gets a
 // status and a JSON body (400, 404, 409, 503 with "error"), never an
 // exception.
 ClmReply Route(ClmStore* store, const ClmRequest& request);

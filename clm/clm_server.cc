@@ -1,5 +1,7 @@
 #include "clm/clm_server.h"
 
+#include "base/encoding.h"
+
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -45,13 +47,26 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 }
 
 int Reply(MHD_Connection* connection, unsigned status, const nlohmann::json& body,
-          int retry_after = 0) {
+          int retry_after = 0, const std::string& html = "") {
   // Text the client chose (a URL, a batch id) may be invalid UTF-8:
   // replaced, never thrown.
-  std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text =
+      html.empty() ? body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : html;
   MHD_Response* response = MHD_create_response_from_buffer(
       text.size(), text.data(), MHD_RESPMEM_MUST_COPY);
-  MHD_add_response_header(response, "Content-Type", "application/json");
+  if (html.empty()) {
+    MHD_add_response_header(response, "Content-Type", "application/json");
+  } else {
+    MHD_add_response_header(response, "Content-Type", "text/html; charset=utf-8");
+    // The page loads nothing and runs nothing.
+    MHD_add_response_header(response, "Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'");
+    MHD_add_response_header(response, "Cache-Control", "no-store");
+  }
+  if (status == MHD_HTTP_UNAUTHORIZED) {
+    // A browser asks for the name and token (HTTP Basic; the token is the password).
+    MHD_add_response_header(response, "WWW-Authenticate", "Basic realm=\"ers-clm\"");
+  }
   if (retry_after > 0) {
     MHD_add_response_header(response, "Retry-After",
                             std::to_string(retry_after).c_str());
@@ -258,10 +273,23 @@ std::string ClmServer::Authenticate(MHD_Connection* connection,
                                     std::string* identity, bool* admin) {
   const char* auth =
       MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Authorization");
-  if (auth != nullptr && absl::StartsWith(auth, "Bearer ")) {
-    const std::string token(auth + 7);
+  std::string token;
+  std::string basic_name;
+  if (auth != nullptr && absl::StartsWith(auth, "Basic ")) {
+    // A browser: NAME:TOKEN, the token as the password.
+    std::string decoded;
+    if (!Base64Decode(auth + 6, &decoded)) return "";
+    const size_t colon = decoded.find(':');
+    if (colon == std::string::npos) return "";
+    basic_name = decoded.substr(0, colon);
+    token = decoded.substr(colon + 1);
+  } else if (auth != nullptr && absl::StartsWith(auth, "Bearer ")) {
+    token = auth + 7;
+  }
+  if (auth != nullptr && !token.empty()) {
     for (const auto& [known, name] : options_.tokens) {
       if (ConstantTimeEquals(token, known)) {
+        if (!basic_name.empty() && basic_name != name) return "";
         *identity = "token";
         *admin = options_.admins.count(name) > 0;
         return absl::StrCat(kTokenClientPrefix, name);
@@ -321,7 +349,7 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
       reply.body["batch_id"] = "some-other-batch";
     }
   }
-  return Reply(connection, reply.status, reply.body);
+  return Reply(connection, reply.status, reply.body, 0, reply.html);
 }
 
 }  // namespace ers

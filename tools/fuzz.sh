@@ -41,7 +41,7 @@ declare -A sources=(
   [fuzz_x509]="$x509"
   [fuzz_result_json]="$records"
   [fuzz_inventory_import]="inventory/inventory.cc inventory/config_store.cc base/sqlite_db.cc base/private_files.cc scanner/port_list.cc $records"
-  [fuzz_clm_router]="clm/clm_router.cc clm/clm_store.cc base/sqlite_db.cc base/private_files.cc base/digest.cc base/encoding.cc"
+  [fuzz_clm_router]="clm/clm_router.cc clm/clm_page.cc base/printable.cc clm/clm_store.cc base/sqlite_db.cc base/private_files.cc base/digest.cc base/encoding.cc"
   [fuzz_uploader_reply]="upload/uploader.cc upload/spool.cc upload/credentials.cc base/private_files.cc base/printable.cc base/digest.cc base/encoding.cc"
 )
 declare -A extra_libs=([fuzz_uploader_reply]="-lcurl" [fuzz_result_json]="-luv" [fuzz_inventory_import]="-luv")
@@ -83,6 +83,7 @@ printf '\xad\x01120\n{"error":"slow down"}' >"$seeds/fuzz_uploader_reply/b"
 printf 'www.example.com' >"$seeds/fuzz_result_json/a"
 printf 'POST /api/v1/batches\n{"batch_id":"b1","certificates":[{"sha256":"00","der":"MAMCAQA="}],"sightings":[{"sha256":"00","ip":"127.0.0.1","port":443,"name":""}],"run":{"id":1}}' >"$seeds/fuzz_clm_router/a"
 printf 'GET /api/v1/inventory\n' >"$seeds/fuzz_clm_router/b"
+printf 'GET /\n' >"$seeds/fuzz_clm_router/d"
 printf 'GET /api/v1/%%ff\n' >"$seeds/fuzz_clm_router/c"
 
 # Targets that need files (the CLM's store) make them here, removed after.

@@ -37,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ers::ClmRequest r;
   r.client = (size > 0 && (data[0] & 1)) ? "fuzz-a" : "fuzz-b";
   r.identity = "token";
+  r.admin = size > 0 && (data[0] & 2);  // the admin page renders what was stored
   const std::string line = newline == std::string::npos ? input : input.substr(0, newline);
   r.body = newline == std::string::npos ? "" : input.substr(newline + 1);
   const size_t space = line.find(' ');
