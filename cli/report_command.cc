@@ -59,10 +59,6 @@ using Json = nlohmann::ordered_json;
 // The version of ers report --json (docs/report-schema.md).
 constexpr int kReportSchemaVersion = 2;
 
-std::string Date(int64_t unix) {
-  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(unix), absl::UTCTimeZone());
-}
-
 std::string Rfc3339(int64_t unix) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix), absl::UTCTimeZone());
 }
