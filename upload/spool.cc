@@ -31,10 +31,18 @@ absl::Status Spool::Add(const std::string& batch_id, const std::string& body) {
         "the spool ", dir_, " is full (", Bytes(), " bytes waiting, bound ", max_bytes_,
         ")"));
   }
-  return WritePrivateFileAtomically(absl::StrCat(dir_, "/", name), body);
+  absl::Status written = WritePrivateFileAtomically(absl::StrCat(dir_, "/", name), body);
+  if (written.ok() && counted_.has_value()) *counted_ += body.size();
+  return written;
+}
+
+bool Spool::Fits(uint64_t bytes) const {
+  if (!counted_.has_value()) counted_ = Bytes();
+  return *counted_ + bytes <= max_bytes_;
 }
 
 absl::Status Spool::Reject(const std::string& file, const std::string& reason) {
+  counted_.reset();
   if (absl::Status dir = EnsurePrivateDirectory(RejectedDir()); !dir.ok()) return dir;
   const size_t slash = file.rfind('/');
   const std::string name = slash == std::string::npos ? file : file.substr(slash + 1);
@@ -77,6 +85,7 @@ absl::StatusOr<std::vector<Spool::RejectedBatch>> Spool::Rejected() const {
 }
 
 absl::StatusOr<int> Spool::RetryRejected() {
+  counted_.reset();
   absl::StatusOr<std::vector<RejectedBatch>> rejected = Rejected();
   if (!rejected.ok()) return rejected.status();
   int moved = 0;
@@ -126,6 +135,7 @@ absl::StatusOr<std::string> Spool::Read(const std::string& file) const {
 }
 
 absl::Status Spool::Remove(const std::string& file) {
+  counted_.reset();
   if (unlink(file.c_str()) != 0 && errno != ENOENT) {
     return absl::PermissionDeniedError(
         absl::StrCat("cannot remove ", file, ": ", strerror(errno)));

@@ -7,6 +7,7 @@
 #define ERS_UPLOAD_SPOOL_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,11 @@ class Spool {
   // When the waiting batches and |body| would exceed the bound it stores
   // nothing and returns kResourceExhausted saying so.
   [[nodiscard]] absl::Status Add(const std::string& batch_id, const std::string& body);
-  // Fits reports whether |bytes| more fit under the bound.
-  bool Fits(uint64_t bytes) const { return Bytes() + bytes <= max_bytes_; }
+  // Fits reports whether |bytes| more fit under the bound. It counts the
+  // waiting batches once and then keeps the count as this Spool adds (a
+  // run of a thousand batches is not a thousand directory listings); a
+  // Remove, Reject or RetryRejected counts afresh next time.
+  bool Fits(uint64_t bytes) const;
   uint64_t max_bytes() const { return max_bytes_; }
 
   // Reject moves |file|, which the CLM refused for good (it would refuse it
@@ -63,6 +67,8 @@ class Spool {
   std::string dir_;
   uint64_t max_bytes_;
   uint64_t sequence_ = 0;
+  // The waiting bytes as last counted, plus what Add wrote since.
+  mutable std::optional<uint64_t> counted_;
 };
 
 // SpoolDir returns the spool of the inventory at |db_path|.
