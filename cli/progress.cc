@@ -34,17 +34,33 @@ std::string Duration(double seconds) {
 }  // namespace
 
 Progress::Progress(FILE* out, const Sweep* sweep, bool live)
-    : out_(out), sweep_(sweep), live_(live) {}
+    : out_(out), out_fd_(fileno(out)), sweep_(sweep), live_(live) {}
 
 void Progress::Start() {
   start_ns_ = NowNs();
+  // Without a terminal there is nothing to redraw, and no thread: a sweep
+  // with worker processes forks, and the fewer threads a forking process
+  // has, the fewer locks a child can inherit held.
+  if (!live_) return;
   if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
-  if (live_) Draw();
+  Draw();
   thread_ = std::thread([this] { Loop(); });
 }
 
 void Progress::StopRequested() {
   stop_requested_.store(true);
+  if (!thread_.joinable()) {
+    // No live line: say it at once, from the signal handler (write(2) is
+    // async-signal-safe; the count needs the thread).
+    static const char kStopping[] =
+        "ers: stopping: waiting for the probes in flight to finish (Ctrl-C again to stop "
+        "now; the resume point is kept either way)\n";
+    if (!announced_stop_.exchange(true)) {
+      ssize_t ignored = write(out_fd_, kStopping, sizeof(kStopping) - 1);
+      (void)ignored;
+    }
+    return;
+  }
   if (wake_[1] >= 0) {
     const char c = 's';
     ssize_t ignored = write(wake_[1], &c, 1);

@@ -3,7 +3,8 @@
 // tls 56  ETA 7m12s"), drawn at once and redrawn every second from a thread
 // of its own (a sweep whose first result takes 10 s is not a blank
 // screen). On the first stop request (Ctrl-C, SIGTERM) a line saying what
-// the scan waits for, on a terminal or not.
+// the scan waits for, on a terminal or not (without one, and without the
+// thread, the line has no count).
 #ifndef ERS_CLI_PROGRESS_H_
 #define ERS_CLI_PROGRESS_H_
 
@@ -38,11 +39,13 @@ class Progress {
   void Draw();
 
   FILE* out_;
+  int out_fd_;  // for the signal handler's write(2)
   const Sweep* sweep_;
   bool live_;
   int wake_[2] = {-1, -1};  // self-pipe: the signal handler wakes the thread
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> finishing_{false};
+  std::atomic<bool> announced_stop_{false};  // the thread-less stopping line
   bool announced_ = false;
   bool drawn_ = false;
   uint64_t start_ns_ = 0;

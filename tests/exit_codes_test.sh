@@ -101,7 +101,7 @@ check $? "--resume=maybe is a usage error"
 interrupted_sweep() {
   rm -f "$work/results.jsonl"
   "$ers" scan --rate 20 --output "$work/results.jsonl" --roots "$work/farm/roots.pem" \
-    2>/dev/null &
+    2>"$work/interrupt.err" &
   local pid=$!
   await_progress 0 "$pid"
   kill -INT "$pid"
@@ -112,6 +112,8 @@ interrupted_sweep
 status=$?
 [ "$status" -eq 3 ]
 check $? "the slow sweep stops on SIGINT with exit 3 (got $status)"
+grep -q "^ers: stopping: waiting for the probes in flight to finish" "$work/interrupt.err"
+check $? "without a terminal SIGINT still says what the scan waits for: $(head -2 "$work/interrupt.err")"
 "$ers" scan --resume=auto --summary --roots "$work/farm/roots.pem" 2>"$work/err"
 [ $? -eq 0 ] && grep -q "resuming the interrupted sweep" "$work/err" &&
   [ "$(sqlite3 "$ERS_DB" "select json_extract(options, '$.resume') from scan_runs order by id desc limit 1")" = 1 ]
