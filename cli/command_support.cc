@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "base/config_lines.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/match.h"
@@ -196,6 +197,27 @@ absl::StatusOr<bool> FindingsAtOrAbove(Inventory& inventory, int64_t run, Severi
   fprintf(io.err, "ers: run %lld has findings of severity %s or above: %s\n",
           static_cast<long long>(run), SeverityName(severity), hits.c_str());
   return true;
+}
+
+std::string Rfc3339(int64_t unix) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix), absl::UTCTimeZone());
+}
+
+nlohmann::ordered_json RunJson(const RunInfo& r) {
+  using Json = nlohmann::ordered_json;
+  Json outcomes = Json::object();
+  for (const auto& [name, n] : r.outcomes) outcomes[name] = n;
+  return {{"id", r.id},
+          {"kind", r.kind},
+          {"status", r.status},
+          {"started", Rfc3339(r.started_unix)},
+          {"finished", r.finished_unix != 0 ? Json(Rfc3339(r.finished_unix)) : Json(nullptr)},
+          {"duration_s", r.duration_s},
+          {"targets", r.targets},
+          {"results", r.results},
+          {"tls_endpoints", r.tls},
+          {"outcomes", outcomes},
+          {"error", r.error.empty() ? Json(nullptr) : Json(r.error)}};
 }
 
 std::string AbsolutePath(const std::string& path) {

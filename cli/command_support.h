@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/status/statusor.h"
 #include "inventory/config_store.h"
 #include "inventory/inventory.h"
@@ -103,6 +105,13 @@ inline constexpr const char* kExcludeSetting = "exclude";
 // ExclusionLines turns a comma list of exclusions into the exclusion-file
 // syntax (one per line), checking each: kInvalidArgument names a bad one.
 [[nodiscard]] absl::StatusOr<std::string> ExclusionLines(const std::string& list);
+
+// Rfc3339 formats Unix seconds as RFC 3339 in UTC ("2026-12-02T05:08:28Z").
+std::string Rfc3339(int64_t unix);
+
+// RunJson describes a run as ers report --json and ers runs --json give it
+// (docs/report-schema.md).
+nlohmann::ordered_json RunJson(const RunInfo& run);
 
 // AbsolutePath returns |path| made absolute against the working directory,
 // so a file named in `ers discover` is still found by `ers scan` from cron.

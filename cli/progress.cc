@@ -44,12 +44,13 @@ void Progress::Start() {
   if (!live_) return;
   if (pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
   Draw();
+  threaded_ = true;
   thread_ = std::thread([this] { Loop(); });
 }
 
 void Progress::StopRequested() {
   stop_requested_.store(true);
-  if (!thread_.joinable()) {
+  if (!threaded_) {
     // No live line: say it at once, from the signal handler (write(2) is
     // async-signal-safe; the count needs the thread).
     static const char kStopping[] =

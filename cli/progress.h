@@ -46,6 +46,7 @@ class Progress {
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> finishing_{false};
   std::atomic<bool> announced_stop_{false};  // the thread-less stopping line
+  bool threaded_ = false;  // set by Start before any signal can ask
   bool announced_ = false;
   bool drawn_ = false;
   uint64_t start_ns_ = 0;

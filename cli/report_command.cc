@@ -59,10 +59,6 @@ using Json = nlohmann::ordered_json;
 // The version of ers report --json (docs/report-schema.md).
 constexpr int kReportSchemaVersion = 2;
 
-std::string Rfc3339(int64_t unix) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(unix), absl::UTCTimeZone());
-}
-
 // EndpointJson is an endpoint as the report's JSON gives it.
 Json EndpointJson(const EndpointRef& e) {
   return {{"ip", e.ip}, {"port", e.port}, {"name", e.name}, {"text", e.ToString()}};
@@ -81,22 +77,6 @@ Json CertificateJson(const CertificateRef& c, int64_t now) {
           {"issuer", c.issuer},
           {"not_after", c.not_after != 0 ? Json(Rfc3339(c.not_after)) : Json(nullptr)},
           {"days_left", c.not_after != 0 ? Json(DaysLeft(c.not_after, now)) : Json(nullptr)}};
-}
-
-// RunJson describes a run for the report.
-Json RunJson(const RunInfo& r) {
-  Json outcomes = Json::object();
-  for (const auto& [name, n] : r.outcomes) outcomes[name] = n;
-  return {{"id", r.id},
-          {"kind", r.kind},
-          {"status", r.status},
-          {"started", Rfc3339(r.started_unix)},
-          {"finished", r.finished_unix != 0 ? Json(Rfc3339(r.finished_unix)) : Json(nullptr)},
-          {"targets", r.targets},
-          {"results", r.results},
-          {"tls_endpoints", r.tls},
-          {"outcomes", outcomes},
-          {"error", r.error.empty() ? Json(nullptr) : Json(r.error)}};
 }
 
 const char* KindText(const std::string& kind) {

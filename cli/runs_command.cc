@@ -57,26 +57,7 @@ int RunRuns(const std::vector<std::string>& args, const Streams& io) {
   if (!runs.ok()) return ReportError(io, runs.status());
   if (json_out) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const RunInfo& r : *runs) {
-      out.push_back(
-          {{"id", r.id},
-           {"kind", r.kind},
-           {"status", r.status},
-           {"started", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(r.started_unix),
-                                        absl::UTCTimeZone())},
-           {"finished", r.finished_unix != 0
-                            ? nlohmann::ordered_json(absl::FormatTime(
-                                  "%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(r.finished_unix),
-                                  absl::UTCTimeZone()))
-                            : nlohmann::ordered_json(nullptr)},
-           {"duration_s", r.duration_s},
-           {"targets", r.targets},
-           {"results", r.results},
-           {"tls_endpoints", r.tls},
-           {"outcomes", r.outcomes},
-           {"error", r.error.empty() ? nlohmann::ordered_json(nullptr)
-                                     : nlohmann::ordered_json(r.error)}});
-    }
+    for (const RunInfo& r : *runs) out.push_back(RunJson(r));
     fprintf(io.out, "%s\n", out.dump(2).c_str());
     return kExitOk;
   }
