@@ -29,11 +29,14 @@ absl::StatusOr<SqliteDb> OpenSqlite(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("empty database path");
   // The inventory maps internal endpoints: owner-only, created so before
   // SQLite sees it (its -wal and -shm files take the same mode), and never
-  // opened through a symbolic link.
-  if (absl::Status dirs = EnsureParentDirectory(path); !dirs.ok()) return dirs;
-  absl::StatusOr<int> file = OpenPrivateFile(path, O_CREAT);
-  if (!file.ok()) return absl::PermissionDeniedError(absl::StrCat("inventory: ", file.status().message()));
-  close(*file);
+  // opened through a symbolic link. ":memory:" is SQLite's name for a
+  // database without a file: nothing to create.
+  if (path != ":memory:") {
+    if (absl::Status dirs = EnsureParentDirectory(path); !dirs.ok()) return dirs;
+    absl::StatusOr<int> file = OpenPrivateFile(path, O_CREAT);
+    if (!file.ok()) return absl::PermissionDeniedError(absl::StrCat("inventory: ", file.status().message()));
+    close(*file);
+  }
   for (const char* suffix : {"-wal", "-shm"}) {
     // Left by an older release with the umask's mode: made owner-only too.
     struct stat st;

@@ -202,3 +202,27 @@ TEST(ScanRunTest, FinishKeepsOrClearsTheResumePoint) {
 
 }  // namespace
 }  // namespace ers
+
+namespace ers {
+namespace {
+
+// ":memory:" is SQLite's in-memory database: opening it must not leave a
+// file of that name in the working directory (an older release did).
+TEST(InventoryOpenTest, InMemoryLeavesNoFile) {
+  char dir[] = "/tmp/ers-inv-mem-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  char old[4096];
+  ASSERT_NE(getcwd(old, sizeof old), nullptr);
+  ASSERT_EQ(chdir(dir), 0);
+  {
+    auto inv = Inventory::Open(":memory:");
+    ASSERT_TRUE(inv.ok()) << inv.status();
+    EXPECT_TRUE((*inv)->BeginRun("{}").ok());
+  }
+  EXPECT_NE(access(":memory:", F_OK), 0);
+  ASSERT_EQ(chdir(old), 0);
+  rmdir(dir);
+}
+
+}  // namespace
+}  // namespace ers
