@@ -157,7 +157,7 @@ volatile sig_atomic_t g_stop_signals = 0;
 // StopRunningSweep: the first signal stops the sweep gently (probes in
 // flight finish and are recorded); the second ends the process at once.
 // What the last checkpoint committed (results and the resume point, at most
-// 50 ms old) stays, as after kill -9, and the next scan marks the run
+// one --checkpoint-interval old) stays, as after kill -9, and the next scan marks the run
 // killed.
 void StopRunningSweep(int) {
   if (++g_stop_signals >= 2) {
@@ -269,7 +269,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       policy;
   std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
       retries, workers, spool_max_bytes;
-  std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout;
+  std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout,
+      checkpoint_interval;
   std::optional<std::string> resume_flag, targets_file, exclude;
   FailOn fail_on;
   Colors colors;
@@ -313,6 +314,10 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                  absl::Milliseconds(1), absl::Hours(1), &connect_timeout);
   flags.Duration("handshake-timeout", "TLS handshake timeout (default 10s)",
                  absl::Milliseconds(1), absl::Hours(1), &handshake_timeout);
+  flags.Duration("checkpoint-interval", "how often results and the resume point are "
+                 "committed; a scan killed outright repeats at most this much work "
+                 "(default 1s)",
+                 absl::Milliseconds(10), absl::Hours(1), &checkpoint_interval);
   flags.Count("retries", "retries of a connect that timed out (default 1)",
               0, 10, &retries);
   flags.Bool("no-fallback", "do not retry rejected hellos with older TLS "
@@ -401,6 +406,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   if (per_address_cap.has_value()) options.per_address_cap = static_cast<uint32_t>(*per_address_cap);
   if (connect_timeout.has_value()) options.connect_timeout = *connect_timeout;
   if (handshake_timeout.has_value()) options.handshake_timeout = *handshake_timeout;
+  if (checkpoint_interval.has_value()) options.checkpoint_interval = *checkpoint_interval;
   if (retries.has_value()) options.connect_retries = static_cast<int>(*retries);
   if (workers.has_value()) options.workers = static_cast<uint32_t>(*workers);
   options.fallback = !no_fallback;
@@ -595,6 +601,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   for (const std::string& w : (*sweep)->warnings()) fprintf(io.err, "ers: warning: %s\n", w.c_str());
 
   FILE* out = nullptr;
+  // Declared before |file|, so that it outlives the stream that uses it.
+  std::vector<char> out_buffer;
   std::unique_ptr<FILE, int (*)(FILE*)> file(nullptr, &fclose);
   if (output.has_value()) {
     if (*output == "-") {
@@ -611,8 +619,10 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                                    "cannot write ", *output, ": ", strerror(errno))));
       }
       // Lines carry their chains (2-5 KiB): a large buffer turns them into
-      // a few writes per checkpoint instead of one per line or two.
-      setvbuf(file.get(), nullptr, _IOFBF, 1 << 20);
+      // a few writes per checkpoint instead of one per line or two. (glibc
+      // ignores the size when setvbuf is given no buffer: ours, then.)
+      out_buffer.resize(1 << 20);
+      setvbuf(file.get(), out_buffer.data(), _IOFBF, out_buffer.size());
       out = file.get();
     }
   }

@@ -13,7 +13,7 @@ targets=4096
 
 kills=0
 before=$(lines_now)
-"$ers" scan --rate 3000 --no-analysis --output "$work/results.jsonl" --quiet &
+"$ers" scan --rate 3000 --checkpoint-interval 50ms --no-analysis --output "$work/results.jsonl" --quiet &
 pid=$!
 for round in 1 2 3; do
   await_progress "$before" "$pid"
@@ -29,7 +29,7 @@ for round in 1 2 3; do
     break
   fi
   before=$(lines_now)
-  "$ers" scan --resume --rate 3000 --no-analysis --output "$work/results.jsonl" --quiet 2>"$work/err" &
+  "$ers" scan --resume --rate 3000 --checkpoint-interval 50ms --no-analysis --output "$work/results.jsonl" --quiet 2>"$work/err" &
   pid=$!
 done
 status=0

@@ -16,7 +16,7 @@ targets=4096
 kills=0
 worker_kills=0
 before=$(lines_now)
-scan=(scan --workers 2 --rate 1000 --no-analysis --output "$work/results.jsonl" --quiet)
+scan=(scan --workers 2 --rate 1000 --checkpoint-interval 50ms --no-analysis --output "$work/results.jsonl" --quiet)
 "$ers" "${scan[@]}" 2>"$work/err.0" &
 pid=$!
 for round in 1 2 3 4; do
@@ -51,7 +51,7 @@ for round in 1 2 3 4; do
     break
   fi
   before=$(lines_now)
-  "$ers" scan --resume --workers 2 --rate 1000 --no-analysis --output "$work/results.jsonl" \
+  "$ers" scan --resume --workers 2 --rate 1000 --checkpoint-interval 50ms --no-analysis --output "$work/results.jsonl" \
     --quiet 2>"$work/err.$round" &
   pid=$!
 done

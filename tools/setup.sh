@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   bazel-bootstrap default-jdk-headless pkg-config
-  libuv1-dev android-libboringssl-dev libfmt-dev libabsl-dev
+  libuv1-dev android-libboringssl-dev libfmt-dev libabsl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev sqlite3 nlohmann-json3-dev
   nginx libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev
