@@ -29,12 +29,39 @@ enum class Outcome : uint8_t {
   kError,        // anything else: reason in |detail|
   kUnresolved,   // a host name did not resolve (no address was probed)
   kExcluded,     // the address is on the exclusion list and was not probed
+  kStarttlsRefused,  // the plain-text server refused the STARTTLS upgrade
+                     // (|banner| holds its reply)
   kNoResources,  // internal: no socket could be had (EMFILE, ENOBUFS); the
                  // engine retries the target later and never reports this
 };
 
 // OutcomeName returns the schema name of |o| ("tls", "refused", ...).
 const char* OutcomeName(Outcome o);
+
+// Starttls is the plain-text protocol upgraded to TLS before the handshake
+// (kNone: TLS from the first byte). tlsprobe/starttls.h has the dialogues.
+enum class Starttls : uint8_t {
+  kNone,
+  kSmtp,
+  kLmtp,
+  kImap,
+  kPop3,
+  kLdap,
+  kFtp,
+  kXmpp,
+  kXmppServer,
+  kPostgres,
+  kMysql,
+  kRdp,
+  kSieve,
+  kNntp,
+  kTelnet,
+};
+constexpr int kNumStarttls = static_cast<int>(Starttls::kTelnet) + 1;
+
+// StarttlsName returns the name of |p| ("smtp", "xmpp-server", ...; "none"
+// for kNone).
+const char* StarttlsName(Starttls p);
 
 // ProbeMode says how far a handshake went.
 enum class ProbeMode : uint8_t {
@@ -56,6 +83,11 @@ struct ProbeResult {
   std::string detail;  // error reason, alert name, timeout phase, ...
   int alert = -1;      // TLS alert code received, for kTlsAlert
   std::string first_bytes;  // for kNotTls: the first bytes seen (<= 16)
+  // starttls is the upgrade used (kNone: implicit TLS). banner is the
+  // server's plain-text line that refused the upgrade, or that showed it
+  // speaks another protocol: printable ASCII, at most 256 bytes.
+  Starttls starttls = Starttls::kNone;
+  std::string banner;
 
   ProbeMode mode = ProbeMode::kCerts;
   int rung = 0;      // 1-based fallback-ladder rung that answered
