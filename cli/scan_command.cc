@@ -231,7 +231,8 @@ std::string FormatSummary(const SweepSummary& s,
   static constexpr Outcome kOrder[] = {
       Outcome::kTls,    Outcome::kRefused,  Outcome::kTimeout,
       Outcome::kReset,  Outcome::kNotTls,   Outcome::kTlsAlert,
-      Outcome::kError,  Outcome::kUnresolved, Outcome::kExcluded};
+      Outcome::kStarttlsRefused, Outcome::kError, Outcome::kUnresolved,
+      Outcome::kExcluded};
   for (Outcome o : kOrder) {
     uint64_t n = s.by_outcome[static_cast<size_t>(o)];
     if (n > 0) absl::StrAppend(&out, "  ", OutcomeName(o), ": ", n, "\n");

@@ -337,6 +337,7 @@ void Engine::StartProbe(Job job) {
   target.port = job.port;
   target.name = job.name;
   target.sni = job.sni;
+  target.starttls = options_.starttls.For(job.port);
   auto* f = new InFlight(loop_, context_, this, std::move(job));
   ++stats_.connect_attempts;  // the first attempt took its token in Pump
   f->probe.SetConnectGate(

@@ -49,6 +49,8 @@ struct EngineOptions {
   uint32_t max_addresses_per_name = 16;
   // resolve maps host names to addresses without DNS (like curl --resolve).
   std::vector<std::pair<std::string, IpAddress>> resolve;
+  // starttls says which ports are upgraded with STARTTLS.
+  StarttlsTable starttls;
   // backpressure_delay_ms is how long to wait after EMFILE/ENOBUFS before
   // starting probes again; max_resource_retries bounds retries of one target.
   uint32_t backpressure_delay_ms = 20;
@@ -64,7 +66,7 @@ struct EngineStats {
   uint64_t probes_started = 0;   // probes started (not counting retries)
   uint64_t connect_attempts = 0; // every connection attempt, each one token
   uint64_t results = 0;          // results handed to the sink
-  std::array<uint64_t, 10> by_outcome{};  // indexed by Outcome
+  std::array<uint64_t, kNumOutcomes> by_outcome{};  // indexed by Outcome
   uint64_t backpressure_events = 0;  // EMFILE/ENOBUFS/EADDRNOTAVAIL seen
   uint64_t peak_in_flight = 0;
   uint64_t names_resolved = 0;

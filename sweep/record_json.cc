@@ -8,6 +8,7 @@
 #include "base/json_fields.h"
 #include "base/ip_address.h"
 #include "sweep/chain_analyzer.h"
+#include "tlsprobe/starttls.h"
 
 namespace ers {
 namespace {
@@ -29,6 +30,7 @@ nlohmann::ordered_json HeadObject(const ProbeResult& r) {
   j["outcome"] = OutcomeName(r.outcome);
   j["detail"] = r.detail;
   j["mode"] = ProbeModeName(r.mode);
+  if (r.starttls != Starttls::kNone) j["starttls"] = StarttlsName(r.starttls);
   j["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
                                absl::FromUnixMillis(r.start_unix_ms),
                                absl::UTCTimeZone());
@@ -60,6 +62,7 @@ nlohmann::ordered_json TailObject(const ProbeResult& r) {
   if (!r.first_bytes.empty() && r.outcome == Outcome::kNotTls) {
     j["first_bytes_hex"] = HexEncode(r.first_bytes);
   }
+  if (!r.banner.empty()) j["banner"] = r.banner;
   return j;
 }
 
@@ -125,7 +128,7 @@ void RecordJsonWriter::Append(const ScanRecord& record, std::string* out) {
 }
 
 bool OutcomeFromName(absl::string_view name, Outcome* out) {
-  for (int i = 0; i <= static_cast<int>(Outcome::kExcluded); ++i) {
+  for (int i = 0; i < static_cast<int>(Outcome::kNoResources); ++i) {
     if (name == OutcomeName(static_cast<Outcome>(i))) {
       *out = static_cast<Outcome>(i);
       return true;
@@ -160,6 +163,12 @@ absl::StatusOr<ScanRecord> RecordFromJson(absl::string_view line) {
     }
     r.detail = JsonString(j, "detail");
     r.mode = JsonString(j, "mode") == "full" ? ProbeMode::kFull : ProbeMode::kCerts;
+    if (j.contains("starttls")) {
+      absl::StatusOr<Starttls> starttls = ParseStarttls(JsonString(j, "starttls"));
+      if (!starttls.ok()) return starttls.status();
+      r.starttls = *starttls;
+    }
+    r.banner = PrintableLine(JsonString(j, "banner"));
     absl::Time t;
     std::string error;
     if (absl::ParseTime(absl::RFC3339_full, JsonString(j, "time"), &t, &error)) {

@@ -189,6 +189,9 @@ absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& o) {
     if (!server.ok()) return server.status();
     e.sni_names.push_back(server->host);
   }
+  absl::StatusOr<StarttlsTable> starttls = StarttlsTable::Parse(o.starttls);
+  if (!starttls.ok()) return starttls.status();
+  e.starttls = *std::move(starttls);
   if (!o.resolve.empty()) {
     absl::StatusOr<std::vector<std::pair<std::string, IpAddress>>> r =
         ParseResolveList(o.resolve);

@@ -94,6 +94,8 @@ void AppendRecordFrame(const ProbeResult& r, uint64_t position,
         AddString(cbb, r.detail);
         CBB_add_u32(cbb, static_cast<uint32_t>(r.alert));
         AddString(cbb, r.first_bytes);
+        CBB_add_u8(cbb, static_cast<uint8_t>(r.starttls));
+        AddString(cbb, r.banner);
         CBB_add_u8(cbb, static_cast<uint8_t>(r.mode));
         CBB_add_u8(cbb, static_cast<uint8_t>(r.rung));
         CBB_add_u32(cbb, static_cast<uint32_t>(r.attempts));
@@ -154,7 +156,7 @@ absl::Status DecodeRecord(absl::string_view payload, ProbeResult* r,
                           uint64_t* out_position, uint64_t* out_resume_position) {
   CBS cbs;
   CBS_init(&cbs, reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
-  uint8_t family, outcome, mode, rung;
+  uint8_t family, outcome, mode, rung, starttls;
   uint64_t high, low, start_ms;
   uint32_t alert, attempts;
   uint16_t num_certs;
@@ -164,6 +166,7 @@ absl::Status DecodeRecord(absl::string_view payload, ProbeResult* r,
             GetString(&cbs, &r->name) && GetString(&cbs, &r->sni) &&
             CBS_get_u8(&cbs, &outcome) && GetString(&cbs, &r->detail) &&
             CBS_get_u32(&cbs, &alert) && GetString(&cbs, &r->first_bytes) &&
+            CBS_get_u8(&cbs, &starttls) && GetString(&cbs, &r->banner) &&
             CBS_get_u8(&cbs, &mode) && CBS_get_u8(&cbs, &rung) &&
             CBS_get_u32(&cbs, &attempts) && GetDouble(&cbs, &r->connect_ms) &&
             GetDouble(&cbs, &r->handshake_ms) && CBS_get_u64(&cbs, &start_ms) &&
@@ -180,7 +183,7 @@ absl::Status DecodeRecord(absl::string_view payload, ProbeResult* r,
        CBS_get_u64(&cbs, &r->bytes_received) && CBS_len(&cbs) == 0;
   if (!ok || (family != 4 && family != 6) ||
       outcome > static_cast<uint8_t>(Outcome::kNoResources) ||
-      mode > static_cast<uint8_t>(ProbeMode::kCerts)) {
+      mode > static_cast<uint8_t>(ProbeMode::kCerts) || starttls >= kNumStarttls) {
     return absl::DataLossError("worker pipe: malformed record");
   }
   r->address.family = static_cast<IpFamily>(family);
@@ -188,6 +191,7 @@ absl::Status DecodeRecord(absl::string_view payload, ProbeResult* r,
   r->outcome = static_cast<Outcome>(outcome);
   r->alert = static_cast<int32_t>(alert);
   r->mode = static_cast<ProbeMode>(mode);
+  r->starttls = static_cast<Starttls>(starttls);
   r->rung = rung;
   r->rung_name = RungName(rung);
   r->attempts = static_cast<int>(attempts);

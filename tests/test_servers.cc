@@ -194,7 +194,7 @@ std::unique_ptr<TestServer> TestServer::Start(const ServerOptions& options,
                                               std::string* error) {
   std::unique_ptr<TestServer> s(new TestServer());
   s->options_ = options;
-  if (options.behavior == Behavior::kTls) {
+  if (options.behavior == Behavior::kTls || options.behavior == Behavior::kStarttls) {
     s->ctx_.reset(SSL_CTX_new(TLS_method()));
     SSL_CTX_set_min_proto_version(s->ctx_.get(), options.min_version);
     SSL_CTX_set_max_proto_version(s->ctx_.get(), options.max_version);
@@ -294,6 +294,45 @@ void TestServer::Handle(int fd) {
   char buf[4096];
   switch (options_.behavior) {
     case Behavior::kTls: {
+      bssl::UniquePtr<SSL> ssl(SSL_new(ctx_.get()));
+      SSL_set_fd(ssl.get(), fd);
+      if (SSL_accept(ssl.get()) == 1) {
+        ++handshakes_;
+        SSL_shutdown(ssl.get());
+      }
+      ERR_clear_error();
+      close(fd);
+      return;
+    }
+    case Behavior::kStarttls: {
+      // The script, each read bounded by a 5 s poll: a client that stops
+      // talking ends the dialogue instead of hanging the server thread.
+      auto send_all = [fd](const std::string& text) {
+        size_t off = 0;
+        while (off < text.size()) {
+          ssize_t n = write(fd, text.data() + off, text.size() - off);
+          if (n <= 0) return false;
+          off += static_cast<size_t>(n);
+        }
+        return true;
+      };
+      bool ok = send_all(options_.starttls_greeting);
+      std::string received;
+      for (const auto& [expect, reply] : options_.starttls_steps) {
+        while (ok && received.find(expect) == std::string::npos) {
+          pollfd p{fd, POLLIN, 0};
+          ssize_t n = poll(&p, 1, 5000) == 1 ? read(fd, buf, sizeof(buf)) : 0;
+          if (n <= 0) ok = false;
+          else received.append(buf, static_cast<size_t>(n));
+        }
+        received.clear();
+        ok = ok && send_all(reply);
+      }
+      if (!ok || !options_.starttls_then_tls) {
+        if (ok) held_.push_back(fd);
+        else close(fd);
+        return;
+      }
       bssl::UniquePtr<SSL> ssl(SSL_new(ctx_.get()));
       SSL_set_fd(ssl.get(), fd);
       if (SSL_accept(ssl.get()) == 1) {

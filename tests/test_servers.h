@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace ers {
@@ -33,6 +34,8 @@ enum class Behavior {
   kHelloRetryLoop,  // answers every ClientHello with a HelloRetryRequest
   kAlertAtStep,     // sends the first N records of a real TLS 1.2 server
                     // flight, then a fatal alert
+  kStarttls,        // a scripted plain-text dialogue (starttls_*), then a
+                    // TLS server on the same connection
 };
 
 struct ServerOptions {
@@ -61,6 +64,13 @@ struct ServerOptions {
   // For kAlertAtStep: the records of a server flight and how many to send.
   std::vector<std::string> flight_records;
   int alert_after_records = 0;
+  // For kStarttls: |starttls_greeting| is sent first; then, for each step,
+  // the server reads until what it received contains the step's first
+  // string and sends the second; after the last step it serves TLS (as
+  // kTls does) when |starttls_then_tls|, else it holds the connection.
+  std::string starttls_greeting;
+  std::vector<std::pair<std::string, std::string>> starttls_steps;
+  bool starttls_then_tls = true;
 };
 
 // CaptureTls12Flight runs a BoringSSL client and a TLS 1.2 server with

@@ -93,6 +93,7 @@ void Probe::Start(ProbeTarget target, DoneCallback done, void* arg) {
   result_.port = target_.port;
   result_.name = target_.name;
   result_.sni = target_.sni;
+  result_.starttls = target_.starttls;
   result_.mode = context_->options().mode;
   result_.start_unix_ms = WallClockMs();
   connect_retries_left_ = context_->options().connect_retries;
@@ -109,6 +110,9 @@ void Probe::Advance() {
   switch (state_) {
     case State::kConnecting:
       DoConnect();
+      return;
+    case State::kUpgrading:
+      DoUpgrade();
       return;
     case State::kHandshaking:
     case State::kChainReceived:
@@ -135,6 +139,7 @@ Probe::Wait Probe::DoConnect() {
   std::string().swap(write_buf_);
   std::string().swap(bio_state_.out);
   result_.first_bytes.clear();
+  result_.banner.clear();
   uv_tcp_init(loop_, &tcp_);
   tcp_.data = this;
   ++open_handles_;
@@ -179,8 +184,76 @@ void Probe::OnConnected(int status) {
     }
   }
   result_.connect_ms = MsSince(connect_start_ns_);
+  int r = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_),
+                        &Probe::AllocCb, &Probe::ReadCb);
+  if (r < 0) {
+    Finish(Outcome::kError, absl::StrCat("read: ", uv_strerror(r)));
+    return;
+  }
+  if (target_.starttls != Starttls::kNone) {
+    // The plain-text phase gets its own --handshake-timeout, and so does
+    // the handshake after it.
+    state_ = State::kUpgrading;
+    dialog_ = std::make_unique<StarttlsDialog>(
+        target_.starttls, !target_.name.empty() ? target_.name
+                          : !target_.sni.empty() ? target_.sni
+                                                 : target_.address.ToString());
+    uv_timer_start(&timer_, &Probe::TimerCb, context_->options().handshake_timeout_ms, 0);
+    UpgradeStep(dialog_->Start());
+    return;
+  }
+  StartHandshake();
+}
 
-  // TCP is up: only now build the SSL and its BIO.
+// --- kUpgrading ------------------------------------------------------------
+
+Probe::Wait Probe::DoUpgrade() {
+  if (!dialog_->output().empty()) {
+    bio_state_.out.append(dialog_->output());
+    dialog_->output().clear();
+    Flush();
+  }
+  return Wait::kRead;
+}
+
+void Probe::UpgradeStep(StarttlsDialog::Step step) {
+  switch (step) {
+    case StarttlsDialog::Step::kRead:
+      Advance();
+      return;
+    case StarttlsDialog::Step::kUpgrade: {
+      DoUpgrade();  // our last plain-text words (MySQL's SSLRequest, ...)
+      if (state_ != State::kUpgrading) return;  // the send failed
+      const std::string leftover = dialog_->leftover();
+      dialog_.reset();
+      attempt_bytes_ = 0;
+      StartHandshake();
+      if (!leftover.empty()) {
+        OnBytes(reinterpret_cast<const uint8_t*>(leftover.data()), leftover.size());
+      }
+      return;
+    }
+    case StarttlsDialog::Step::kRefused:
+      result_.banner = dialog_->reply();
+      Finish(Outcome::kStarttlsRefused,
+             absl::StrCat("the server refused ", StarttlsName(target_.starttls), " STARTTLS"));
+      return;
+    case StarttlsDialog::Step::kNotProtocol: {
+      result_.banner = dialog_->reply();
+      const char* other = RecogniseBanner(dialog_->reply());
+      Finish(Outcome::kNotTls,
+             *other != '\0'
+                 ? absl::StrCat("the server speaks ", other, ", not ", StarttlsName(target_.starttls))
+                 : absl::StrCat("the server does not speak ", StarttlsName(target_.starttls)));
+      return;
+    }
+  }
+}
+
+// --- kHandshaking ----------------------------------------------------------
+
+void Probe::StartHandshake() {
+  // TCP is up (and upgraded): only now build the SSL and its BIO.
   ssl_.reset(SSL_new(context_->ctx(rung_)));
   bssl::UniquePtr<BIO> bio = NewProbeBio(&bio_state_);
   if (!ssl_ || !bio) {
@@ -197,20 +270,12 @@ void Probe::OnConnected(int status) {
     Finish(Outcome::kError, absl::StrCat("SNI rejected: ", DrainErrorQueue()));
     return;
   }
-  int r = uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_),
-                        &Probe::AllocCb, &Probe::ReadCb);
-  if (r < 0) {
-    Finish(Outcome::kError, absl::StrCat("read: ", uv_strerror(r)));
-    return;
-  }
   state_ = State::kHandshaking;
   handshake_start_ns_ = uv_hrtime();
   uv_timer_start(&timer_, &Probe::TimerCb,
                  context_->options().handshake_timeout_ms, 0);
   Advance();
 }
-
-// --- kHandshaking ----------------------------------------------------------
 
 Probe::Wait Probe::DoHandshake() {
   while (InHandshake()) {
@@ -270,7 +335,7 @@ bool Probe::Flush() {
 
 void Probe::OnWritten(int status) {
   write_pending_ = false;
-  if (!InHandshake()) return;
+  if (!Talking()) return;
   std::string().swap(write_buf_);
   if (status < 0) {
     if (status == UV_EPIPE || status == UV_ECONNRESET) {
@@ -285,12 +350,25 @@ void Probe::OnWritten(int status) {
 }
 
 void Probe::OnBytes(const uint8_t* data, size_t len) {
+  if (state_ == State::kUpgrading) {
+    attempt_bytes_ += len;
+    result_.bytes_received += len;
+    UpgradeStep(dialog_->OnBytes(absl::string_view(reinterpret_cast<const char*>(data), len)));
+    return;
+  }
   if (!InHandshake()) return;
   if (result_.first_bytes.size() < kFirstBytesKept) {
+    const bool first = result_.first_bytes.empty();
     size_t keep = std::min(len, kFirstBytesKept - result_.first_bytes.size());
     result_.first_bytes.append(reinterpret_cast<const char*>(data), keep);
     if (!FirstBytesAreTls(result_.first_bytes)) {
-      Finish(Outcome::kNotTls, "the server's first bytes are not TLS");
+      // A plain-text greeting says which protocol answered instead.
+      absl::string_view bytes(reinterpret_cast<const char*>(data), len);
+      const char* other = first ? RecogniseBanner(bytes) : "";
+      if (first) result_.banner = PrintableLine(bytes);
+      Finish(Outcome::kNotTls, *other != '\0'
+                                   ? absl::StrCat("the server speaks ", other, ", not TLS")
+                                   : "the server's first bytes are not TLS");
       return;
     }
   }
@@ -312,10 +390,21 @@ void Probe::OnBytes(const uint8_t* data, size_t len) {
 }
 
 void Probe::OnStreamEnd(ssize_t status) {
-  if (!InHandshake()) return;
+  if (!Talking()) return;
   if (status != UV_EOF && status != UV_ECONNRESET) {
     Finish(Outcome::kError,
            absl::StrCat("read: ", uv_strerror(static_cast<int>(status))));
+    return;
+  }
+  if (state_ == State::kUpgrading) {
+    // What the server said before it hung up may be a verdict (a banner).
+    StarttlsDialog::Step step = dialog_->OnEnd();
+    if (step != StarttlsDialog::Step::kRead) {
+      UpgradeStep(step);
+      return;
+    }
+    Finish(Outcome::kReset, attempt_bytes_ == 0 ? "closed before the STARTTLS greeting"
+                                                : "closed during the STARTTLS dialogue");
     return;
   }
   if (state_ == State::kChainReceived) {
@@ -455,6 +544,15 @@ void Probe::OnTimeout() {
     Finish(Outcome::kTimeout, "connect");
     return;
   }
+  if (state_ == State::kUpgrading) {
+    StarttlsDialog::Step step = dialog_->OnEnd();
+    if (step != StarttlsDialog::Step::kRead) {
+      UpgradeStep(step);
+    } else {
+      Finish(Outcome::kTimeout, "starttls");
+    }
+    return;
+  }
   if (state_ == State::kChainReceived) {
     Finish(Outcome::kTls, "handshake timed out after the certificate");
   } else if (state_ == State::kHandshaking) {
@@ -485,6 +583,7 @@ void Probe::Finish(Outcome outcome, std::string detail) {
 Probe::Wait Probe::DoClose() {
   uv_timer_stop(&timer_);
   ssl_.reset();
+  dialog_.reset();
   auto* tcp = reinterpret_cast<uv_handle_t*>(&tcp_);
   if (tcp->data == this && !uv_is_closing(tcp)) uv_close(tcp, &Probe::CloseCb);
   // A reconnect keeps the timer for the next attempt.

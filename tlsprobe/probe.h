@@ -1,11 +1,14 @@
 // probe.h: one endpoint's probe, a resumable state machine over a libuv TCP
-// handle: connect, TLS handshake through a buffer-less BIO, close. One enum
+// handle: connect, an optional STARTTLS dialogue (tlsprobe/starttls.h), TLS
+// handshake through a buffer-less BIO, close. One enum
 // holds where the probe is; each state has one method that says what the
 // probe now waits for (Wait), and one driver (Advance) runs them. The libuv
 // callbacks record what happened and call the driver.
 //
-//   kConnecting --connected--> kHandshaking --chain--> kChainReceived
-//        ^                          |                       | (full mode:
+//   kConnecting --connected--> [kUpgrading: STARTTLS, when the target has
+//        ^                       a protocol] --go-ahead-->
+//        |                     kHandshaking --chain--> kChainReceived
+//        |                          |                       | (full mode:
 //        |                          |                       |  handshake on)
 //        |                          +----- done/fail -------+
 //        |                          v                       v
@@ -28,6 +31,7 @@
 
 #include "tlsprobe/client_context.h"
 #include "tlsprobe/probe_bio.h"
+#include "tlsprobe/starttls.h"
 #include "ers/record.h"
 
 namespace ers {
@@ -38,6 +42,7 @@ struct ProbeTarget {
   uint16_t port = 0;
   std::string name;  // the host name the address came from, if any
   std::string sni;   // empty: send no SNI
+  Starttls starttls = Starttls::kNone;  // the plain-text upgrade, if any
 };
 
 class Probe {
@@ -84,6 +89,7 @@ class Probe {
   enum class State {
     kIdle,
     kConnecting,     // TCP connect in flight
+    kUpgrading,      // the STARTTLS dialogue, in plain text
     kHandshaking,    // TLS handshake, no certificate yet
     kChainReceived,  // the chain is recorded; full mode finishes the handshake
     kReconnecting,   // closing the TCP handle to connect again (next_rung_)
@@ -96,12 +102,19 @@ class Probe {
 
   // One method per state; Advance runs the current state's.
   Wait DoConnect();
+  Wait DoUpgrade();
   Wait DoHandshake();
   Wait DoClose();
   void Advance();
   bool InHandshake() const {
     return state_ == State::kHandshaking || state_ == State::kChainReceived;
   }
+  // Talking: the connection is up and this attempt is not over.
+  bool Talking() const { return state_ == State::kUpgrading || InHandshake(); }
+  // StartHandshake builds the SSL on the connected socket and begins.
+  void StartHandshake();
+  // UpgradeStep acts on what the STARTTLS dialogue says.
+  void UpgradeStep(StarttlsDialog::Step step);
 
   // Transitions.
   void OnConnected(int status);
@@ -156,6 +169,7 @@ class Probe {
   bool write_pending_ = false;
   std::string write_buf_;  // only while a write is queued
 
+  std::unique_ptr<StarttlsDialog> dialog_;  // while kUpgrading
   bssl::UniquePtr<SSL> ssl_;
   ProbeBioState bio_state_;  // what the SSL's BIO reads and writes
   int rung_ = 0;

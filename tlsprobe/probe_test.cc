@@ -23,7 +23,8 @@ using ::testing::HasSubstr;
 
 // RunProbe runs one probe to completion on a fresh loop.
 ProbeResult RunProbe(const ProbeOptions& options, const std::string& address,
-                     uint16_t port, const std::string& sni = "") {
+                     uint16_t port, const std::string& sni = "",
+                     Starttls starttls = Starttls::kNone) {
   absl::StatusOr<std::unique_ptr<ClientContext>> context =
       ClientContext::Create(options);
   EXPECT_TRUE(context.ok()) << context.status();
@@ -37,6 +38,7 @@ ProbeResult RunProbe(const ProbeOptions& options, const std::string& address,
     target.address = *ParseIpAddress(address);
     target.port = port;
     target.sni = sni;
+    target.starttls = starttls;
     probe.Start(target, [](Probe*, void* arg) { ++*static_cast<int*>(arg); },
                 &done_calls);
     EXPECT_EQ(done_calls, 0) << "done must not run inside Start";
@@ -59,7 +61,7 @@ class ProbeTest : public ::testing::Test {
     chain_ = nullptr;
   }
   static std::unique_ptr<TestServer> Serve(ServerOptions o) {
-    if (o.behavior == Behavior::kTls && o.chain.empty()) {
+    if ((o.behavior == Behavior::kTls || o.behavior == Behavior::kStarttls) && o.chain.empty()) {
       o.chain = {chain_->leaf.get(), chain_->intermediate.get()};
       o.key = chain_->leaf_key.get();
     }
@@ -350,6 +352,99 @@ TEST(ClientContextTest, RejectsBadAlpn) {
             absl::StatusCode::kInvalidArgument);
   o.alpn = {std::string(256, 'a')};
   EXPECT_FALSE(ClientContext::Create(o).ok());
+}
+
+
+// --- STARTTLS ---------------------------------------------------------------
+
+TEST_F(ProbeTest, SmtpStarttlsCapturesTheChain) {
+  ServerOptions so;
+  so.behavior = Behavior::kStarttls;
+  so.starttls_greeting = "220-mail.test ESMTP\r\n220 ready\r\n";
+  so.starttls_steps = {{"EHLO ers.invalid\r\n", "250-mail.test\r\n250 STARTTLS\r\n"},
+                       {"STARTTLS\r\n", "220 2.0.0 Ready to start TLS\r\n"}};
+  auto server = Serve(so);
+  for (ProbeMode mode : {ProbeMode::kCerts, ProbeMode::kFull}) {
+    ProbeResult r = RunProbe(Options(mode), "127.0.0.1", server->port(), "", Starttls::kSmtp);
+    EXPECT_EQ(r.outcome, Outcome::kTls) << r.detail;
+    EXPECT_EQ(r.starttls, Starttls::kSmtp);
+    ASSERT_EQ(r.chain.size(), 2u);
+    EXPECT_EQ(r.chain[0], testpki::Der(chain_->leaf.get()));
+    EXPECT_EQ(r.version_name, "TLSv1.3");
+  }
+}
+
+TEST_F(ProbeTest, StarttlsRefusedCarriesTheReply) {
+  ServerOptions so;
+  so.behavior = Behavior::kStarttls;
+  so.starttls_greeting = "+OK POP3 ready\r\n";
+  so.starttls_steps = {{"STLS\r\n", "-ERR TLS support isn't enabled.\r\n"}};
+  so.starttls_then_tls = false;
+  auto server = Serve(so);
+  ProbeResult r = RunProbe(Options(ProbeMode::kCerts), "127.0.0.1", server->port(), "",
+                           Starttls::kPop3);
+  EXPECT_EQ(r.outcome, Outcome::kStarttlsRefused) << r.detail;
+  EXPECT_EQ(r.banner, "-ERR TLS support isn't enabled.");
+  EXPECT_EQ(r.starttls, Starttls::kPop3);
+  EXPECT_TRUE(r.chain.empty());
+}
+
+TEST_F(ProbeTest, AnotherProtocolIsNamed) {
+  // An SMTP server on a port probed with implicit TLS: its greeting shows.
+  ServerOptions so;
+  so.behavior = Behavior::kStarttls;
+  so.starttls_greeting = "220 mail.test ESMTP Postfix (Debian/GNU)\r\n";
+  so.starttls_then_tls = false;
+  auto smtp = Serve(so);
+  ProbeResult r = RunProbe(Options(ProbeMode::kCerts), "127.0.0.1", smtp->port());
+  EXPECT_EQ(r.outcome, Outcome::kNotTls);
+  EXPECT_EQ(r.detail, "the server speaks smtp, not TLS");
+  EXPECT_EQ(r.banner, "220 mail.test ESMTP Postfix (Debian/GNU)");
+  // The same server asked for IMAP's STARTTLS.
+  r = RunProbe(Options(ProbeMode::kCerts), "127.0.0.1", smtp->port(), "", Starttls::kImap);
+  EXPECT_EQ(r.outcome, Outcome::kNotTls);
+  EXPECT_EQ(r.detail, "the server speaks smtp, not imap");
+  // An HTTP server answering the hello.
+  ServerOptions http;
+  http.behavior = Behavior::kHttp;
+  auto web = Serve(http);
+  r = RunProbe(Options(ProbeMode::kCerts), "127.0.0.1", web->port());
+  EXPECT_EQ(r.outcome, Outcome::kNotTls);
+  EXPECT_EQ(r.banner, "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(r.detail, "the server speaks http, not TLS");
+}
+
+TEST_F(ProbeTest, HostileStarttlsPeers) {
+  ProbeOptions quick = Options(ProbeMode::kCerts);
+  quick.handshake_timeout_ms = 300;
+  // A server that never greets: a timeout in the STARTTLS phase.
+  ServerOptions silent;
+  silent.behavior = Behavior::kSilent;
+  auto quiet = Serve(silent);
+  ProbeResult r = RunProbe(quick, "127.0.0.1", quiet->port(), "", Starttls::kSmtp);
+  EXPECT_EQ(r.outcome, Outcome::kTimeout);
+  EXPECT_EQ(r.detail, "starttls");
+  // A server that agrees, then sends garbage instead of TLS.
+  ServerOptions garbage;
+  garbage.behavior = Behavior::kStarttls;
+  garbage.starttls_greeting = "* OK ready\r\n";
+  garbage.starttls_steps = {{"ers1 STARTTLS\r\n", "ers1 OK go\r\nthis is not TLS at all\r\n"}};
+  garbage.starttls_then_tls = false;
+  auto liar = Serve(garbage);
+  r = RunProbe(quick, "127.0.0.1", liar->port(), "", Starttls::kImap);
+  EXPECT_EQ(r.outcome, Outcome::kNotTls) << r.detail;
+  EXPECT_EQ(r.starttls, Starttls::kImap);
+  // Endless greeting lines: refused once the plain-text budget is spent,
+  // long before the timeout.
+  ServerOptions endless;
+  endless.behavior = Behavior::kStarttls;
+  for (int i = 0; i < 10000; ++i) endless.starttls_greeting += "220-and more greeting\r\n";
+  endless.starttls_then_tls = false;
+  auto chatty = Serve(endless);
+  r = RunProbe(Options(ProbeMode::kCerts), "127.0.0.1", chatty->port(), "", Starttls::kSmtp);
+  EXPECT_EQ(r.outcome, Outcome::kStarttlsRefused) << r.detail;
+  EXPECT_LE(r.bytes_received, StarttlsDialog::kMaxBytes + 64 * 1024);
+  EXPECT_THAT(r.banner, HasSubstr("plain text without an answer"));
 }
 
 }  // namespace

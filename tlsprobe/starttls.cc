@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace ers {
 namespace {
@@ -125,6 +126,38 @@ const std::vector<uint16_t>& StarttlsPorts() {
     return v;
   }();
   return *ports;
+}
+
+absl::StatusOr<StarttlsTable> StarttlsTable::Parse(absl::string_view spec) {
+  StarttlsTable table;
+  spec = absl::StripAsciiWhitespace(spec);
+  if (spec.empty()) return table;
+  if (absl::AsciiStrToLower(spec) == "none") {
+    table.builtin_ = false;
+    return table;
+  }
+  for (absl::string_view entry : absl::StrSplit(spec, ',')) {
+    entry = absl::StripAsciiWhitespace(entry);
+    const size_t eq = entry.find('=');
+    uint32_t port = 0;
+    if (eq == absl::string_view::npos || !absl::SimpleAtoi(entry.substr(0, eq), &port) ||
+        port == 0 || port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--starttls entry \"", entry, "\" is not PORT=PROTOCOL (e.g. 2525=smtp), nor \"none\""));
+    }
+    absl::StatusOr<Starttls> protocol = ParseStarttls(entry.substr(eq + 1));
+    if (!protocol.ok()) return protocol.status();
+    table.entries_.emplace_back(static_cast<uint16_t>(port), *protocol);
+  }
+  return table;
+}
+
+Starttls StarttlsTable::For(uint16_t port) const {
+  // The last entry for a port wins, as on a command line.
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    if (it->first == port) return it->second;
+  }
+  return builtin_ ? StarttlsForPort(port) : Starttls::kNone;
 }
 
 const char* RecogniseBanner(absl::string_view bytes) {

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,6 +48,21 @@ Starttls StarttlsForPort(uint16_t port);
 // StarttlsPorts returns the table's ports, ascending (the port set
 // "starttls").
 const std::vector<uint16_t>& StarttlsPorts();
+
+// StarttlsTable says which protocol each port is upgraded with: the
+// built-in table (StarttlsForPort), with entries of its own on top.
+class StarttlsTable {
+ public:
+  // Parse reads "" (the built-in table), "none" (no upgrade on any port), or
+  // "PORT=PROTO,..." entries on top of the table, where PROTO is a protocol
+  // name or "none" (implicit TLS on that port).
+  [[nodiscard]] static absl::StatusOr<StarttlsTable> Parse(absl::string_view spec);
+  Starttls For(uint16_t port) const;
+
+ private:
+  bool builtin_ = true;
+  std::vector<std::pair<uint16_t, Starttls>> entries_;
+};
 
 // RecogniseBanner names the plain-text protocol whose greeting |bytes|
 // starts with ("smtp", "ftp", "imap", "pop3", "ssh", "http", ...), or

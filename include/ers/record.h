@@ -35,6 +35,9 @@ enum class Outcome : uint8_t {
                  // engine retries the target later and never reports this
 };
 
+// kNumOutcomes sizes arrays indexed by Outcome.
+constexpr int kNumOutcomes = static_cast<int>(Outcome::kNoResources) + 1;
+
 // OutcomeName returns the schema name of |o| ("tls", "refused", ...).
 const char* OutcomeName(Outcome o);
 

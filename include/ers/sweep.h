@@ -114,6 +114,13 @@ struct SweepOptions {
   // empty sends none.
   std::vector<std::string> sni;
   std::vector<std::string> alpn;
+  // starttls: which ports are upgraded from a plain-text protocol with
+  // STARTTLS before the handshake. Empty: the built-in table (25 and 587
+  // smtp, 24 lmtp, 110 pop3, 143 imap, 389 ldap, 21 ftp, 5222 xmpp, 5269
+  // xmpp-server, 5432 postgres, 3306 mysql, 3389 rdp, 4190 sieve, 119 nntp,
+  // 23 telnet); "PORT=PROTOCOL,..." entries on top of it (PROTOCOL "none"
+  // for implicit TLS on that port); "none" for no upgrade anywhere.
+  std::string starttls;
 
   // Chain analysis. With |analyse| false, records still carry each
   // certificate's parsed fields and SHA-256, but no validation or findings.
@@ -188,7 +195,7 @@ struct SweepSummary {
   uint64_t targets_walked = 0;
   uint64_t results = 0;
   // by_outcome counts results, indexed by Outcome.
-  std::array<uint64_t, 10> by_outcome{};
+  std::array<uint64_t, kNumOutcomes> by_outcome{};
   uint64_t backpressure_events = 0;  // EMFILE/ENOBUFS seen (and retried)
   uint64_t peak_in_flight = 0;
   uint64_t names_resolved = 0;
