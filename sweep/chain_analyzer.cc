@@ -208,11 +208,15 @@ void ChainAnalyzer::ThreadMain() {
     }
     std::shared_ptr<const ChainInfo> info = BuildChainInfo(
         job.chain, job.sni, job.version, trust_, policy_, time(nullptr), &certificates_);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_.push_back({std::move(job.key), std::move(info)});
-    }
-    uv_async_send(&async_);
+    // The wake-up is sent under the lock, and Close marks the handle closed
+    // under it: no thread sends after Close, so none writes to the loop's
+    // descriptors once the loop is closed. (Sent after unlocking, a thread
+    // preempted there could find the loop gone; libuv aborts on the failed
+    // write, and a reused descriptor would take the bytes. Seen on a loaded
+    // machine.)
+    std::lock_guard<std::mutex> lock(mu_);
+    done_.push_back({std::move(job.key), std::move(info)});
+    if (!async_closed_) uv_async_send(&async_);
   }
 }
 
@@ -258,6 +262,10 @@ void ChainAnalyzer::DropWaiting() {
 void ChainAnalyzer::Close() {
   if (!async_open_) return;
   async_open_ = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    async_closed_ = true;
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
 }
 

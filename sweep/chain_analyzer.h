@@ -125,6 +125,7 @@ class ChainAnalyzer {
   std::deque<Job> jobs_;    // guarded by mu_
   std::vector<Done> done_;  // guarded by mu_
   bool shutting_down_ = false;  // guarded by mu_
+  bool async_closed_ = false;   // guarded by mu_: no more uv_async_send
   std::vector<std::thread> threads_;
 };
 

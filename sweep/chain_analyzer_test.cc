@@ -68,5 +68,30 @@ TEST(ChainAnalyzerTest, IdenticalChainsShareOneAnalysis) {
   EXPECT_EQ(uv_loop_close(&loop), 0);
 }
 
+// The sweep's order at the end: the last record delivered, Close, the loop
+// closed, then the analyzer destroyed. A pool thread must not wake the loop
+// after Close (once the loop is closed its descriptors are gone: libuv
+// aborts on the failed write). Many short rounds with more threads than
+// cores give a thread every chance to be preempted between publishing its
+// result and sending the wake-up.
+TEST(ChainAnalyzerTest, NoWakeUpAfterClose) {
+  for (int round = 0; round < 300; ++round) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    size_t delivered = 0;
+    auto analyzer = ChainAnalyzer::Create(&loop, nullptr, nullptr, 4,
+                                          [&](ScanRecord&&) { ++delivered; });
+    ASSERT_TRUE(analyzer.ok());
+    for (int i = 0; i < 16; ++i) {
+      (*analyzer)->Submit(TlsRecord(absl::StrCat("chain ", round, " ", i), i));
+    }
+    while (delivered < 16) uv_run(&loop, UV_RUN_ONCE);
+    (*analyzer)->Close();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+    analyzer->reset();
+  }
+}
+
 }  // namespace
 }  // namespace ers

@@ -585,6 +585,7 @@ StarttlsDialog::Step StarttlsDialog::OnMysql() {
   absl::string_view payload(buffer_.data() + 4, len);
   const uint8_t seq = static_cast<uint8_t>(buffer_[3]);
   if (static_cast<uint8_t>(payload[0]) == 0xff) {
+    if (payload.size() < 3) return NotProtocolBanner();
     // ERR packet: code (2 bytes), optionally '#' and a SQL state, message.
     absl::string_view msg = payload.substr(std::min<size_t>(3, payload.size()));
     if (!msg.empty() && msg[0] == '#') msg.remove_prefix(std::min<size_t>(6, msg.size()));

@@ -287,6 +287,9 @@ TEST(StarttlsTest, HostilePeersStayBounded) {
   EXPECT_EQ(o.step, Step::kNotProtocol);
   o = Both(Starttls::kMysql, {std::string("\xff\xff\xff\x00", 4)});
   EXPECT_EQ(o.step, Step::kNotProtocol);
+  // An error packet too short for its code (found by fuzz_starttls).
+  o = Both(Starttls::kMysql, {std::string("\x02\x00\x00\x00\xff\x01", 6)});
+  EXPECT_EQ(o.step, Step::kNotProtocol);
   // Replies are printable whatever the server sends.
   o = Both(Starttls::kPop3, {"+OK\r\n", std::string("-ERR \x01\x02\xfe bad\r\n")});
   EXPECT_EQ(o.reply, "-ERR ??? bad");

@@ -32,7 +32,7 @@ scanner="base/config_lines.cc base/ip_address.cc base/files.cc scanner/address_p
   scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc
   scanner/permutation.cc scanner/target_walker.cc"
 x509="base/config_lines.cc base/encoding.cc base/digest.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
-records="sweep/record_json.cc sweep/chain_analyzer.cc tlsprobe/probe_result.cc
+records="sweep/record_json.cc sweep/chain_analyzer.cc tlsprobe/probe_result.cc tlsprobe/starttls.cc
   base/ip_address.cc base/list_syntax.cc $x509"
 
 declare -A sources=(
@@ -40,6 +40,7 @@ declare -A sources=(
   [fuzz_exclusions]="$scanner"
   [fuzz_x509]="$x509"
   [fuzz_result_json]="$records"
+  [fuzz_starttls]="tlsprobe/starttls.cc tlsprobe/probe_result.cc"
   [fuzz_inventory_import]="inventory/inventory.cc inventory/config_store.cc base/sqlite_db.cc base/private_files.cc scanner/port_list.cc $records"
   [fuzz_clm_router]="clm/clm_router.cc clm/clm_page.cc base/printable.cc clm/clm_store.cc base/sqlite_db.cc base/private_files.cc base/digest.cc base/encoding.cc"
   [fuzz_uploader_reply]="upload/uploader.cc upload/spool.cc upload/credentials.cc base/private_files.cc base/printable.cc base/digest.cc base/encoding.cc"
@@ -69,6 +70,10 @@ if command -v openssl >/dev/null; then
     rm -f "$seeds"/part*
   done
 fi
+mkdir -p "$seeds/fuzz_starttls"
+printf '\x00\x07220-mail ESMTP\r\n220 ready\r\n250-x\r\n250 STARTTLS\r\n220 go\r\n' >"$seeds/fuzz_starttls/smtp"
+printf '\x04\x03\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00' >"$seeds/fuzz_starttls/ldap"
+printf '\x0d\x02\xff\xfd\x18\xff\xfd\x2e\xff\xfa\x2e\x01\xff\xf0' >"$seeds/fuzz_starttls/telnet"
 mkdir -p "$seeds/fuzz_clm_router" "$seeds/fuzz_exclusions" "$seeds/fuzz_target_spec" "$seeds/fuzz_inventory_import" "$seeds/fuzz_uploader_reply" "$seeds/fuzz_result_json"
 printf '198.51.100.0/24,10.0.0.1-10.0.0.9,2001:db8::/120' >"$seeds/fuzz_target_spec/a"
 printf '8000-9000,9443' >"$seeds/fuzz_target_spec/b"
@@ -92,7 +97,7 @@ rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
 
 failed=0
 passed=0
-for target in fuzz_target_spec fuzz_exclusions fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_clm_router fuzz_uploader_reply; do
+for target in fuzz_target_spec fuzz_exclusions fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_clm_router fuzz_uploader_reply fuzz_starttls; do
   bin="$out/bin/$target"
   # Rebuild only when a source or header is newer than the binary.
   if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} base include inventory sweep scanner x509 cli clm tlsprobe \
