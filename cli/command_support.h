@@ -32,6 +32,7 @@ inline constexpr const char* kResolveSetting = "resolve";
 inline constexpr const char* kRootsSetting = "roots";
 inline constexpr const char* kIntermediatesSetting = "intermediates";
 inline constexpr const char* kPolicySetting = "policy";
+inline constexpr const char* kStarttlsSetting = "starttls";
 
 // SettingOr returns |flag| when given, else the stored setting |key|, else "".
 [[nodiscard]] absl::StatusOr<std::string> SettingOr(ConfigStore& store,

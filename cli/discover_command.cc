@@ -18,6 +18,7 @@
 #include "base/list_syntax.h"
 #include "scanner/address_policy.h"
 #include "scanner/server_list.h"
+#include "tlsprobe/starttls.h"
 
 namespace ers {
 namespace {
@@ -30,7 +31,7 @@ adds to what earlier calls configured. Entries named in a call that gives
 ports (443,465,636,853,989,990,992,993,995). --ports --all re-configures
 the ports of every entry. Contradictory flags (adding and removing one
 entry, setting and clearing a setting) are refused. --roots,
---intermediates and --policy are stored and used by every later scan (and
+--intermediates, --policy and --starttls are stored and used by every later scan (and
 report) unless that command names its own.
 
 Examples:
@@ -46,6 +47,8 @@ Examples:
   ers discover --ports 443,8443 --all
   ers discover --resolve mail.example.com=10.1.2.3
   ers discover --roots /etc/pki/corp-root.pem --policy /etc/ers/policy.conf
+  ers discover --ips 198.51.100.0/24 --ports default,starttls
+  ers discover --starttls 2525=smtp,8389=ldap
   ers discover --list
 
 Flags:
@@ -74,9 +77,11 @@ void PrintEntries(const Streams& io, const std::vector<DiscoverEntry>& entries,
 
 int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, exclude_file, remove, db;
-  std::optional<std::string> resolve, roots, intermediates, policy, targets_file, exclude;
+  std::optional<std::string> resolve, roots, intermediates, policy, targets_file, exclude,
+      starttls;
   bool list = false, no_exclude_file = false, no_resolve = false, all = false,
-       no_roots = false, no_intermediates = false, no_policy = false, no_exclude = false;
+       no_roots = false, no_intermediates = false, no_policy = false, no_exclude = false,
+       no_starttls = false;
   FlagSet flags("discover");
   flags.String("servers", "LIST",
                "host names and IP literals, comma-separated (@FILE: one or more per line)",
@@ -111,6 +116,11 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   flags.String("policy", "FILE", "the finding policy every scan and report uses "
                "(docs/findings.md)", &policy);
   flags.Bool("no-policy", "forget the stored policy (back to the defaults)", &no_policy);
+  flags.String("starttls", "SPEC", "which ports every scan upgrades with STARTTLS: "
+               "PORT=PROTOCOL entries on top of the built-in table (e.g. 2525=smtp), "
+               "or none", &starttls);
+  flags.Bool("no-starttls", "forget the stored --starttls (back to the built-in table)",
+             &no_starttls);
   flags.Bool("list", "print the configuration", &list);
   flags.Bool("all", "with --ports alone: re-configure the ports of every entry", &all);
   AddDbFlag(flags, &db);
@@ -215,9 +225,15 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     *policy = AbsolutePath(*policy);
     if (absl::StatusOr<Policy> p = LoadPolicy(*policy); !p.ok()) return ReportError(io, p.status());
   }
+  if (starttls.has_value()) {
+    if (absl::StatusOr<StarttlsTable> t = StarttlsTable::Parse(*starttls); !t.ok()) {
+      return ReportError(io, t.status());
+    }
+  }
   // Contradictions are refused, not resolved by flag order.
   for (const auto& [set, clear, name] :
-       {std::make_tuple(roots.has_value(), no_roots, "roots"),
+       {std::make_tuple(starttls.has_value(), no_starttls, "starttls"),
+        std::make_tuple(roots.has_value(), no_roots, "roots"),
         std::make_tuple(intermediates.has_value(), no_intermediates, "intermediates"),
         std::make_tuple(policy.has_value(), no_policy, "policy")}) {
     if (set && clear) {
@@ -254,7 +270,8 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
                        exclude_file.has_value() || no_exclude_file || resolve.has_value() ||
                        no_resolve || roots.has_value() || no_roots ||
                        intermediates.has_value() || no_intermediates || policy.has_value() ||
-                       no_policy || exclude.has_value() || no_exclude;
+                       no_policy || exclude.has_value() || no_exclude ||
+                       starttls.has_value() || no_starttls;
   // Only a change creates an inventory; listing one that is not there is
   // an error naming the path.
   absl::StatusOr<std::unique_ptr<Inventory>> inventory =
@@ -315,7 +332,8 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
        {std::make_tuple(&roots, no_roots, kRootsSetting, "roots"),
         std::make_tuple(&intermediates, no_intermediates, kIntermediatesSetting,
                         "intermediates"),
-        std::make_tuple(&policy, no_policy, kPolicySetting, "policy")}) {
+        std::make_tuple(&policy, no_policy, kPolicySetting, "policy"),
+        std::make_tuple(&starttls, no_starttls, kStarttlsSetting, "starttls")}) {
     if (clear) {
       if (absl::Status s = config.ClearSetting(key); !s.ok()) return fail(s);
       messages.push_back(absl::StrCat(what, " cleared"));
@@ -387,12 +405,16 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     if (mapping->has_value()) fprintf(io.out, "resolve: %s\n", (*mapping)->c_str());
     for (const auto& [key, label] : {std::make_pair(kRootsSetting, "roots"),
                                      std::make_pair(kIntermediatesSetting, "intermediates"),
-                                     std::make_pair(kPolicySetting, "policy")}) {
+                                     std::make_pair(kPolicySetting, "policy"),
+                                     std::make_pair(kStarttlsSetting, "starttls")}) {
       absl::StatusOr<std::optional<std::string>> v = config.GetSetting(key);
       if (!v.ok()) return ReportError(io, v.status());
+      const std::string k = key;
       fprintf(io.out, "%s: %s\n", label,
               v->has_value() ? (*v)->c_str()
-                             : (std::string(key) == kPolicySetting ? "defaults" : "none"));
+                             : (k == kPolicySetting     ? "defaults"
+                                : k == kStarttlsSetting ? "the built-in table"
+                                                        : "none"));
     }
   }
   return kExitOk;

@@ -58,6 +58,17 @@ flight finish, and a resume point is stored; a second Ctrl-C stops at once
 (the last checkpoint's resume point stays). --resume continues there.
 Only one scan of an inventory runs at a time.
 
+STARTTLS: ports of the built-in table speak their plain-text protocol
+first and are upgraded before the handshake: 25 and 587 smtp, 24 lmtp,
+110 pop3, 143 imap, 389 ldap, 21 ftp, 5222 xmpp, 5269 xmpp-server, 5432
+postgres, 3306 mysql, 3389 rdp, 4190 sieve, 119 nntp, 23 telnet.
+--starttls PORT=PROTOCOL adds or changes entries, PORT=none
+makes a port implicit TLS, --starttls none turns the table off. Port lists
+take the named sets "default" (the nine implicit-TLS ports) and
+"starttls" (the table's ports). A server that refuses the upgrade gives
+the outcome starttls_refused with its reply; one that speaks another
+protocol gives not_tls with its banner.
+
 Examples:
   ers scan
   ers scan --mode full --concurrency 20000 --rate 5000 --output scan.jsonl
@@ -68,6 +79,8 @@ Examples:
   ers scan --dry-run                  show the plan and the first targets
   ers scan --dry-run --shard 2/4      the part of the scan machine 2 of 4 does
   ers scan --dry-run --ips 127.0.0.0/24 --ports 443,8443
+  ers scan --ips 127.0.0.1 --ports default,starttls    implicit TLS and STARTTLS
+  ers scan --ips 127.0.0.1 --ports 2525 --starttls 2525=smtp
 
 Flags:
 )";
@@ -267,7 +280,7 @@ absl::Status SplitFiles(const std::string& list, std::vector<std::string>* out) 
 int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, seed_flag, shard_flag,
       exclude_file, db, mode, sni, alpn, resolve, output, roots, intermediates,
-      policy;
+      policy, starttls;
   std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
       retries, workers, spool_max_bytes;
   std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout,
@@ -327,6 +340,10 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                "each (\"none\" for no SNI)", &sni);
   flags.String("alpn", "LIST", "ALPN protocols to offer, e.g. h2,http/1.1",
                &alpn);
+  flags.String("starttls", "SPEC", "ports upgraded with STARTTLS: PORT=PROTOCOL entries "
+               "on top of the built-in table (25,587 smtp, 143 imap, 110 pop3, 389 ldap, "
+               "...; see ers help scan), or none (default: ers discover --starttls)",
+               &starttls);
   flags.String("resolve", "LIST", "NAME=ADDRESS pairs used instead of DNS",
                &resolve);
   flags.String("output", "PATH", "also write the results as JSON Lines here "
@@ -486,6 +503,9 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   absl::StatusOr<std::string> policy_file = SettingOr(config, policy, kPolicySetting);
   if (!policy_file.ok()) return ReportError(io, policy_file.status());
   options.policy_file = *policy_file;
+  absl::StatusOr<std::string> starttls_spec = SettingOr(config, starttls, kStarttlsSetting);
+  if (!starttls_spec.ok()) return ReportError(io, starttls_spec.status());
+  options.starttls = *starttls_spec;
   std::string exclusion_source = exclude_file.value_or("");
   if (!exclude_file.has_value()) {
     absl::StatusOr<std::optional<std::string>> configured =

@@ -5,8 +5,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/list_syntax.h"
+#include "tlsprobe/starttls.h"
 
 namespace ers {
 namespace {
@@ -81,6 +83,15 @@ absl::StatusOr<PortList> PortList::Parse(absl::string_view text) {
   if (!entries.ok()) return entries.status();
   std::vector<Range> ranges;
   for (absl::string_view entry : *entries) {
+    // Named sets: the default implicit-TLS ports, and the STARTTLS table's.
+    if (absl::EqualsIgnoreCase(entry, "default")) {
+      for (const DefaultPort& d : kDefaultPorts) ranges.push_back({d.port, d.port});
+      continue;
+    }
+    if (absl::EqualsIgnoreCase(entry, "starttls")) {
+      for (uint16_t port : StarttlsPorts()) ranges.push_back({port, port});
+      continue;
+    }
     size_t dash = entry.find('-');
     if (dash == absl::string_view::npos) {
       absl::StatusOr<uint16_t> port = ParsePort(entry, entry);

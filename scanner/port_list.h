@@ -38,7 +38,10 @@ class PortList {
   PortList() = default;
 
   // Parse parses a comma-separated list of ports and inclusive ranges
-  // ("443", "8000-9000,9443"). Duplicates and overlaps are folded. Errors
+  // ("443", "8000-9000,9443"), and the named sets "default" (the default
+  // port table) and "starttls" (the STARTTLS table's ports, 21, 23, 24, 25,
+  // 110, 119, 143, 389, 587, 3306, 3389, 4190, 5222, 5269, 5432), as in
+  // "default,starttls". Duplicates and overlaps are folded. Errors
   // (kInvalidArgument) name the bad entry: not a number, out of 1..65535, or a
   // range that ends before it starts.
   [[nodiscard]] static absl::StatusOr<PortList> Parse(absl::string_view text);

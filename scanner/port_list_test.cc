@@ -84,3 +84,22 @@ TEST(PortListTest, Union) {
 
 }  // namespace
 }  // namespace ers
+
+namespace ers {
+namespace {
+
+TEST(PortListTest, NamedSets) {
+  absl::StatusOr<PortList> both = PortList::Parse("default, STARTTLS,8443");
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->size(), 9u + 15u + 1u);
+  for (uint16_t port : {443, 465, 993, 25, 587, 143, 389, 5432, 23, 8443}) {
+    EXPECT_TRUE(both->Contains(port)) << port;
+  }
+  EXPECT_EQ(*PortList::Parse("default"), PortList::Defaults());
+  EXPECT_EQ(PortList::Parse("starttls")->ToString(),
+            "21,23-25,110,119,143,389,587,3306,3389,4190,5222,5269,5432");
+  EXPECT_FALSE(PortList::Parse("defaults").ok());
+}
+
+}  // namespace
+}  // namespace ers

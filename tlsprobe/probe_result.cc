@@ -34,40 +34,4 @@ const char* ProbeModeName(ProbeMode m) {
   return m == ProbeMode::kFull ? "full" : "certs";
 }
 
-const char* StarttlsName(Starttls p) {
-  switch (p) {
-    case Starttls::kNone:
-      return "none";
-    case Starttls::kSmtp:
-      return "smtp";
-    case Starttls::kLmtp:
-      return "lmtp";
-    case Starttls::kImap:
-      return "imap";
-    case Starttls::kPop3:
-      return "pop3";
-    case Starttls::kLdap:
-      return "ldap";
-    case Starttls::kFtp:
-      return "ftp";
-    case Starttls::kXmpp:
-      return "xmpp";
-    case Starttls::kXmppServer:
-      return "xmpp-server";
-    case Starttls::kPostgres:
-      return "postgres";
-    case Starttls::kMysql:
-      return "mysql";
-    case Starttls::kRdp:
-      return "rdp";
-    case Starttls::kSieve:
-      return "sieve";
-    case Starttls::kNntp:
-      return "nntp";
-    case Starttls::kTelnet:
-      return "telnet";
-  }
-  return "none";
-}
-
 }  // namespace ers

@@ -28,7 +28,7 @@ flags="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
   -I. -Iinclude -isystem /usr/include/android"
 libs="-L/usr/lib/x86_64-linux-gnu/android -Wl,-rpath,/usr/lib/x86_64-linux-gnu/android
   -lssl -lcrypto -lsqlite3 $absl_libs -lpthread"
-scanner="base/config_lines.cc base/ip_address.cc base/files.cc scanner/address_policy.cc scanner/port_list.cc scanner/prefix_set.cc
+scanner="base/config_lines.cc base/ip_address.cc base/files.cc scanner/address_policy.cc scanner/port_list.cc tlsprobe/starttls.cc scanner/prefix_set.cc
   scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc
   scanner/permutation.cc scanner/target_walker.cc"
 x509="base/config_lines.cc base/encoding.cc base/digest.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
@@ -40,7 +40,7 @@ declare -A sources=(
   [fuzz_exclusions]="$scanner"
   [fuzz_x509]="$x509"
   [fuzz_result_json]="$records"
-  [fuzz_starttls]="tlsprobe/starttls.cc tlsprobe/probe_result.cc"
+  [fuzz_starttls]="tlsprobe/starttls.cc"
   [fuzz_inventory_import]="inventory/inventory.cc inventory/config_store.cc base/sqlite_db.cc base/private_files.cc scanner/port_list.cc $records"
   [fuzz_clm_router]="clm/clm_router.cc clm/clm_page.cc base/printable.cc clm/clm_store.cc base/sqlite_db.cc base/private_files.cc base/digest.cc base/encoding.cc"
   [fuzz_uploader_reply]="upload/uploader.cc upload/spool.cc upload/credentials.cc base/private_files.cc base/printable.cc base/digest.cc base/encoding.cc"
