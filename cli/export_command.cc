@@ -118,7 +118,7 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
   } else {
     fprintf(out,
             "ip,port,name,sni,tls_version,cipher,leaf_sha256,subject_cn,issuer_cn,"
-            "issuer_org,not_after,days_left,trusted,findings\r\n");
+            "issuer_org,not_after,days_left,trusted,findings,starttls\r\n");
     const int64_t now = time(nullptr);
     listed = ForEachEndpoint(**inv, run, [&](const EndpointRow& e) {
       std::vector<std::string> row = {
@@ -128,7 +128,7 @@ int RunExport(const std::vector<std::string>& args, const Streams& io) {
                                          absl::UTCTimeZone())
                       : "",
           e.not_after ? absl::StrCat(DaysLeft(e.not_after, now)) : "", e.trusted ? "yes" : "no",
-          absl::StrJoin(e.finding_ids, ";")};
+          absl::StrJoin(e.finding_ids, ";"), e.starttls};
       std::vector<std::string> quoted;
       for (const std::string& f : row) quoted.push_back(CsvCell(f));  // no formulas
       fprintf(out, "%s\r\n", absl::StrJoin(quoted, ",").c_str());

@@ -78,6 +78,10 @@ constexpr const char* kMigrations[] = {
     "ALTER TABLE scan_runs ADD COLUMN error TEXT;"
     "UPDATE scan_runs SET kind = 'import' WHERE options LIKE '%\"import\":true%';"
     "PRAGMA user_version = 4;",
+    // Version 5: the STARTTLS protocol an endpoint was upgraded with (NULL
+    // for implicit TLS, as every result before it was).
+    "ALTER TABLE endpoint_results ADD COLUMN starttls TEXT;"
+    "PRAGMA user_version = 5;",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == Inventory::kSchemaVersion,
               "one migration per schema version");
@@ -374,8 +378,8 @@ absl::Status Inventory::StoreTls(int64_t run_id, const ScanRecord& record) {
   const std::pair<std::string, std::string>& text = ChainText(record.chain);
   absl::StatusOr<sqlite3_stmt*> result = Prepared(
       "INSERT OR REPLACE INTO endpoint_results (run_id, ip, port, name, sni, "
-      "leaf_sha256, chain, tls_version, cipher, trusted, findings, seen) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+      "leaf_sha256, chain, tls_version, cipher, trusted, findings, seen, starttls) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   if (!result.ok()) return result.status();
   st = *result;
   BindInt(st, 1, run_id);
@@ -390,6 +394,7 @@ absl::Status Inventory::StoreTls(int64_t run_id, const ScanRecord& record) {
   BindInt(st, 10, chain.analysed && chain.trusted);
   BindText(st, 11, text.second);
   BindInt(st, 12, seen);
+  if (r.starttls != Starttls::kNone) BindText(st, 13, StarttlsName(r.starttls));
   if (sqlite3_step(st) != SQLITE_DONE) {
     return SqliteError(db(), path_, "store an endpoint result");
   }

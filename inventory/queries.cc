@@ -238,7 +238,8 @@ absl::Status ForEachEndpoint(Inventory& inv, int64_t run,
       "coalesce(c.subject_cn, ''), coalesce(c.issuer_cn, ''), coalesce(c.issuer_org, ''), "
       "coalesce(c.not_after, 0), e.trusted, e.findings, e.chain, "
       "coalesce(s.first_seen, e.seen), coalesce(s.last_seen, e.seen), "
-      "coalesce(c.subject, ''), coalesce(c.issuer, ''), coalesce(c.serial, '') "
+      "coalesce(c.subject, ''), coalesce(c.issuer, ''), coalesce(c.serial, ''), "
+      "coalesce(e.starttls, '') "
       "FROM endpoint_results e LEFT JOIN certificates c ON c.sha256 = e.leaf_sha256 "
       "LEFT JOIN sightings s ON s.cert_sha256 = e.leaf_sha256 AND s.ip = e.ip "
       "AND s.port = e.port AND s.name = e.name "
@@ -263,6 +264,7 @@ absl::Status ForEachEndpoint(Inventory& inv, int64_t run,
         r.subject = Text(st, 16);
         r.issuer = Text(st, 17);
         r.serial = Text(st, 18);
+        r.starttls = Text(st, 19);
         fn(r);
       });
 }

@@ -124,6 +124,7 @@ struct EndpointRow {
   EndpointRef endpoint;
   std::string sni;
   std::string tls_version;
+  std::string starttls;  // the STARTTLS protocol ("smtp", ...), "" for implicit TLS
   std::string cipher;
   std::string leaf_sha256;
   std::vector<std::string> chain_sha256;  // as served

@@ -12,6 +12,7 @@ PACKAGES=(
   nginx libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev
   clang libclang-rt-14-dev openssl time iproute2 tcpdump
   python3 curl procps man-db chromium
+  dovecot-imapd dovecot-pop3d postgresql
 )
 
 missing=()
