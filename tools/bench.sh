@@ -4,7 +4,8 @@
 # in-flight memory benchmark, the side-by-side comparison with the
 # tools users pick instead (bench/compare.sh), the client CPU per
 # endpoint (bench/endpoint_cpu.sh) and the reference CLM under load with
-# a SIGKILL (bench/clm_load.sh, loopback). Needs root for the private
+# a SIGKILL (bench/clm_load.sh, loopback), STARTTLS next to implicit TLS
+# (bench/starttls_bench.sh). Needs root for the private
 # network namespaces of the in-flight, compare and endpoint CPU runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,5 @@ echo "== endpoint CPU (writes .bench/endpoint_cpu.md)"
 bench/endpoint_cpu.sh
 echo "== CLM under load and a crash (writes .bench/clm_load.md)"
 bench/clm_load.sh
+echo "== STARTTLS next to implicit TLS (writes .bench/starttls.md)"
+bench/starttls_bench.sh
