@@ -290,20 +290,23 @@ void TestServer::Serve() {
   }
 }
 
+void TestServer::ServeTls(int fd) {
+  bssl::UniquePtr<SSL> ssl(SSL_new(ctx_.get()));
+  SSL_set_fd(ssl.get(), fd);
+  if (SSL_accept(ssl.get()) == 1) {
+    ++handshakes_;
+    SSL_shutdown(ssl.get());
+  }
+  ERR_clear_error();
+  close(fd);
+}
+
 void TestServer::Handle(int fd) {
   char buf[4096];
   switch (options_.behavior) {
-    case Behavior::kTls: {
-      bssl::UniquePtr<SSL> ssl(SSL_new(ctx_.get()));
-      SSL_set_fd(ssl.get(), fd);
-      if (SSL_accept(ssl.get()) == 1) {
-        ++handshakes_;
-        SSL_shutdown(ssl.get());
-      }
-      ERR_clear_error();
-      close(fd);
+    case Behavior::kTls:
+      ServeTls(fd);
       return;
-    }
     case Behavior::kStarttls: {
       // The script, each read bounded by a 5 s poll: a client that stops
       // talking ends the dialogue instead of hanging the server thread.
@@ -333,14 +336,7 @@ void TestServer::Handle(int fd) {
         else close(fd);
         return;
       }
-      bssl::UniquePtr<SSL> ssl(SSL_new(ctx_.get()));
-      SSL_set_fd(ssl.get(), fd);
-      if (SSL_accept(ssl.get()) == 1) {
-        ++handshakes_;
-        SSL_shutdown(ssl.get());
-      }
-      ERR_clear_error();
-      close(fd);
+      ServeTls(fd);
       return;
     }
     case Behavior::kSilent:

@@ -105,6 +105,8 @@ class TestServer {
       const SSL_CLIENT_HELLO* hello);
   void Serve();
   void Handle(int fd);
+  // ServeTls runs a TLS server handshake on |fd| and closes it.
+  void ServeTls(int fd);
 
   ServerOptions options_;
   bssl::UniquePtr<SSL_CTX> ctx_;
