@@ -87,8 +87,9 @@ bssl::UniquePtr<X509> MakeCert(const CertSpec& spec, EVP_PKEY* subject_key,
                spec.is_ca || spec.ca_leaf ? "critical,CA:TRUE"
                                           : "critical,CA:FALSE");
   AddExtension(cert.get(), issuer, NID_key_usage,
-               spec.is_ca ? "critical,keyCertSign,cRLSign"
-                          : "critical,digitalSignature,keyEncipherment");
+               !spec.key_usage.empty() ? spec.key_usage
+               : spec.is_ca            ? "critical,keyCertSign,cRLSign"
+                                       : "critical,digitalSignature,keyEncipherment");
   AddExtension(cert.get(), issuer, NID_subject_key_identifier, "hash");
   if (issuer != nullptr) {
     AddExtension(cert.get(), issuer, NID_authority_key_identifier, "keyid:always");

@@ -34,6 +34,9 @@ struct CertSpec {
   // ext_key_usage for leaves ("" for none), e.g. "serverAuth", "clientAuth".
   std::string ext_key_usage = "serverAuth";
   bool ca_leaf = false;  // basicConstraints CA:TRUE on a non-CA spec's cert
+  // key_usage overrides the keyUsage extension (OpenSSL config syntax,
+  // e.g. "critical,keyCertSign"); "" keeps the default for the spec.
+  std::string key_usage;
 };
 
 // MakeCert issues a certificate for |spec| and |subject_key|, signed by

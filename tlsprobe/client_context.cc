@@ -62,8 +62,11 @@ absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::Create(
   cc->options_ = options;
   (void)ExDataIndex();
   const int num_rungs = options.fallback ? 3 : 1;
-  for (int i = 0; i < num_rungs; ++i) {
-    const Rung& rung = kRungs[i];
+  // Each rung has two contexts: the sweep's, and one that also logs the
+  // TLS 1.3 secrets, for the attempt that reads a refused leaf's chain from
+  // the records (Probe, HandshakeTap): the key log costs every other
+  // handshake nothing.
+  auto make = [&](const Rung& rung, bool keylog) -> absl::StatusOr<bssl::UniquePtr<SSL_CTX>> {
     bssl::UniquePtr<SSL_CTX> ctx(SSL_CTX_new(TLS_method()));
     if (!ctx) return SslError("SSL_CTX_new");
     if (!SSL_CTX_set_min_proto_version(ctx.get(), rung.min_version) ||
@@ -90,8 +93,18 @@ absl::StatusOr<std::unique_ptr<ClientContext>> ClientContext::Create(
     SSL_CTX_set_custom_verify(ctx.get(), SSL_VERIFY_PEER,
                               &Probe::VerifyCallback);
     SSL_CTX_set_info_callback(ctx.get(), &Probe::InfoCallback);
+    if (keylog) SSL_CTX_set_keylog_callback(ctx.get(), &Probe::KeyLogCallback);
+    return ctx;
+  };
+  for (int i = 0; i < num_rungs; ++i) {
+    const Rung& rung = kRungs[i];
+    absl::StatusOr<bssl::UniquePtr<SSL_CTX>> ctx = make(rung, false);
+    if (!ctx.ok()) return ctx.status();
+    absl::StatusOr<bssl::UniquePtr<SSL_CTX>> tap_ctx = make(rung, true);
+    if (!tap_ctx.ok()) return tap_ctx.status();
     cc->rungs_.push_back(rung);
-    cc->ctxs_.push_back(std::move(ctx));
+    cc->ctxs_.push_back(*std::move(ctx));
+    cc->tap_ctxs_.push_back(*std::move(tap_ctx));
   }
   return cc;
 }

@@ -62,6 +62,9 @@ class ClientContext {
   int num_rungs() const { return static_cast<int>(rungs_.size()); }
   const Rung& rung(int i) const { return rungs_[i]; }
   SSL_CTX* ctx(int i) const { return ctxs_[i].get(); }
+  // tap_ctx is rung |i|'s context with a key log callback (the TLS 1.3
+  // secrets, for the record tap).
+  SSL_CTX* tap_ctx(int i) const { return tap_ctxs_[i].get(); }
 
   // ExDataIndex is the SSL ex_data slot that points back to the Probe.
   static int ExDataIndex();
@@ -72,6 +75,7 @@ class ClientContext {
   ProbeOptions options_;
   std::vector<Rung> rungs_;
   std::vector<bssl::UniquePtr<SSL_CTX>> ctxs_;
+  std::vector<bssl::UniquePtr<SSL_CTX>> tap_ctxs_;
 };
 
 }  // namespace ers

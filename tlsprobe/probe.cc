@@ -8,7 +8,10 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/ip_address.h"
 
@@ -68,6 +71,33 @@ bool FirstBytesAreTls(const std::string& bytes) {
 std::string DrainErrorQueue() {
   uint32_t err = ERR_get_error();
   ERR_clear_error();
+  if (err == 0) return "handshake failed";
+  const char* lib = ERR_lib_error_string(err);
+  const char* reason = ERR_reason_error_string(err);
+  return absl::StrCat(lib != nullptr ? lib : "unknown library", ": ",
+                      reason != nullptr ? reason : "unknown reason");
+}
+
+// LeafRejected reports whether BoringSSL's error queue (|codes|, oldest
+// first) says it refused the server's leaf itself (its key usage, its key)
+// before handing the chain to the verify callback.
+bool LeafRejected(const std::vector<uint32_t>& codes) {
+  for (uint32_t e : codes) {
+    if (ERR_GET_LIB(e) != ERR_LIB_SSL) continue;
+    switch (ERR_GET_REASON(e)) {
+      case SSL_R_KEY_USAGE_BIT_INCORRECT:
+      case SSL_R_CANNOT_PARSE_LEAF_CERT:
+      case SSL_R_UNKNOWN_CERTIFICATE_TYPE:
+      case SSL_R_WRONG_CERTIFICATE_TYPE:
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+std::string ReasonText(uint32_t err) {
   if (err == 0) return "handshake failed";
   const char* lib = ERR_lib_error_string(err);
   const char* reason = ERR_reason_error_string(err);
@@ -140,6 +170,8 @@ Probe::Wait Probe::DoConnect() {
   std::string().swap(bio_state_.out);
   result_.first_bytes.clear();
   result_.banner.clear();
+  tap_.reset();
+  if (tap_on_) tap_ = std::make_unique<HandshakeTap>(context_->options().max_handshake_bytes);
   uv_tcp_init(loop_, &tcp_);
   tcp_.data = this;
   ++open_handles_;
@@ -254,7 +286,7 @@ void Probe::UpgradeStep(StarttlsDialog::Step step) {
 
 void Probe::StartHandshake() {
   // TCP is up (and upgraded): only now build the SSL and its BIO.
-  ssl_.reset(SSL_new(context_->ctx(rung_)));
+  ssl_.reset(SSL_new(tap_on_ ? context_->tap_ctx(rung_) : context_->ctx(rung_)));
   bssl::UniquePtr<BIO> bio = NewProbeBio(&bio_state_);
   if (!ssl_ || !bio) {
     ERR_clear_error();
@@ -380,6 +412,9 @@ void Probe::OnBytes(const uint8_t* data, size_t len) {
            absl::StrCat("handshake larger than ", cap, " bytes: cut off"));
     return;
   }
+  if (tap_ != nullptr && !tap_->done()) {
+    tap_->OnBytes(absl::string_view(reinterpret_cast<const char*>(data), len));
+  }
   // The SSL reads these bytes through its BIO during this step; it consumes
   // them all unless the handshake ends within them.
   bio_state_.in = data;
@@ -420,11 +455,40 @@ void Probe::OnStreamEnd(ssize_t status) {
 }
 
 void Probe::HandshakeFailed() {
-  // The packed code decides; the text is for people.
-  const uint32_t error = ERR_peek_error();
-  std::string reason = DrainErrorQueue();
+  // The packed codes decide; the text is for people.
+  std::vector<uint32_t> codes;
+  for (uint32_t e = ERR_get_error(); e != 0; e = ERR_get_error()) {
+    if (codes.size() < 16) codes.push_back(e);
+  }
+  const uint32_t error = codes.empty() ? 0 : codes.front();
+  std::string reason = ReasonText(error);
   Flush();  // our alert, if any, best effort
   if (!InHandshake()) return;
+  if (state_ == State::kHandshaking && tap_on_) {
+    // The tap's attempt: the chain as the records carried it, whatever the
+    // TLS library thinks of it, for the analysis to judge.
+    if (tap_ != nullptr && !tap_->certificates().empty()) {
+      result_.chain = tap_->certificates();
+      result_.handshake_ms = MsSince(handshake_start_ns_);
+      CollectNegotiated();
+      Finish(Outcome::kTls, absl::StrCat("chain read from the handshake records: the TLS "
+                                         "library rejected the leaf (", leaf_rejected_, ")"));
+    } else {
+      Finish(Outcome::kError,
+             absl::StrCat(leaf_rejected_, "; the chain could not be read from the records (",
+                          reason, ")"));
+    }
+    return;
+  }
+  if (state_ == State::kHandshaking && LeafRejected(codes)) {
+    // Again on this rung, with the tap: it reads the Certificate message
+    // from the records (TLS 1.2: in the clear; TLS 1.3: decrypted with the
+    // server's handshake secret from the key log).
+    tap_on_ = true;
+    leaf_rejected_ = reason;
+    EndAttempt(rung_, Outcome::kError, reason);
+    return;
+  }
   if (state_ == State::kChainReceived) {
     // In certs mode this is our own abort after capturing the chain.
     Finish(Outcome::kTls,
@@ -530,6 +594,21 @@ void Probe::InfoCallback(const SSL* ssl, int type, int value) {
   auto* probe = static_cast<Probe*>(
       SSL_get_ex_data(ssl, ClientContext::ExDataIndex()));
   if (probe != nullptr) probe->alert_received_ = value & 0xff;
+}
+
+void Probe::KeyLogCallback(const SSL* ssl, const char* line) {
+  // "SERVER_HANDSHAKE_TRAFFIC_SECRET <client random> <secret>", in hex.
+  static constexpr absl::string_view kLabel = "SERVER_HANDSHAKE_TRAFFIC_SECRET ";
+  auto* probe = static_cast<Probe*>(SSL_get_ex_data(ssl, ClientContext::ExDataIndex()));
+  absl::string_view text(line);
+  if (probe == nullptr || probe->tap_ == nullptr || !absl::StartsWith(text, kLabel)) return;
+  const size_t space = text.rfind(' ');
+  const absl::string_view hex = text.substr(space + 1);
+  if (hex.empty() || hex.size() % 2 != 0 || hex.size() > 128 ||
+      hex.find_first_not_of("0123456789abcdefABCDEF") != absl::string_view::npos) {
+    return;
+  }
+  probe->tap_->SetServerHandshakeSecret(absl::HexStringToBytes(hex));
 }
 
 // --- timeouts --------------------------------------------------------------

@@ -30,6 +30,7 @@
 #include <string>
 
 #include "tlsprobe/client_context.h"
+#include "tlsprobe/handshake_tap.h"
 #include "tlsprobe/probe_bio.h"
 #include "tlsprobe/starttls.h"
 #include "ers/record.h"
@@ -81,6 +82,7 @@ class Probe {
   // Callbacks installed on every SSL_CTX by ClientContext.
   static enum ssl_verify_result_t VerifyCallback(SSL* ssl, uint8_t* out_alert);
   static void InfoCallback(const SSL* ssl, int type, int value);
+  static void KeyLogCallback(const SSL* ssl, const char* line);
 
   // Bytes kept of a server's first bytes, for not_tls results.
   static constexpr size_t kFirstBytesKept = 16;
@@ -170,6 +172,11 @@ class Probe {
   std::string write_buf_;  // only while a write is queued
 
   std::unique_ptr<StarttlsDialog> dialog_;  // while kUpgrading
+  // After BoringSSL rejected the leaf before handing over the chain, the
+  // next attempt reads the chain from the records (TLS 1.2, in the clear).
+  bool tap_on_ = false;
+  std::string leaf_rejected_;  // BoringSSL's reason
+  std::unique_ptr<HandshakeTap> tap_;
   bssl::UniquePtr<SSL> ssl_;
   ProbeBioState bio_state_;  // what the SSL's BIO reads and writes
   int rung_ = 0;

@@ -41,6 +41,7 @@ declare -A sources=(
   [fuzz_x509]="$x509"
   [fuzz_result_json]="$records"
   [fuzz_starttls]="tlsprobe/starttls.cc"
+  [fuzz_handshake_tap]="tlsprobe/handshake_tap.cc"
   [fuzz_inventory_import]="inventory/inventory.cc inventory/config_store.cc base/sqlite_db.cc base/private_files.cc scanner/port_list.cc $records"
   [fuzz_clm_router]="clm/clm_router.cc clm/clm_page.cc base/printable.cc clm/clm_store.cc base/sqlite_db.cc base/private_files.cc base/digest.cc base/encoding.cc"
   [fuzz_uploader_reply]="upload/uploader.cc upload/spool.cc upload/credentials.cc base/private_files.cc base/printable.cc base/digest.cc base/encoding.cc"
@@ -70,7 +71,9 @@ if command -v openssl >/dev/null; then
     rm -f "$seeds"/part*
   done
 fi
-mkdir -p "$seeds/fuzz_starttls"
+mkdir -p "$seeds/fuzz_starttls" "$seeds/fuzz_handshake_tap"
+# A TLS 1.2 Certificate message carrying one 3-byte "certificate".
+printf '\x07\x00\x16\x03\x03\x00\x0d\x0b\x00\x00\x09\x00\x00\x06\x00\x00\x03abc' >"$seeds/fuzz_handshake_tap/tls12"
 printf '\x00\x07220-mail ESMTP\r\n220 ready\r\n250-x\r\n250 STARTTLS\r\n220 go\r\n' >"$seeds/fuzz_starttls/smtp"
 printf '\x04\x03\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00' >"$seeds/fuzz_starttls/ldap"
 printf '\x0d\x02\xff\xfd\x18\xff\xfd\x2e\xff\xfa\x2e\x01\xff\xf0' >"$seeds/fuzz_starttls/telnet"
@@ -97,7 +100,7 @@ rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
 
 failed=0
 passed=0
-for target in fuzz_target_spec fuzz_exclusions fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_clm_router fuzz_uploader_reply fuzz_starttls; do
+for target in fuzz_target_spec fuzz_exclusions fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_clm_router fuzz_uploader_reply fuzz_starttls fuzz_handshake_tap; do
   bin="$out/bin/$target"
   # Rebuild only when a source or header is newer than the binary.
   if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} base include inventory sweep scanner x509 cli clm tlsprobe \

@@ -300,6 +300,19 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
     Add(&out, "missing_san", Severity::kMedium,
         absl::StrCat(Describe(leaf), ": no subjectAltName DNS or IP entry"), 0);
   }
+  // A key usage extension that allows neither a signature nor (RSA) key
+  // transport: TLS clients refuse the leaf (BoringSSL before it even shows
+  // the chain; ers reads it from the records).
+  const auto has_usage = [&](const char* usage) {
+    return std::find(leaf.key_usage.begin(), leaf.key_usage.end(), usage) != leaf.key_usage.end();
+  };
+  if (!leaf.key_usage.empty() && !has_usage("digitalSignature") &&
+      (leaf.key_type != KeyType::kRsa || !has_usage("keyEncipherment"))) {
+    Add(&out, "leaf_key_usage", Severity::kHigh,
+        absl::StrCat(Describe(leaf), ": its key usage (", absl::StrJoin(leaf.key_usage, ", "),
+                     ") does not allow a TLS server's signature; clients refuse it"),
+        0);
+  }
   if (leaf.is_ca) {
     Add(&out, "ca_leaf", Severity::kMedium,
         absl::StrCat(Describe(leaf), ": a CA certificate used as a server's leaf"),

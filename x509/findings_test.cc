@@ -386,6 +386,17 @@ TEST_F(FindingsTest, CaFlagOnLeaf) {
   }
 }
 
+TEST_F(FindingsTest, LeafKeyUsageThatForbidsTls) {
+  std::string leaf = Leaf([](CertSpec& s) { s.key_usage = "critical,keyCertSign"; });
+  ChainReport r = Analyze({leaf, Der(pki_->inter.get())}, Store());
+  EXPECT_TRUE(Ids(r).count("leaf_key_usage"));
+  // The default (digitalSignature, keyEncipherment) and keyEncipherment
+  // alone on an EC key: only the latter is flagged.
+  EXPECT_FALSE(Ids(Analyze({Leaf(), Der(pki_->inter.get())}, Store())).count("leaf_key_usage"));
+  std::string transport = Leaf([](CertSpec& s) { s.key_usage = "critical,keyEncipherment"; });
+  EXPECT_TRUE(Ids(Analyze({transport, Der(pki_->inter.get())}, Store())).count("leaf_key_usage"));
+}
+
 TEST_F(FindingsTest, WrongExtendedKeyUsage) {
   std::string leaf = Leaf([](CertSpec& s) { s.ext_key_usage = "clientAuth"; });
   ChainReport r = Analyze({leaf, Der(pki_->inter.get())}, Store());
