@@ -8,7 +8,8 @@
 #   from the records on a second attempt (decrypting TLS 1.3's Certificate
 #   message with the server's handshake secret from the key log), records
 #   it (outcome tls, the reason in detail), the analysis flags
-#   leaf_key_usage, and the inventory holds the certificate.
+#   leaf_key_usage, and the inventory holds the certificate;
+# - a server that requires a client certificate: its chain, as usual.
 set -uo pipefail
 ers="$PWD/$1"
 source tests/shell_checks.sh
@@ -25,7 +26,12 @@ openssl req -new -key ku.key -subj "/CN=ku.test" -out ku.csr 2>/dev/null
 printf 'keyUsage=critical,keyCertSign\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:ku.test\nbasicConstraints=critical,CA:FALSE\n' >ku.ext
 openssl x509 -req -in ku.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile ku.ext \
   -out ku.pem 2>/dev/null
-[ -s ku.pem ]
+openssl ecparam -name prime256v1 -genkey -noout -out ok.key 2>/dev/null
+openssl req -new -key ok.key -subj "/CN=ok.test" -out ok.csr 2>/dev/null
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:ok.test\n' >ok.ext
+openssl x509 -req -in ok.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile ok.ext \
+  -out ok.pem 2>/dev/null
+[ -s ku.pem ] && [ -s ok.pem ]
 check $? "the test certificates are made"
 leaf=$(openssl x509 -in ku.pem -outform der | base64 -w0)
 
@@ -56,12 +62,21 @@ http {
     ssl_protocols TLSv1.3;
     return 200 "ku 1.3\n";
   }
+  server {
+    listen $net.1:8445 ssl;
+    ssl_certificate $work/ok.pem;
+    ssl_certificate_key $work/ok.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_client_certificate $work/ca.pem;
+    ssl_verify_client on;
+    return 200 "client certificates only\n";
+  }
 }
 EOF
 /usr/sbin/nginx -p "$work/" -c "$work/nginx.conf" || { echo "FAIL: nginx: $(cat "$work/error.log")"; exit 1; }
-trap 'kill "$(cat "$work/nginx.pid")" 2>/dev/null' EXIT
+trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null; rm -rf "$work"' EXIT
 
-"$ers" scan --ips "$net.1" --ports 8443,8444 --roots "$work/ca.pem" --no-system-roots \
+"$ers" scan --ips "$net.1" --ports 8443,8444,8445 --roots "$work/ca.pem" --no-system-roots \
   --output "$work/out.jsonl" --quiet --no-push 2>"$work/err"
 check $? "ers scan exits 0: $(cat "$work/err")"
 line() { grep "\"port\":$1," "$work/out.jsonl"; }
@@ -75,7 +90,9 @@ for port in 8443 8444; do
   line $port | grep -q '"id":"leaf_key_usage","severity":"high"'
   check $? "$port: the analysis flags leaf_key_usage: $(line $port | grep -o '"findings":.*' | cut -c1-300)"
 done
+ok=$(openssl x509 -in ok.pem -outform der | base64 -w0)
+line 8445 | grep -q '"outcome":"tls","detail":""' && line 8445 | grep -q "\"chain\":\[\"$ok\""
+check $? "8445 (client certificate required): the server's chain: $(line 8445 | cut -c1-200)"
 [ "$(sqlite3 "$ERS_DB" "select count(*) from certificates where subject_cn = 'ku.test'")" -eq 1 ]
 check $? "the inventory holds the refused leaf"
-rm -rf "$work"
 finish
