@@ -1,6 +1,7 @@
 // scan_command.cc: `ers scan`. Builds the target space from the discover
 // configuration (or from targets given on the command line) and walks it.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -669,7 +670,12 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::unique_ptr<JsonLinesSink> json_sink;
   std::vector<Sink*> sinks;
   if (out != nullptr) {
-    json_sink = std::make_unique<JsonLinesSink>(out, output.value_or("output"), out != io.out);
+    // fsync only regular files: a pipe, a terminal or /dev/null has nothing
+    // to make durable (fsync fails on them with EINVAL).
+    struct stat out_stat;
+    const bool regular = out != io.out && fstat(fileno(out), &out_stat) == 0 &&
+                         S_ISREG(out_stat.st_mode);
+    json_sink = std::make_unique<JsonLinesSink>(out, output.value_or("output"), regular);
     sinks.push_back(json_sink.get());
   }
   sinks.push_back((*scan_run)->sink());

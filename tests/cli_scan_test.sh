@@ -143,6 +143,9 @@ check $? "a bad policy file is a usage error naming the line: $(cat "$work/polic
 "$ers" scan --no-analysis --resolve www.demo.test=127.0.43.1 --output - >"$work/raw.jsonl"
 ! grep -q '"analysis":' "$work/raw.jsonl"
 check $? "--no-analysis writes raw chains only"
+# Output to a device (nothing to fsync there).
+"$ers" scan --no-analysis --resolve www.demo.test=127.0.43.1 --output /dev/null --quiet 2>"$work/null.err"
+check $? "--output /dev/null exits 0: $(cat "$work/null.err")"
 
 "$ers" scan --mode full --resolve www.demo.test=127.0.43.1 --output - >"$work/full.jsonl"
 check $? "full mode exits 0"

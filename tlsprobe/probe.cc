@@ -66,16 +66,22 @@ bool FirstBytesAreTls(const std::string& bytes) {
   return bytes.size() < 2 || static_cast<uint8_t>(bytes[1]) == 3;
 }
 
-// DrainErrorQueue reads BoringSSL's error queue once and returns one reason,
-// e.g. "SSL routines: WRONG_VERSION_NUMBER".
-std::string DrainErrorQueue() {
-  uint32_t err = ERR_get_error();
-  ERR_clear_error();
+// ReasonText names a packed error code for people, e.g. "SSL routines:
+// WRONG_VERSION_NUMBER".
+std::string ReasonText(uint32_t err) {
   if (err == 0) return "handshake failed";
   const char* lib = ERR_lib_error_string(err);
   const char* reason = ERR_reason_error_string(err);
   return absl::StrCat(lib != nullptr ? lib : "unknown library", ": ",
                       reason != nullptr ? reason : "unknown reason");
+}
+
+// DrainErrorQueue reads BoringSSL's error queue once and returns its first
+// reason.
+std::string DrainErrorQueue() {
+  uint32_t err = ERR_get_error();
+  ERR_clear_error();
+  return ReasonText(err);
 }
 
 // LeafRejected reports whether BoringSSL's error queue (|codes|, oldest
@@ -95,14 +101,6 @@ bool LeafRejected(const std::vector<uint32_t>& codes) {
     }
   }
   return false;
-}
-
-std::string ReasonText(uint32_t err) {
-  if (err == 0) return "handshake failed";
-  const char* lib = ERR_lib_error_string(err);
-  const char* reason = ERR_reason_error_string(err);
-  return absl::StrCat(lib != nullptr ? lib : "unknown library", ": ",
-                      reason != nullptr ? reason : "unknown reason");
 }
 
 }  // namespace
