@@ -1,6 +1,7 @@
 #include "tlsprobe/handshake_tap.h"
 
 #include <openssl/aead.h>
+#include <openssl/bytestring.h>
 #include <openssl/digest.h>
 #include <openssl/hkdf.h>
 
@@ -29,26 +30,49 @@ size_t Be(absl::string_view s, size_t at, size_t n) {
 // selects TLS 1.3 (its supported_versions extension says 0x0304; what
 // follows it is encrypted), or 0.
 uint16_t ServerHelloTls13Suite(absl::string_view body) {
-  // version (2), random (32), session id (1 + n), cipher (2), compression
-  // (1), extensions (2 + n).
-  size_t at = 2 + 32;
-  if (body.size() < at + 1) return 0;
-  at += 1 + static_cast<uint8_t>(body[at]);
-  if (body.size() < at + 3) return 0;
-  const uint16_t suite = static_cast<uint16_t>(Be(body, at, 2));
-  at += 3;
-  if (body.size() < at + 2) return 0;
-  size_t end = at + 2 + Be(body, at, 2);
-  at += 2;
-  if (end > body.size()) return 0;
-  while (at + 4 <= end) {
-    const size_t type = Be(body, at, 2), len = Be(body, at + 2, 2);
-    at += 4;
-    if (at + len > end) return 0;
-    if (type == 43 && len == 2) return Be(body, at, 2) == 0x0304 ? suite : 0;
-    at += len;
+  CBS cbs, session_id, extensions;
+  uint16_t version, suite;
+  uint8_t compression;
+  CBS_init(&cbs, reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  if (!CBS_get_u16(&cbs, &version) || !CBS_skip(&cbs, 32) ||
+      !CBS_get_u8_length_prefixed(&cbs, &session_id) || !CBS_get_u16(&cbs, &suite) ||
+      !CBS_get_u8(&cbs, &compression) || !CBS_get_u16_length_prefixed(&cbs, &extensions)) {
+    return 0;
+  }
+  while (CBS_len(&extensions) > 0) {
+    uint16_t type;
+    CBS data;
+    if (!CBS_get_u16(&extensions, &type) || !CBS_get_u16_length_prefixed(&extensions, &data)) {
+      return 0;
+    }
+    uint16_t selected;
+    if (type == 43) {  // supported_versions
+      return CBS_get_u16(&data, &selected) && CBS_len(&data) == 0 && selected == 0x0304 ? suite
+                                                                                          : 0;
+    }
   }
   return 0;
+}
+
+// ParseCertificates reads a Certificate message's body (TLS 1.3's with its
+// request context and per-entry extensions) into DER certificates; false
+// when it is malformed.
+bool ParseCertificates(absl::string_view body, bool tls13, std::vector<std::string>* out) {
+  CBS cbs, context, list;
+  CBS_init(&cbs, reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  if ((tls13 && !CBS_get_u8_length_prefixed(&cbs, &context)) ||
+      !CBS_get_u24_length_prefixed(&cbs, &list) || CBS_len(&cbs) != 0) {
+    return false;
+  }
+  while (CBS_len(&list) > 0) {
+    CBS der, extensions;
+    if (!CBS_get_u24_length_prefixed(&list, &der) || CBS_len(&der) == 0 ||
+        (tls13 && !CBS_get_u16_length_prefixed(&list, &extensions))) {
+      return false;
+    }
+    out->emplace_back(reinterpret_cast<const char*>(CBS_data(&der)), CBS_len(&der));
+  }
+  return true;
 }
 
 // ExpandLabel is TLS 1.3's HKDF-Expand-Label with an empty context.
@@ -112,26 +136,8 @@ void HandshakeTap::OnHandshake() {
       }
     }
     if (type == kCertificate) {
-      // TLS 1.3 puts a request context first, and extensions after each
-      // entry. Then certificate_list: a 3-byte length, 3-byte-length DER
-      // entries.
-      if (tls13_) {
-        if (body.empty() || body.size() < 1u + static_cast<uint8_t>(body[0])) return Stop();
-        body.remove_prefix(1 + static_cast<uint8_t>(body[0]));
-      }
-      if (body.size() < 3 || Be(body, 0, 3) != body.size() - 3) return Stop();
       std::vector<std::string> certs;
-      for (size_t c = 3; c < body.size();) {
-        if (body.size() - c < 3) return Stop();
-        const size_t n = Be(body, c, 3);
-        if (n == 0 || body.size() - c - 3 < n) return Stop();
-        certs.emplace_back(body.substr(c + 3, n));
-        c += 3 + n;
-        if (tls13_) {
-          if (body.size() - c < 2 || body.size() - c - 2 < Be(body, c, 2)) return Stop();
-          c += 2 + Be(body, c, 2);
-        }
-      }
+      if (!ParseCertificates(body, tls13_, &certs)) return Stop();
       certificates_ = std::move(certs);
       return Stop();
     }
