@@ -13,6 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev openssl time iproute2 tcpdump
   python3 curl procps man-db chromium
   dovecot-imapd dovecot-pop3d postgresql
+  postfix slapd vsftpd prosody mariadb-server
 )
 
 missing=()
