@@ -9,7 +9,13 @@
 #   message with the server's handshake secret from the key log), records
 #   it (outcome tls, the reason in detail), the analysis flags
 #   leaf_key_usage, and the inventory holds the certificate;
-# - a server that requires a client certificate: its chain, as usual.
+# - a server that requires a client certificate: its chain, as usual;
+# - an RSA-512 leaf (TLS 1.2) and a TLS 1.0-only device with an RSA-1024
+#   leaf signed with SHA-1 (OpenSSL at security level 0): their chains,
+#   judged weak_key, weak_signature and deprecated_tls.
+# (Leaves with keys BoringSSL cannot parse, P-192 and brainpool, which
+# OpenSSL will not serve to a client that does not offer the curve, are in
+# tlsprobe/probe_test, replayed from a captured TLS 1.2 flight.)
 set -uo pipefail
 ers="$PWD/$1"
 source tests/shell_checks.sh
@@ -31,7 +37,15 @@ openssl req -new -key ok.key -subj "/CN=ok.test" -out ok.csr 2>/dev/null
 printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:ok.test\n' >ok.ext
 openssl x509 -req -in ok.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile ok.ext \
   -out ok.pem 2>/dev/null
-[ -s ku.pem ] && [ -s ok.pem ]
+for spec in "rsa512 512 sha256" "rsa1024 1024 sha1"; do
+  set -- $spec
+  openssl genrsa -out $1.key $2 2>/dev/null
+  openssl req -new -key $1.key -subj "/CN=$1.test" -out $1.csr 2>/dev/null
+  printf 'subjectAltName=DNS:%s.test\nextendedKeyUsage=serverAuth\n' $1 >$1.ext
+  openssl x509 -req -$3 -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+    -extfile $1.ext -out $1.pem 2>/dev/null
+done
+[ -s ku.pem ] && [ -s ok.pem ] && [ -s rsa512.pem ] && [ -s rsa1024.pem ]
 check $? "the test certificates are made"
 leaf=$(openssl x509 -in ku.pem -outform der | base64 -w0)
 
@@ -71,12 +85,28 @@ http {
     ssl_verify_client on;
     return 200 "client certificates only\n";
   }
+  server {
+    listen $net.1:8446 ssl;
+    ssl_certificate $work/rsa512.pem;
+    ssl_certificate_key $work/rsa512.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ALL:@SECLEVEL=0;
+    return 200 "rsa-512\n";
+  }
+  server {
+    listen $net.1:8447 ssl;
+    ssl_certificate $work/rsa1024.pem;
+    ssl_certificate_key $work/rsa1024.key;
+    ssl_protocols TLSv1;
+    ssl_ciphers ALL:@SECLEVEL=0;
+    return 200 "a TLS 1.0 device\n";
+  }
 }
 EOF
 /usr/sbin/nginx -p "$work/" -c "$work/nginx.conf" || { echo "FAIL: nginx: $(cat "$work/error.log")"; exit 1; }
 trap 'kill "$(cat "$work/nginx.pid" 2>/dev/null)" 2>/dev/null; rm -rf "$work"' EXIT
 
-"$ers" scan --ips "$net.1" --ports 8443,8444,8445 --roots "$work/ca.pem" --no-system-roots \
+"$ers" scan --ips "$net.1" --ports 8443-8447 --roots "$work/ca.pem" --no-system-roots \
   --output "$work/out.jsonl" --quiet --no-push 2>"$work/err"
 check $? "ers scan exits 0: $(cat "$work/err")"
 line() { grep "\"port\":$1," "$work/out.jsonl"; }
@@ -93,6 +123,19 @@ done
 ok=$(openssl x509 -in ok.pem -outform der | base64 -w0)
 line 8445 | grep -q '"outcome":"tls","detail":""' && line 8445 | grep -q "\"chain\":\[\"$ok\""
 check $? "8445 (client certificate required): the server's chain: $(line 8445 | cut -c1-200)"
+for want in "8446 rsa512 TLSv1.2" "8447 rsa1024 TLSv1"; do
+  set -- $want
+  der=$(openssl x509 -in $2.pem -outform der | base64 -w0)
+  line $1 | grep -q '"outcome":"tls"' && line $1 | grep -q "\"chain\":\[\"$der\"" &&
+    line $1 | grep -q "\"version\":\"$3\""
+  check $? "$1: the $2 leaf's chain over $3: $(line $1 | cut -c1-260)"
+done
+line 8446 | grep -q '"id":"weak_key","severity":"high","message":"rsa512.test: RSA-512 key'
+check $? "8446: weak_key for RSA-512: $(line 8446 | grep -o '"findings":.*' | cut -c1-300)"
+line 8447 | grep -q '"id":"weak_key","severity":"high","message":"rsa1024.test: RSA-1024 key' &&
+  line 8447 | grep -q '"id":"weak_signature","severity":"high","message":"rsa1024.test: signed with SHA-1' &&
+  line 8447 | grep -q '"id":"deprecated_tls"'
+check $? "8447: weak_key, weak_signature and deprecated_tls: $(line 8447 | grep -o '"findings":.*' | cut -c1-400)"
 [ "$(sqlite3 "$ERS_DB" "select count(*) from certificates where subject_cn = 'ku.test'")" -eq 1 ]
 check $? "the inventory holds the refused leaf"
 finish

@@ -86,10 +86,18 @@ std::string DrainErrorQueue() {
 
 // LeafRejected reports whether BoringSSL's error queue (|codes|, oldest
 // first) says it refused the server's leaf itself (its key usage, its key)
-// before handing the chain to the verify callback.
+// before handing the chain to the verify callback. A key it cannot parse
+// (a curve such as P-192 or brainpool, Ed448, a malformed RSA key) leaves
+// only the key parser's codes: before the chain is received, the leaf's
+// key is the only public key a client parses.
 bool LeafRejected(const std::vector<uint32_t>& codes) {
   for (uint32_t e : codes) {
-    if (ERR_GET_LIB(e) != ERR_LIB_SSL) continue;
+    const int lib = ERR_GET_LIB(e);
+    if (lib == ERR_LIB_EVP || lib == ERR_LIB_EC || lib == ERR_LIB_RSA ||
+        lib == ERR_LIB_DSA) {
+      return true;
+    }
+    if (lib != ERR_LIB_SSL) continue;
     switch (ERR_GET_REASON(e)) {
       case SSL_R_KEY_USAGE_BIT_INCORRECT:
       case SSL_R_CANNOT_PARSE_LEAF_CERT:

@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+
 #include <string>
 
 #include "gmock/gmock.h"
@@ -343,6 +345,57 @@ TEST_F(ProbeTest, ByteCapCutsOffLargeChains) {
   ProbeResult r = RunProbe(o, "127.0.0.1", server->port());
   EXPECT_EQ(r.outcome, Outcome::kError);
   EXPECT_THAT(r.detail, HasSubstr("larger than 200 bytes"));
+}
+
+// CertificateRecord returns a TLS 1.2 handshake record holding a
+// Certificate message with |ders|.
+std::string CertificateRecord(const std::vector<std::string>& ders) {
+  std::string list;
+  for (const std::string& der : ders) {
+    list += std::string{static_cast<char>(der.size() >> 16), static_cast<char>(der.size() >> 8),
+                        static_cast<char>(der.size())};
+    list += der;
+  }
+  std::string body{static_cast<char>(list.size() >> 16), static_cast<char>(list.size() >> 8),
+                   static_cast<char>(list.size())};
+  body += list;
+  std::string message{'\x0b', static_cast<char>(body.size() >> 16),
+                      static_cast<char>(body.size() >> 8), static_cast<char>(body.size())};
+  message += body;
+  std::string record{'\x16', '\x03', '\x03', static_cast<char>(message.size() >> 8),
+                     static_cast<char>(message.size())};
+  return record + message;
+}
+
+TEST_F(ProbeTest, LeafWithACurveBoringSslCannotParse) {
+  // A TLS 1.2 server flight whose Certificate carries a P-192 or a
+  // brainpoolP256r1 leaf (x509/testdata): BoringSSL stops at the leaf's
+  // key; the probe tries again with the record tap and records the chain,
+  // with the reason.
+  for (const char* path : {"x509/testdata/p192_leaf.pem", "x509/testdata/brainpool_leaf.pem"}) {
+    SCOPED_TRACE(path);
+    bssl::UniquePtr<BIO> bio(BIO_new_file(path, "r"));
+    ASSERT_TRUE(bio);
+    bssl::UniquePtr<X509> leaf(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    ASSERT_TRUE(leaf);
+    std::vector<std::string> flight = testing::CaptureTls12Flight(
+        {chain_->leaf.get(), chain_->intermediate.get()}, chain_->leaf_key.get());
+    ASSERT_GE(flight.size(), 2u);
+    const std::vector<std::string> served = {testpki::Der(leaf.get()),
+                                             testpki::Der(chain_->intermediate.get())};
+    flight[1] = CertificateRecord(served);
+    ServerOptions so;
+    so.behavior = Behavior::kAlertAtStep;
+    so.flight_records = flight;
+    so.alert_after_records = 2;
+    auto server = Serve(so);
+    ProbeResult r = RunProbe(Options(ProbeMode::kCerts), "127.0.0.1", server->port());
+    EXPECT_EQ(r.outcome, Outcome::kTls) << r.detail;
+    EXPECT_THAT(r.detail, HasSubstr("chain read from the handshake records: the TLS library "
+                                    "rejected the leaf (elliptic curve routines: UNKNOWN_GROUP)"));
+    EXPECT_EQ(r.chain, served);
+    EXPECT_EQ(r.attempts, 2);
+  }
 }
 
 TEST(ClientContextTest, RejectsBadAlpn) {

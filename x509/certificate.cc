@@ -167,10 +167,96 @@ void AddGeneralNames(const GENERAL_NAMES* names, Certificate* c) {
   }
 }
 
+// OidText returns the dotted text of the DER OBJECT IDENTIFIER |oid|, or
+// "" if it is malformed.
+std::string OidText(const CBS& oid) {
+  char* text = CBS_asn1_oid_to_text(&oid);
+  if (text == nullptr) return "";
+  std::string result(text);
+  OPENSSL_free(text);
+  return result;
+}
+
+// BitLength returns the bit length of the positive DER INTEGER's content
+// |n| (leading zero octets skipped).
+int BitLength(CBS n) {
+  while (CBS_len(&n) > 0 && CBS_data(&n)[0] == 0) CBS_skip(&n, 1);
+  if (CBS_len(&n) == 0) return 0;
+  int bits = static_cast<int>(CBS_len(&n) - 1) * 8;
+  for (uint8_t top = CBS_data(&n)[0]; top != 0; top >>= 1) ++bits;
+  return bits;
+}
+
+// ParseUnsupportedKey reads the algorithm, curve and size of a public key
+// that BoringSSL will not parse (curves such as P-192 or brainpool, RSA
+// moduli outside its limits, Ed448) from the SubjectPublicKeyInfo's DER,
+// so that the analysis can still judge it.
+void ParseUnsupportedKey(X509* x509, Certificate* c) {
+  c->key_supported = false;
+  uint8_t* der = nullptr;
+  const int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), &der);
+  if (len <= 0) {
+    ERR_clear_error();
+    return;
+  }
+  bssl::UniquePtr<uint8_t> owned(der);
+  CBS cbs, spki, algorithm, oid, key;
+  uint8_t unused_bits = 0;
+  CBS_init(&cbs, der, static_cast<size_t>(len));
+  if (!CBS_get_asn1(&cbs, &spki, CBS_ASN1_SEQUENCE) ||
+      !CBS_get_asn1(&spki, &algorithm, CBS_ASN1_SEQUENCE) ||
+      !CBS_get_asn1(&algorithm, &oid, CBS_ASN1_OBJECT) ||
+      !CBS_get_asn1(&spki, &key, CBS_ASN1_BITSTRING) || !CBS_get_u8(&key, &unused_bits)) {
+    return;
+  }
+  const std::string algorithm_oid = OidText(oid);
+  if (algorithm_oid == "1.2.840.10045.2.1") {  // id-ecPublicKey
+    c->key_type = KeyType::kEc;
+    c->key_curve = "other";
+    CBS curve;
+    if (!CBS_get_asn1(&algorithm, &curve, CBS_ASN1_OBJECT)) return;  // explicit parameters
+    struct NamedCurve {
+      const char* oid;
+      const char* name;
+      int bits;
+    };
+    static constexpr NamedCurve kCurves[] = {
+        {"1.2.840.10045.3.1.1", "P-192", 192},
+        {"1.3.132.0.33", "P-224", 224},
+        {"1.3.132.0.10", "secp256k1", 256},
+        {"1.3.36.3.3.2.8.1.1.7", "brainpoolP256r1", 256},
+        {"1.3.36.3.3.2.8.1.1.11", "brainpoolP384r1", 384},
+        {"1.3.36.3.3.2.8.1.1.13", "brainpoolP512r1", 512},
+    };
+    const std::string curve_oid = OidText(curve);
+    for (const NamedCurve& known : kCurves) {
+      if (curve_oid == known.oid) {
+        c->key_curve = known.name;
+        c->key_bits = known.bits;
+      }
+    }
+    if (c->key_bits == 0) c->key_curve = absl::StrCat("other (", curve_oid, ")");
+  } else if (algorithm_oid == "1.2.840.113549.1.1.1" ||   // rsaEncryption
+             algorithm_oid == "1.2.840.113549.1.1.10") {  // RSASSA-PSS
+    c->key_type = KeyType::kRsa;
+    CBS rsa, modulus;
+    if (CBS_get_asn1(&key, &rsa, CBS_ASN1_SEQUENCE) &&
+        CBS_get_asn1(&rsa, &modulus, CBS_ASN1_INTEGER)) {
+      c->key_bits = BitLength(modulus);
+    }
+  } else if (algorithm_oid == "1.3.101.113") {  // Ed448
+    c->key_curve = "Ed448";
+    c->key_bits = 448;
+  } else {
+    c->key_curve = algorithm_oid;
+  }
+}
+
 void ParseKey(X509* x509, Certificate* c) {
   bssl::UniquePtr<EVP_PKEY> key(X509_get_pubkey(x509));
   if (!key) {
     ERR_clear_error();
+    ParseUnsupportedKey(x509, c);
     return;
   }
   switch (EVP_PKEY_id(key.get())) {

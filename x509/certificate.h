@@ -43,6 +43,12 @@ struct Certificate {
   KeyType key_type = KeyType::kUnknown;
   int key_bits = 0;        // RSA modulus or EC field size
   std::string key_curve;   // e.g. "P-256"
+  // key_supported is false when BoringSSL cannot parse the key (a curve
+  // such as P-192 or brainpool, Ed448, an RSA modulus beyond its limits):
+  // TLS clients built on it refuse the certificate. key_type, key_curve
+  // and key_bits are then read from the SubjectPublicKeyInfo itself
+  // (key_curve names the algorithm's OID when it is not EC or RSA).
+  bool key_supported = true;
   std::string signature_algorithm;  // e.g. "ecdsa-with-SHA256"
   Digest signature_digest = Digest::kUnknown;
 

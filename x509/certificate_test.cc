@@ -6,6 +6,7 @@
 #include <openssl/bytestring.h>
 #include <openssl/nid.h>
 #include <openssl/obj.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <cstring>
@@ -144,6 +145,40 @@ TEST_F(CertificateTest, KeyTypes) {
     EXPECT_EQ(c->key_bits, k.bits);
     EXPECT_EQ(c->key_curve, k.curve);
   }
+}
+
+// PemFileDer returns the DER of the first certificate in the PEM file at
+// |path| (relative to the runfiles root), "" if there is none.
+std::string PemFileDer(const char* path) {
+  bssl::UniquePtr<BIO> bio(BIO_new_file(path, "r"));
+  if (!bio) return "";
+  bssl::UniquePtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  return cert ? testpki::Der(cert.get()) : "";
+}
+
+TEST_F(CertificateTest, KeysBoringSslCannotParse) {
+  // Read from the SubjectPublicKeyInfo itself (x509/testdata/README.md).
+  struct Case {
+    const char* path;
+    int bits;
+    const char* curve;
+  };
+  for (Case k : {Case{"x509/testdata/p192_leaf.pem", 192, "P-192"},
+                 Case{"x509/testdata/brainpool_leaf.pem", 256, "brainpoolP256r1"}}) {
+    const std::string der = PemFileDer(k.path);
+    ASSERT_FALSE(der.empty()) << k.path;
+    absl::StatusOr<Certificate> c = ParseCertificate(der);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_FALSE(c->key_supported) << k.path;
+    EXPECT_EQ(c->key_type, ers::KeyType::kEc) << k.path;
+    EXPECT_EQ(c->key_bits, k.bits) << k.path;
+    EXPECT_EQ(c->key_curve, k.curve) << k.path;
+  }
+  bssl::UniquePtr<EVP_PKEY> key = testpki::MakeKey(KeyType::kEcP256);
+  CertSpec spec;
+  spec.common_name = "k.test";
+  bssl::UniquePtr<X509> cert = testpki::MakeCert(spec, key.get(), nullptr, key.get());
+  EXPECT_TRUE(ParseCertificate(testpki::Der(cert.get()))->key_supported);
 }
 
 TEST_F(CertificateTest, NonUtf8StringTypes) {

@@ -60,6 +60,14 @@ void CheckKeyAndSignature(const Certificate& c, int position,
     Add(out, "weak_key", Severity::kHigh,
         absl::StrCat(Describe(c), ": DSA key"), position);
   }
+  if (!c.key_supported) {
+    Add(out, "unsupported_key", Severity::kHigh,
+        absl::StrCat(Describe(c), ": ", KeyTypeName(c.key_type), " key",
+                     c.key_curve.empty() ? "" : absl::StrCat(" (", c.key_curve, ")"),
+                     " that BoringSSL cannot use: clients built on it, Chrome among them, "
+                     "refuse the certificate"),
+        position);
+  }
   if (!c.self_signed || position == 0) {
     if (c.signature_digest == Digest::kMd5) {
       Add(out, "weak_signature", Severity::kCritical,

@@ -2,6 +2,7 @@
 // built from a test PKI made here: a clean case has none.
 #include "x509/findings.h"
 
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include <ctime>
@@ -324,6 +325,25 @@ TEST_F(FindingsTest, WeakKeys) {
   ChainReport ok =
       Analyze({Leaf([](CertSpec&) {}, rsa2048.get()), Der(pki_->inter.get())}, Store());
   EXPECT_EQ(Ids(ok), IdSet{});
+}
+
+TEST_F(FindingsTest, KeysBoringSslCannotUse) {
+  // x509/testdata/README.md: self-signed P-192 and brainpoolP256r1 leaves.
+  for (const char* path : {"x509/testdata/p192_leaf.pem", "x509/testdata/brainpool_leaf.pem"}) {
+    bssl::UniquePtr<BIO> bio(BIO_new_file(path, "r"));
+    ASSERT_TRUE(bio) << path;
+    bssl::UniquePtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    ASSERT_TRUE(cert) << path;
+    ChainReport r = Analyze({Der(cert.get())}, Store());
+    EXPECT_TRUE(Ids(r).count("unsupported_key")) << path;
+    const bool p192 = std::string(path).find("p192") != std::string::npos;
+    EXPECT_EQ(Ids(r).count("weak_key"), p192 ? 1u : 0u) << path;
+    for (const Finding& f : r.findings) {
+      if (f.id == "unsupported_key") {
+        EXPECT_THAT(f.message, ::testing::HasSubstr(p192 ? "EC key (P-192)" : "EC key (brainpoolP256r1)"));
+      }
+    }
+  }
 }
 
 TEST_F(FindingsTest, WeakSignatures) {
