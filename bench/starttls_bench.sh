@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # starttls_bench.sh: STARTTLS next to implicit TLS, same servers, same run.
 # In a private network namespace, Dovecot listens on every loopback address
-# for IMAP (143, STARTTLS) and IMAPS (993, implicit TLS), and PostgreSQL
-# for a binary upgrade (5432). (No SMTP row yet: Postfix needs a mail
-# system set up around it.) ers sweeps 127.1.0.0/PREFIX on each port in
+# for IMAP (143, STARTTLS) and IMAPS (993, implicit TLS), Postfix for SMTP
+# (25, STARTTLS) and SMTPS (465, implicit TLS), and PostgreSQL for a binary
+# upgrade (5432). ers sweeps 127.1.0.0/PREFIX on each port in
 # turn (default: certs mode, analysis, inventory, --output; ers's fixed
 # start-up cost, measured on one refused target, is subtracted) and the table
 # gives handshakes per second and client CPU per endpoint (user + sys of
@@ -29,6 +29,7 @@ mkdir -p "$work/pki" "$work/dovecot/run" "$work/dovecot/state" "$work/pg"
 "$root/.bazel/bin/tests/clm_pki" "$work/pki" bench >/dev/null
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 cleanup() {
+  /usr/sbin/postfix -c "$work/postfix" stop >/dev/null 2>&1
   [ -f "$work/dovecot/run/master.pid" ] && kill "$(cat "$work/dovecot/run/master.pid")" 2>/dev/null
   su postgres -s /bin/sh -c "$pg_bin/pg_ctl -D $work/pg/data -m immediate stop" >/dev/null 2>&1
   rm -rf "$work"
@@ -60,12 +61,15 @@ service imap-login {
 default_client_limit = 10000
 EOF
 /usr/sbin/dovecot -c "$work/dovecot/dovecot.conf"
+source "$root/tests/postfix_instance.sh"
+postfix_instance "$work/postfix" "$work/pki/server.pem" "$work/pki/server.key" all \
+  "465        inet  n - n - - smtpd -o smtpd_tls_wrappermode=yes"
 cp "$work/pki/server.pem" "$work/pki/server.key" "$work/pg/"
 chown -R postgres "$work/pg"
 chmod 600 "$work/pg/server.key"
 su postgres -s /bin/sh -c "$pg_bin/initdb -D $work/pg/data -A trust" >/dev/null 2>&1
 su postgres -s /bin/sh -c "$pg_bin/pg_ctl -D $work/pg/data -l $work/pg/log -w -o \"-c listen_addresses=* -c port=5432 -c max_connections=1000 -c unix_socket_directories=$work/pg -c ssl=on -c ssl_cert_file=$work/pg/server.pem -c ssl_key_file=$work/pg/server.key\" start" >/dev/null
-for p in 143 993 5432; do
+for p in 25 465 143 993 5432; do
   for _ in $(seq 1 100); do timeout 1 bash -c "exec 3<>/dev/tcp/127.1.0.1/$p" 2>/dev/null && break; sleep 0.1; done
 done
 
@@ -81,10 +85,12 @@ done
 fixed=$(printf '%s\n' "${fixed_runs[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
 echo "fixed cost of one ers scan: $fixed s CPU" >&2
 rows=()
-# PostgreSQL forks a backend per connection: it gets a /24 and 100
-# connections in flight, so that the server, not a full accept queue, sets
-# its pace.
+# Postfix runs one smtpd process per connection (at most 200 here) and
+# PostgreSQL forks a backend per connection: they get a /22 with 200 and a
+# /24 with 100 connections in flight, so that the server, not a full accept
+# queue, sets the pace.
 for row in "993 $prefix 1000 IMAPS (implicit TLS)" "143 $prefix 1000 IMAP STARTTLS" \
+           "465 22 200 SMTPS (implicit TLS)" "25 22 200 SMTP STARTTLS" \
            "5432 24 100 PostgreSQL SSLRequest"; do
   set -- $row
   port=$1

@@ -16,6 +16,7 @@ ip link set lo up
 ers="$PWD/$1"
 pki_bin="$PWD/$2"
 source tests/shell_checks.sh
+source tests/postfix_instance.sh
 # Under /tmp, world-traversable: Postfix and Prosody's children read it as
 # their own users.
 work=$(mktemp -d /tmp/ers-daemons.XXXXXX)
@@ -38,38 +39,9 @@ trap cleanup EXIT
 fail_start() { echo "FAIL: $1 did not start: $(tail -5 "$2" 2>/dev/null)"; exit 1; }
 
 # Postfix: smtpd on 25 and 587 offering STARTTLS, and on 2525 without it.
-mkdir -p "$work/postfix/queue" "$work/postfix/data"
-chown postfix "$work/postfix/data"
-cat >"$work/postfix/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $work/postfix/queue
-data_directory = $work/postfix/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = mail.ers.test
-mydestination =
-alias_maps =
-alias_database =
-maillog_file_prefixes = /tmp
-maillog_file = $work/postfix/log
-smtpd_tls_chain_files = $key, $cert
-smtpd_tls_security_level = may
-EOF
-cat >"$work/postfix/master.cf" <<EOF
-smtp       inet  n - n - - smtpd
-submission inet  n - n - - smtpd
-2525       inet  n - n - - smtpd -o smtpd_tls_security_level=none
-cleanup    unix  n - n - 0 cleanup
-qmgr       unix  n - n 300 1 qmgr
-tlsmgr     unix  - - n 1000? 1 tlsmgr
-anvil      unix  - - n - 1 anvil
-scache     unix  - - n - 1 scache
-proxymap   unix  - - n - - proxymap
-postlog    unix-dgram n - n - 1 postlogd
-EOF
-/usr/sbin/postfix -c "$work/postfix" start >/dev/null 2>&1 || fail_start postfix "$work/postfix/log"
+postfix_instance "$work/postfix" "$cert" "$key" 127.0.0.1 \
+  "2525       inet  n - n - - smtpd -o smtpd_tls_security_level=none" ||
+  fail_start postfix "$work/postfix/log"
 
 # slapd: LDAP with TLS on 127.0.0.1, without on 127.0.0.2.
 slapd() {
