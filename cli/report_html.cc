@@ -299,7 +299,10 @@ std::string ReportHtml(const Json& report, const std::vector<LeafSummary>& leave
         "<tr><td data-sort=\"%s\">%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
         "<td data-sort=\"%d\">%d</td><td>%s</td><td>%s</td><td><code>%s</code></td></tr>\n",
         HtmlText(absl::StrFormat("%s:%05d %s", e.endpoint.ip, e.endpoint.port, e.endpoint.name)),
-        HtmlText(e.endpoint.ToString()), HtmlText(e.tls_version), HtmlText(e.subject_cn),
+        HtmlText(e.endpoint.ToString()),
+        HtmlText(e.starttls.empty() ? e.tls_version
+                                    : absl::StrCat(e.tls_version, " via ", e.starttls)),
+        HtmlText(e.subject_cn),
         HtmlText(e.issuer_org.empty() ? e.issuer_cn : e.issuer_org),
         e.not_after != 0 ? Date(e.not_after) : "", days, days, e.trusted ? "yes" : "no",
         HtmlText(absl::StrJoin(e.finding_ids, " ")), HtmlText(absl::StrJoin(chain, " ")));

@@ -245,7 +245,8 @@ std::string FormatSummary(const SweepSummary& s,
   static constexpr Outcome kOrder[] = {
       Outcome::kTls,    Outcome::kRefused,  Outcome::kTimeout,
       Outcome::kReset,  Outcome::kNotTls,   Outcome::kTlsAlert,
-      Outcome::kStarttlsRefused, Outcome::kError, Outcome::kUnresolved,
+      Outcome::kStarttlsRefused, Outcome::kTlsError, Outcome::kUnreachable, Outcome::kError,
+      Outcome::kUnresolved,
       Outcome::kExcluded};
   for (Outcome o : kOrder) {
     uint64_t n = s.by_outcome[static_cast<size_t>(o)];

@@ -4,6 +4,7 @@
 # - findings alone exit 0; --fail-on critical exits 4 and names them (scan
 #   and report); a bad severity is a usage error;
 # - targets lost to local errors (no network in a fresh namespace) exit 3;
+#   an unreachable host is a result (outcome unreachable), exit 0;
 # - --resume with nothing to resume is an error, --resume=auto starts afresh
 #   and says so; after an interrupted sweep it resumes, and after the
 #   configuration changed it starts afresh;
@@ -85,6 +86,16 @@ unshare -n "$ers" scan --ips 127.0.0.1 --ports 443 --db "$work/isolated.db" 2>"$
 status=$?
 [ "$status" -eq 3 ] && grep -q "1 target could not be scanned because of local errors" "$work/err"
 check $? "local errors: exit 3 with one line saying so ($status: $(cat "$work/err"))"
+
+# A host that is not there (EHOSTUNREACH: an unreachable route inside a
+# namespace of the test's own, so nothing is sent) is a classified result,
+# not a local error: exit 0.
+unshare -n sh -c 'ip link set lo up && ip route add unreachable 192.0.2.0/24 && exec "$@"' sh \
+  "$ers" scan --ips 192.0.2.1 --ports 443 --db "$work/unreachable.db" --output "$work/unreachable.jsonl" \
+  2>"$work/err"
+status=$?
+[ "$status" -eq 0 ] && grep -q '"outcome":"unreachable","detail":"connect: host is unreachable"' "$work/unreachable.jsonl"
+check $? "an unreachable host: outcome unreachable, exit 0 ($status: $(cat "$work/err") $(cut -c1-200 "$work/unreachable.jsonl"))"
 
 "$ers" scan --resume 2>"$work/err"
 [ $? -eq 2 ] && grep -q "no interrupted scan to resume" "$work/err"

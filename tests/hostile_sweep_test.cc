@@ -77,11 +77,11 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
   std::vector<Case> cases = {
       {"honest", Behavior::kTls, {chain.leaf.get(), chain.intermediate.get()},
        chain.leaf_key.get(), "", Outcome::kTls},
-      {"endless", Behavior::kEndless, {}, nullptr, "", Outcome::kError},
-      {"huge_certificate", Behavior::kTls, {big.get()}, big_key.get(), "", Outcome::kError},
+      {"endless", Behavior::kEndless, {}, nullptr, "", Outcome::kTlsError},
+      {"huge_certificate", Behavior::kTls, {big.get()}, big_key.get(), "", Outcome::kTlsError},
       {"hundred_certificates", Behavior::kTls, long_chain, chain.leaf_key.get(), "",
        Outcome::kTls},
-      {"malformed", Behavior::kMalformed, {}, nullptr, "", Outcome::kError},
+      {"malformed", Behavior::kMalformed, {}, nullptr, "", Outcome::kTlsError},
       {"alert", Behavior::kAlert, {}, nullptr, "", Outcome::kTlsAlert},
       {"hello_retry", Behavior::kTls, {chain.leaf.get(), chain.intermediate.get()},
        chain.leaf_key.get(), "P-384", Outcome::kTls},
@@ -89,7 +89,7 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
       {"drip", Behavior::kDrip, {}, nullptr, "", Outcome::kTimeout},
       {"silent", Behavior::kSilent, {}, nullptr, "", Outcome::kTimeout},
       {"garbage", Behavior::kGarbage, {}, nullptr, "", Outcome::kNotTls},
-      {"hello_retry_loop", Behavior::kHelloRetryLoop, {}, nullptr, "", Outcome::kError},
+      {"hello_retry_loop", Behavior::kHelloRetryLoop, {}, nullptr, "", Outcome::kTlsError},
       // An alert at each step of a TLS 1.2 server flight. Before the
       // Certificate it ends the probe as tls_alert; from the Certificate on,
       // the chain is already captured (certs mode): tls.

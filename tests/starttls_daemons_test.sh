@@ -151,8 +151,8 @@ line 127.0.0.2 389 | grep -q '"outcome":"starttls_refused"' &&
 check $? "slapd without TLS: the StartTLS extended operation refused: $(line 127.0.0.2 389 | cut -c1-300)"
 [ "$(grep -c '"outcome":"tls"' "$work/out.jsonl")" -eq 7 ]
 check $? "seven TLS endpoints ($(grep -c '"outcome":"tls"' "$work/out.jsonl"))"
-! grep -q '"outcome":"timeout"\|"outcome":"error"' "$work/out.jsonl"
-check $? "no probe waited for its timeout or failed: $(grep '"outcome":"timeout"\|"outcome":"error"' "$work/out.jsonl" | cut -c1-200)"
+! grep -q '"outcome":"timeout"\|"outcome":"error"\|"outcome":"tls_error"' "$work/out.jsonl"
+check $? "no probe waited for its timeout or failed: $(grep '"outcome":"timeout"\|"outcome":"error"\|"outcome":"tls_error"' "$work/out.jsonl" | cut -c1-200)"
 [ "$(sqlite3 "$ERS_DB" "select group_concat(port || '=' || starttls, ',') from (select port, starttls from endpoint_results where ip = '127.0.0.1' and leaf_sha256 is not null order by port)")" = "21=ftp,25=smtp,389=ldap,587=smtp,3306=mysql,5222=xmpp,5269=xmpp-server" ]
 check $? "the inventory keeps each protocol: $(sqlite3 "$ERS_DB" "select group_concat(port || '=' || coalesce(starttls, '-')) from endpoint_results")"
 finish

@@ -121,6 +121,12 @@ head -1 "$work/export.csv" | tr -d '\r' | grep -q ',starttls$' &&
   grep '^127.0.0.1,143,' "$work/export.csv" | tr -d '\r' | grep -q ',imap$'
 check $? "ers export's starttls column: $(grep ',143,' "$work/export.csv" | tr -d '\r')"
 
+"$ers" report --run 1 --html "$work/report.html" >/dev/null 2>&1
+grep -q '<td>TLSv1.3 via imap</td>' "$work/report.html" &&
+  grep -q '<td>TLSv1.3 via postgres</td>' "$work/report.html" &&
+  grep -q '<td>TLSv1.3</td>' "$work/report.html"
+check $? "ers report --html names the protocol of each upgraded endpoint: $(grep -o '<td>TLSv[^<]*</td>' "$work/report.html" | sort | uniq -c | tr '\n' ' ')"
+
 # --starttls none: port 143 is probed as implicit TLS, and the greeting
 # shows which protocol answered.
 "$ers" scan --ips 127.0.0.1 --ports 143 --starttls none --output "$work/none.jsonl" --quiet --no-push

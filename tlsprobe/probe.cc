@@ -192,7 +192,9 @@ Probe::Wait Probe::DoConnect() {
   if (r < 0) {
     // No socket or no port: the engine retries these later. The done
     // callback still comes from a later loop turn (the close callback).
-    Finish(IsResourceError(r) ? Outcome::kNoResources : Outcome::kError,
+    Finish(IsResourceError(r)        ? Outcome::kNoResources
+           : r == UV_EHOSTUNREACH ? Outcome::kUnreachable
+                                  : Outcome::kError,
            absl::StrCat("connect: ", uv_strerror(r)));
     return Wait::kClose;
   }
@@ -213,6 +215,12 @@ void Probe::OnConnected(int status) {
         return;
       case UV_ECONNRESET:
         Finish(Outcome::kReset, "connection reset during connect");
+        return;
+      case UV_EHOSTUNREACH:
+        // No answer to ARP on the local subnet, or an unreachable route:
+        // nothing is there. (ENETUNREACH, no route at all from this
+        // machine, stays a local error.)
+        Finish(Outcome::kUnreachable, absl::StrCat("connect: ", uv_strerror(status)));
         return;
       default:
         Finish(IsResourceError(status) ? Outcome::kNoResources
@@ -414,7 +422,7 @@ void Probe::OnBytes(const uint8_t* data, size_t len) {
   result_.bytes_received += len;
   const uint32_t cap = context_->options().max_handshake_bytes;
   if (attempt_bytes_ > cap) {
-    Finish(Outcome::kError,
+    Finish(Outcome::kTlsError,
            absl::StrCat("handshake larger than ", cap, " bytes: cut off"));
     return;
   }
@@ -480,7 +488,7 @@ void Probe::HandshakeFailed() {
       Finish(Outcome::kTls, absl::StrCat("chain read from the handshake records: the TLS "
                                          "library rejected the leaf (", leaf_rejected_, ")"));
     } else {
-      Finish(Outcome::kError,
+      Finish(Outcome::kTlsError,
              absl::StrCat(leaf_rejected_, "; the chain could not be read from the records (",
                           reason, ")"));
     }
@@ -511,8 +519,8 @@ void Probe::HandshakeFailed() {
     Finish(Outcome::kTlsAlert, std::move(alert));
     return;
   }
-  if (MaybeFallback(Outcome::kError, error, reason)) return;
-  Finish(Outcome::kError, std::move(reason));
+  if (MaybeFallback(Outcome::kTlsError, error, reason)) return;
+  Finish(Outcome::kTlsError, std::move(reason));
 }
 
 bool Probe::MaybeFallback(Outcome outcome, uint32_t error, const std::string& detail) {

@@ -24,6 +24,10 @@ const char* OutcomeName(Outcome o) {
       return "excluded";
     case Outcome::kStarttlsRefused:
       return "starttls_refused";
+    case Outcome::kTlsError:
+      return "tls_error";
+    case Outcome::kUnreachable:
+      return "unreachable";
     case Outcome::kNoResources:
       return "no_resources";
   }

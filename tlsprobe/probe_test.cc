@@ -331,7 +331,7 @@ TEST_F(ProbeTest, EndlessHandshakeIsCutOff) {
   ProbeOptions o = Options(ProbeMode::kCerts);
   o.fallback = false;
   ProbeResult r = RunProbe(o, "127.0.0.1", server->port());
-  EXPECT_EQ(r.outcome, Outcome::kError);
+  EXPECT_EQ(r.outcome, Outcome::kTlsError);
   EXPECT_FALSE(r.detail.empty());
   EXPECT_LE(r.bytes_received, o.max_handshake_bytes + 64 * 1024);
 }
@@ -343,7 +343,7 @@ TEST_F(ProbeTest, ByteCapCutsOffLargeChains) {
   o.max_handshake_bytes = 200;
   o.fallback = false;
   ProbeResult r = RunProbe(o, "127.0.0.1", server->port());
-  EXPECT_EQ(r.outcome, Outcome::kError);
+  EXPECT_EQ(r.outcome, Outcome::kTlsError);
   EXPECT_THAT(r.detail, HasSubstr("larger than 200 bytes"));
 }
 

@@ -26,11 +26,19 @@ enum class Outcome : uint8_t {
   kReset,        // the server reset or closed the connection mid-handshake
   kNotTls,       // the server answered with something that is not TLS
   kTlsAlert,     // the server ended the handshake with a TLS alert
-  kError,        // anything else: reason in |detail|
+  kError,        // a failure on ers's side (a socket error, no socket after
+                 // retries): reason in |detail|
   kUnresolved,   // a host name did not resolve (no address was probed)
   kExcluded,     // the address is on the exclusion list and was not probed
   kStarttlsRefused,  // the plain-text server refused the STARTTLS upgrade
                      // (|banner| holds its reply)
+  kTlsError,     // the server broke the TLS protocol: a malformed or oversized
+                 // handshake, a HelloRetryRequest loop, a leaf the TLS library
+                 // rejected whose chain the records did not show; reason in
+                 // |detail|. kError is kept for failures on ers's side.
+  kUnreachable,  // the host is not there: no ARP answer on the local subnet,
+                 // or an unreachable route (EHOSTUNREACH). No route at all
+                 // from this machine (ENETUNREACH) is kError.
   kNoResources,  // internal: no socket could be had (EMFILE, ENOBUFS); the
                  // engine retries the target later and never reports this
 };
