@@ -10,7 +10,9 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
 #include "scanner/engine.h"
+#include "tlsprobe/starttls.h"
 #include "tests/test_pki.h"
 #include "tests/test_servers.h"
 
@@ -164,6 +166,100 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
   EXPECT_LT(PeakRssMiB(), kRssBoundMiB);
   printf("hostile sweep: %.2f s, peak RSS %.1f MiB (bound %.0f)\n", elapsed_s, PeakRssMiB(),
          kRssBoundMiB);
+}
+
+TEST(HostileSweepTest, HostileStarttlsPeersAreClassified) {
+  // Plain-text peers on one port upgraded with SMTP STARTTLS, next to an
+  // honest one: each is classified within bounded memory, and the honest
+  // server is not delayed by the silent one's timeout.
+  testpki::Chain chain = testpki::MakeChain("mail.test", testpki::KeyType::kEcP256);
+  std::string endless;
+  for (int i = 0; i < 10000; ++i) endless += "220-and more greeting\r\n";
+  const std::string megabyte_line = "220 " + std::string(1 << 20, 'x') + "\r\n";
+  const std::vector<std::pair<std::string, std::string>> ehlo = {
+      {"EHLO", "250-mail.test\r\n250 STARTTLS\r\n"}};
+  struct Case {
+    const char* name;
+    Behavior behavior;
+    std::string greeting;
+    std::vector<std::pair<std::string, std::string>> steps;
+    bool then_tls;
+    Outcome expected;
+  };
+  std::vector<Case> cases = {
+      {"honest", Behavior::kStarttls, "220 mail.test ESMTP\r\n",
+       {ehlo[0], {"STARTTLS", "220 go ahead\r\n"}}, true, Outcome::kTls},
+      {"silent", Behavior::kSilent, "", {}, false, Outcome::kTimeout},
+      {"endless_lines", Behavior::kStarttls, endless, {}, false, Outcome::kStarttlsRefused},
+      {"megabyte_line", Behavior::kStarttls, megabyte_line, {}, false,
+       Outcome::kStarttlsRefused},
+      {"garbage_after_go_ahead", Behavior::kStarttls, "220 mail.test ESMTP\r\n",
+       {ehlo[0], {"STARTTLS", "220 go ahead\r\nthis is not TLS\r\n"}}, false,
+       Outcome::kNotTls},
+      {"refuses", Behavior::kStarttls, "220 mail.test ESMTP\r\n",
+       {ehlo[0], {"STARTTLS", "454 4.7.0 TLS not available\r\n"}}, false,
+       Outcome::kStarttlsRefused},
+  };
+  const uint16_t port = testing::FreePort("127.0.0.1");
+  std::vector<std::unique_ptr<testing::TestServer>> servers;
+  std::map<std::string, const Case*> by_address;
+  TargetSpace::Builder builder;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    testing::ServerOptions o;
+    o.behavior = cases[i].behavior;
+    o.address = "127.0.71." + std::to_string(i + 1);
+    o.port = port;
+    o.chain = {chain.leaf.get(), chain.intermediate.get()};
+    o.key = chain.leaf_key.get();
+    o.starttls_greeting = cases[i].greeting;
+    o.starttls_steps = cases[i].steps;
+    o.starttls_then_tls = cases[i].then_tls;
+    std::string error;
+    servers.push_back(testing::TestServer::Start(o, &error));
+    ASSERT_NE(servers.back(), nullptr) << error;
+    by_address[o.address] = &cases[i];
+    builder.AddRange(*ParseIpRange(o.address), *PortList::Parse(std::to_string(port)));
+  }
+  TargetSpace space = *std::move(builder).Build();
+  TargetWalker walker(&space, 5, Shard{1, 1});
+  ProbeOptions po;
+  po.handshake_timeout_ms = 2000;
+  po.fallback = false;
+  auto context = ClientContext::Create(po);
+  ASSERT_TRUE(context.ok());
+  EngineOptions eo;
+  auto table = StarttlsTable::Parse(absl::StrCat(port, "=smtp"));
+  ASSERT_TRUE(table.ok());
+  eo.starttls = *table;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::map<std::string, ProbeResult> results;
+  std::vector<std::string> order;
+  auto engine = Engine::Create(&loop, &space, &walker, context->get(), eo,
+                               [&](const ProbeResult& r, uint64_t) {
+                                 results[r.address.ToString()] = r;
+                                 order.push_back(r.address.ToString());
+                               });
+  ASSERT_TRUE(engine.ok());
+  ASSERT_TRUE((*engine)->Run().ok());
+  engine->reset();
+  uv_loop_close(&loop);
+
+  ASSERT_EQ(results.size(), cases.size());
+  for (const auto& [address, r] : results) {
+    const Case& c = *by_address[address];
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(OutcomeName(r.outcome), std::string(OutcomeName(c.expected))) << r.detail;
+    EXPECT_EQ(r.starttls, Starttls::kSmtp);
+    EXPECT_LE(r.bytes_received, StarttlsDialog::kMaxBytes + 64 * 1024);
+    printf("  %-24s %-17s %s | %s\n", c.name, OutcomeName(r.outcome), r.detail.c_str(),
+           r.banner.substr(0, 60).c_str());
+  }
+  EXPECT_EQ(results["127.0.71.1"].chain.size(), 2u);
+  EXPECT_EQ(results["127.0.71.6"].banner, "454 4.7.0 TLS not available");
+  // Only the silent peer waits for the timeout: it is the last result.
+  EXPECT_EQ(order.back(), "127.0.71.2");
+  EXPECT_LT(PeakRssMiB(), kRssBoundMiB);
 }
 
 }  // namespace

@@ -301,9 +301,14 @@ StarttlsDialog::Step StarttlsDialog::OnBytes(absl::string_view bytes) {
       const size_t nl = buffer_.find('\n');
       if (nl == std::string::npos) {
         if (buffer_.size() > kMaxLine) {
-          return lines_ == 0
-                     ? NotProtocol(buffer_)
-                     : Refuse(absl::StrCat("a line longer than ", kMaxLine, " bytes"));
+          // Binary bytes before any line end: another protocol. Text
+          // without end: a talker that broke the line limit.
+          const bool binary = lines_ == 0 && std::any_of(buffer_.begin(), buffer_.end(), [](char c) {
+                                return (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f;
+                              });
+          return binary ? NotProtocol(buffer_)
+                        : Refuse(absl::StrCat("a line longer than ", kMaxLine,
+                                              " bytes: ", PrintableLine(buffer_, 64)));
         }
         break;
       }

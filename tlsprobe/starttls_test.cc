@@ -279,9 +279,21 @@ TEST(StarttlsTest, HostilePeersStayBounded) {
     step = imap.OnBytes(chunk);
     fed += chunk.size();
   }
-  EXPECT_EQ(step, Step::kNotProtocol);
+  EXPECT_EQ(step, Step::kRefused);
   EXPECT_LE(fed, StarttlsDialog::kMaxLine + chunk.size());
   EXPECT_LE(imap.reply().size(), 256u);
+  EXPECT_EQ(imap.reply().rfind("a line longer than 8192 bytes: AAAA", 0), 0u) << imap.reply();
+  // The same, binary: another protocol.
+  StarttlsDialog binary(Starttls::kImap, "x");
+  binary.Start();
+  step = Step::kRead;
+  fed = 0;
+  while (step == Step::kRead && fed < (1u << 20)) {
+    step = binary.OnBytes(std::string(4096, '\x01'));
+    fed += 4096;
+  }
+  EXPECT_EQ(step, Step::kNotProtocol);
+  EXPECT_LE(fed, StarttlsDialog::kMaxLine + 4096);
   // A binary peer that claims a huge message.
   Talk o = Both(Starttls::kLdap, {std::string("\x30\x84\x7f\xff\xff\xff", 6)});
   EXPECT_EQ(o.step, Step::kNotProtocol);
