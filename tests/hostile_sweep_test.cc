@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,51 @@ double PeakRssMiB() {
 // The stated bound: the whole test process, its servers and a 1 MiB
 // certificate included, stays under 256 MiB.
 constexpr double kRssBoundMiB = 256;
+
+// FarmSweep is what SweepFarm saw: each result by address, the addresses in
+// the order their results came, and the sweep's wall time.
+struct FarmSweep {
+  std::map<std::string, ProbeResult> results;
+  std::vector<std::string> order;
+  double elapsed_s = 0;
+};
+
+// SweepFarm starts a server for each of |servers| (address and port set by
+// the caller) and sweeps them all on one loop with |po| and |eo|.
+FarmSweep SweepFarm(const std::vector<testing::ServerOptions>& servers, const ProbeOptions& po,
+                    const EngineOptions& eo) {
+  FarmSweep out;
+  std::vector<std::unique_ptr<testing::TestServer>> running;
+  TargetSpace::Builder builder;
+  for (const testing::ServerOptions& o : servers) {
+    std::string error;
+    running.push_back(testing::TestServer::Start(o, &error));
+    EXPECT_NE(running.back(), nullptr) << error;
+    if (running.back() == nullptr) return out;
+    builder.AddRange(*ParseIpRange(o.address), *PortList::Parse(std::to_string(o.port)));
+  }
+  TargetSpace space = *std::move(builder).Build();
+  TargetWalker walker(&space, 3, Shard{1, 1});
+  auto context = ClientContext::Create(po);
+  EXPECT_TRUE(context.ok());
+  if (!context.ok()) return out;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  auto engine = Engine::Create(&loop, &space, &walker, context->get(), eo,
+                               [&](const ProbeResult& r, uint64_t) {
+                                 out.results[r.address.ToString()] = r;
+                                 out.order.push_back(r.address.ToString());
+                               });
+  EXPECT_TRUE(engine.ok());
+  if (engine.ok()) {
+    const uint64_t start = uv_hrtime();
+    EXPECT_TRUE((*engine)->Run().ok());
+    out.elapsed_s = (uv_hrtime() - start) / 1e9;
+    engine->reset();
+  }
+  uv_loop_close(&loop);
+  return out;
+}
 
 TEST(HostileSweepTest, EveryHostileServerIsClassified) {
   testpki::Chain chain = testpki::MakeChain("honest.test", testpki::KeyType::kEcP256);
@@ -102,9 +148,8 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
       {"alert_after_hello_done", Behavior::kAlertAtStep, {}, nullptr, "", Outcome::kTls, 4},
   };
   const uint16_t port = testing::FreePort("127.0.0.1");
-  std::vector<std::unique_ptr<testing::TestServer>> servers;
+  std::vector<testing::ServerOptions> servers;
   std::map<std::string, const Case*> by_address;
-  TargetSpace::Builder builder;
   for (size_t i = 0; i < cases.size(); ++i) {
     testing::ServerOptions o;
     o.behavior = cases[i].behavior;
@@ -116,32 +161,15 @@ TEST(HostileSweepTest, EveryHostileServerIsClassified) {
     o.hello_retry_request = hrr;
     o.flight_records = flight;
     o.alert_after_records = cases[i].alert_after;
-    std::string error;
-    servers.push_back(testing::TestServer::Start(o, &error));
-    ASSERT_NE(servers.back(), nullptr) << error;
+    servers.push_back(o);
     by_address[o.address] = &cases[i];
-    builder.AddRange(*ParseIpRange(o.address), *PortList::Parse(std::to_string(port)));
   }
-  TargetSpace space = *std::move(builder).Build();
-  TargetWalker walker(&space, 3, Shard{1, 1});
   ProbeOptions po;
   po.handshake_timeout_ms = 2000;
   po.fallback = false;  // one attempt each: the outcomes are the servers' own
-  auto context = ClientContext::Create(po);
-  ASSERT_TRUE(context.ok());
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  std::map<std::string, ProbeResult> results;
-  auto engine = Engine::Create(&loop, &space, &walker, context->get(), EngineOptions(),
-                               [&](const ProbeResult& r, uint64_t) {
-                                 results[r.address.ToString()] = r;
-                               });
-  ASSERT_TRUE(engine.ok());
-  const uint64_t start = uv_hrtime();
-  ASSERT_TRUE((*engine)->Run().ok());
-  const double elapsed_s = (uv_hrtime() - start) / 1e9;
-  engine->reset();
-  uv_loop_close(&loop);
+  FarmSweep sweep = SweepFarm(servers, po, EngineOptions());
+  std::map<std::string, ProbeResult>& results = sweep.results;
+  const double elapsed_s = sweep.elapsed_s;
 
   ASSERT_EQ(results.size(), cases.size());
   for (const auto& [address, r] : results) {
@@ -201,9 +229,8 @@ TEST(HostileSweepTest, HostileStarttlsPeersAreClassified) {
        Outcome::kStarttlsRefused},
   };
   const uint16_t port = testing::FreePort("127.0.0.1");
-  std::vector<std::unique_ptr<testing::TestServer>> servers;
+  std::vector<testing::ServerOptions> servers;
   std::map<std::string, const Case*> by_address;
-  TargetSpace::Builder builder;
   for (size_t i = 0; i < cases.size(); ++i) {
     testing::ServerOptions o;
     o.behavior = cases[i].behavior;
@@ -214,36 +241,19 @@ TEST(HostileSweepTest, HostileStarttlsPeersAreClassified) {
     o.starttls_greeting = cases[i].greeting;
     o.starttls_steps = cases[i].steps;
     o.starttls_then_tls = cases[i].then_tls;
-    std::string error;
-    servers.push_back(testing::TestServer::Start(o, &error));
-    ASSERT_NE(servers.back(), nullptr) << error;
+    servers.push_back(o);
     by_address[o.address] = &cases[i];
-    builder.AddRange(*ParseIpRange(o.address), *PortList::Parse(std::to_string(port)));
   }
-  TargetSpace space = *std::move(builder).Build();
-  TargetWalker walker(&space, 5, Shard{1, 1});
   ProbeOptions po;
   po.handshake_timeout_ms = 2000;
   po.fallback = false;
-  auto context = ClientContext::Create(po);
-  ASSERT_TRUE(context.ok());
   EngineOptions eo;
   auto table = StarttlsTable::Parse(absl::StrCat(port, "=smtp"));
   ASSERT_TRUE(table.ok());
   eo.starttls = *table;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  std::map<std::string, ProbeResult> results;
-  std::vector<std::string> order;
-  auto engine = Engine::Create(&loop, &space, &walker, context->get(), eo,
-                               [&](const ProbeResult& r, uint64_t) {
-                                 results[r.address.ToString()] = r;
-                                 order.push_back(r.address.ToString());
-                               });
-  ASSERT_TRUE(engine.ok());
-  ASSERT_TRUE((*engine)->Run().ok());
-  engine->reset();
-  uv_loop_close(&loop);
+  FarmSweep sweep = SweepFarm(servers, po, eo);
+  std::map<std::string, ProbeResult>& results = sweep.results;
+  const std::vector<std::string>& order = sweep.order;
 
   ASSERT_EQ(results.size(), cases.size());
   for (const auto& [address, r] : results) {
