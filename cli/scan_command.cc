@@ -282,9 +282,9 @@ absl::Status SplitFiles(const std::string& list, std::vector<std::string>* out) 
 int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, seed_flag, shard_flag,
       exclude_file, db, mode, sni, alpn, resolve, output, roots, intermediates,
-      policy, starttls;
+      policy, starttls, sni_discovery;
   std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
-      retries, workers, spool_max_bytes;
+      retries, workers, spool_max_bytes, sni_max;
   std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout,
       checkpoint_interval;
   std::optional<std::string> resume_flag, targets_file, exclude;
@@ -338,8 +338,14 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
               0, 10, &retries);
   flags.Bool("no-fallback", "do not retry rejected hellos with older TLS "
              "versions", &no_fallback);
-  flags.String("sni", "LIST", "server names to send to IP targets, one probe "
-               "each (\"none\" for no SNI)", &sni);
+  flags.String("sni", "LIST", "server names to try on IP targets, one probe "
+               "each, after the probe without SNI (\"none\" for no SNI; with "
+               "--sni-discovery off, instead of it)", &sni);
+  flags.String("sni-discovery", "on|off", "probe each IP target that answers again with "
+               "each name its certificate is issued for, to find the virtual hosts behind "
+               "it (default on)", &sni_discovery);
+  flags.Count("sni-max", "names tried per endpoint by SNI discovery (default 16)", 1, 1024,
+              &sni_max);
   flags.String("alpn", "LIST", "ALPN protocols to offer, e.g. h2,http/1.1",
                &alpn);
   flags.String("starttls", "SPEC", "ports upgraded with STARTTLS: PORT=PROTOCOL entries "
@@ -443,6 +449,14 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       options.sni.emplace_back(name == "none" ? "" : name);
     }
   }
+  if (sni_discovery.has_value()) {
+    if (*sni_discovery != "on" && *sni_discovery != "off") {
+      return ReportError(io, absl::InvalidArgumentError(absl::StrCat(
+                                 "--sni-discovery takes on or off, not \"", *sni_discovery, "\"")));
+    }
+    options.sni_discovery = *sni_discovery == "on";
+  }
+  if (sni_max.has_value()) options.sni_max = static_cast<uint32_t>(*sni_max);
   options.analyse = !no_analysis;
   options.system_roots = !no_system_roots;
 
@@ -655,6 +669,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       {"mode", ProbeModeName(options.mode)},
       {"concurrency", options.concurrency},
       {"rate", options.rate},
+      {"sni_discovery", options.sni_discovery},
       {"resume", resume},
       {"targets", (*sweep)->num_targets()}};
   absl::StatusOr<std::unique_ptr<ScanRun>> scan_run =

@@ -6,10 +6,13 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/ip_address.h"
 #include "scanner/fd_limit.h"
+#include "scanner/server_list.h"
+#include "x509/leaf_names.h"
 
 namespace ers {
 namespace {
@@ -258,7 +261,8 @@ void Engine::AddressJobs(uint64_t position, const IpAddress& address,
   static const std::vector<std::string> kNoSni = {""};
   const std::vector<std::string>& snis =
       !name.empty() ? std::vector<std::string>{name}
-                    : (options_.sni_names.empty() ? kNoSni : options_.sni_names);
+      : (options_.sni_names.empty() || options_.sni_discovery) ? kNoSni
+                                                               : options_.sni_names;
   for (const std::string& sni : snis) {
     job.sni = sni;
     ++outstanding_[position];
@@ -377,11 +381,59 @@ void Engine::OnProbeDone(InFlight* f) {
       return;
     }
   } else {
+    const Job& job = f->job;
+    if (job.sni_source != SniSource::kNone) {
+      result.sni_source = job.sni_source;
+      result.differs_from_default = result.outcome == Outcome::kTls && !result.chain.empty() &&
+                                    result.chain[0] != *job.default_leaf;
+    } else if (options_.sni_discovery && !stopping_ && job.name.empty() && job.sni.empty() &&
+               ((result.outcome == Outcome::kTls && !result.chain.empty()) ||
+                result.outcome == Outcome::kTlsAlert)) {
+      // A server that ends a handshake without SNI with an alert may still
+      // answer the names given with --sni.
+      DiscoverNames(job, result.chain.empty() ? std::string() : result.chain[0]);
+    }
     Deliver(std::move(result), f->job.position);
     JobFinished(f->job.position);
     if (effective_concurrency_ < concurrency_) ++effective_concurrency_;
   }
   Pump();
+}
+
+void Engine::DiscoverNames(const Job& job, const std::string& leaf) {
+  std::vector<std::pair<std::string, SniSource>> candidates;
+  auto consider = [&](std::string name, SniSource source) {
+    if (candidates.size() >= options_.sni_max) return;
+    name = absl::AsciiStrToLower(name);
+    if (!name.empty() && name.back() == '.') name.pop_back();
+    // A host name, not a wildcard, not an address literal, not yet listed.
+    if (name.find('.') == std::string::npos || !ValidateHostName(name).ok() ||
+        ParseIpAddress(name).ok()) {
+      return;
+    }
+    for (const auto& [known, unused] : candidates) {
+      if (known == name) return;
+    }
+    candidates.emplace_back(std::move(name), source);
+  };
+  CertificateNames names = ReadCertificateNames(leaf, 4 * options_.sni_max + 16);
+  for (std::string& dns : names.dns_names) consider(std::move(dns), SniSource::kSan);
+  consider(std::move(names.common_name), SniSource::kCn);
+  for (const std::string& sni : options_.sni_names) consider(sni, SniSource::kSni);
+  if (candidates.empty()) return;
+  auto default_leaf = std::make_shared<const std::string>(leaf);
+  for (auto& [name, source] : candidates) {
+    Job follow_up;
+    follow_up.position = job.position;
+    follow_up.address = job.address;
+    follow_up.port = job.port;
+    follow_up.name = name;
+    follow_up.sni = std::move(name);
+    follow_up.sni_source = source;
+    follow_up.default_leaf = default_leaf;
+    ++outstanding_[job.position];
+    ready_.push_back(std::move(follow_up));
+  }
 }
 
 void Engine::Emit(const Job& job, Outcome outcome, std::string detail) {

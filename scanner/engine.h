@@ -43,8 +43,18 @@ struct EngineOptions {
   // per_address_cap limits probes in flight to one address.
   uint32_t per_address_cap = 32;
   // sni_names are sent, one probe each, to address targets (which otherwise
-  // send no SNI). An empty string in the list means "no SNI".
+  // send no SNI). An empty string in the list means "no SNI". With
+  // sni_discovery they are candidates instead (below).
   std::vector<std::string> sni_names;
+  // sni_discovery: once an address target (no name) answers without SNI
+  // with a chain (or an alert: then only sni_names are tried), the same address and port is probed once with each name
+  // its leaf is issued for (subjectAltName dNSNames, then a CN that looks
+  // like a host name; wildcards are skipped, no concrete name being known
+  // for them), then each of sni_names, at most sni_max names per endpoint.
+  // These probes count against the rate and the per-address cap like any
+  // other, and the target's walk position stays outstanding until they end.
+  bool sni_discovery = false;
+  uint32_t sni_max = 16;
   // max_addresses_per_name bounds how many addresses of one name are probed.
   uint32_t max_addresses_per_name = 16;
   // resolve maps host names to addresses without DNS (like curl --resolve).
@@ -113,6 +123,10 @@ class Engine {
     std::string name;
     std::string sni;
     uint32_t resource_retries = 0;
+    // For SNI discovery probes: why this name, and the leaf the address
+    // sent without SNI.
+    SniSource sni_source = SniSource::kNone;
+    std::shared_ptr<const std::string> default_leaf;
   };
   struct NameState;
   struct Resolution;
@@ -133,6 +147,10 @@ class Engine {
   void StartResolution(const std::string& name);
   void OnResolved(Resolution* r, int status, addrinfo* res);
   void StartProbe(Job job);
+  // DiscoverNames queues SNI discovery probes after |job| (an address
+  // target probed without SNI) got a chain whose leaf is |leaf| ("" for
+  // none: an alert).
+  void DiscoverNames(const Job& job, const std::string& leaf);
   void OnProbeDone(InFlight* f);
   // OnReconnectWanted queues a probe that wants another connection attempt
   // until the rate limit allows it.

@@ -31,13 +31,22 @@ void FillCertificate(const Certificate& c, CertificateInfo* out) {
   out->dns_names = c.dns_names;
 }
 
+// HostToCheck is the name the leaf must cover: the SNI sent, except for an
+// SNI discovery probe that got the address's default certificate back (the
+// server has no virtual host of that name: nothing was promised for it).
+const std::string& HostToCheck(const ProbeResult& r) {
+  static const std::string kNone;
+  return r.sni_source != SniSource::kNone && !r.differs_from_default ? kNone : r.sni;
+}
+
 // CacheKey identifies a chain and what its analysis depends on.
 std::string CacheKey(const ProbeResult& r) {
-  size_t len = r.sni.size() + 8;
+  const std::string& host = HostToCheck(r);
+  size_t len = host.size() + 8;
   for (const std::string& der : r.chain) len += der.size() + 4;
   std::string key;
   key.reserve(len);
-  absl::StrAppend(&key, r.sni, "\n", r.version, "\n");
+  absl::StrAppend(&key, host, "\n", r.version, "\n");
   for (const std::string& der : r.chain) {
     const uint32_t n = static_cast<uint32_t>(der.size());
     key.append(reinterpret_cast<const char*>(&n), sizeof(n));
@@ -156,7 +165,7 @@ void ChainAnalyzer::Submit(ScanRecord&& record) {
   if (it == cache_.end() && num_analysing_ >= kMaxAnalysing) {
     // Back-pressure: the pool is behind; analyse here, on the loop thread.
     std::shared_ptr<const ChainInfo> info =
-        BuildChainInfo(record.result.chain, record.result.sni, record.result.version, trust_,
+        BuildChainInfo(record.result.chain, HostToCheck(record.result), record.result.version, trust_,
                        policy_, time(nullptr), &certificates_);
     ++chains_analysed_;
     ++chains_analysed_inline_;
@@ -170,7 +179,7 @@ void ChainAnalyzer::Submit(ScanRecord&& record) {
     if (cache_.size() >= kMaxEntries) {
       EvictAnalysed();
     }
-    Job job{key, record.result.chain, record.result.sni, record.result.version};
+    Job job{key, record.result.chain, HostToCheck(record.result), record.result.version};
     it = cache_.emplace(std::move(key), Entry()).first;
     {
       std::lock_guard<std::mutex> lock(mu_);

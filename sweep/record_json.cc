@@ -31,6 +31,10 @@ nlohmann::ordered_json HeadObject(const ProbeResult& r) {
   j["detail"] = r.detail;
   j["mode"] = ProbeModeName(r.mode);
   if (r.starttls != Starttls::kNone) j["starttls"] = StarttlsName(r.starttls);
+  if (r.sni_source != SniSource::kNone) {
+    j["sni_source"] = SniSourceName(r.sni_source);
+    j["differs_from_default"] = r.differs_from_default;
+  }
   j["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
                                absl::FromUnixMillis(r.start_unix_ms),
                                absl::UTCTimeZone());
@@ -169,6 +173,20 @@ absl::StatusOr<ScanRecord> RecordFromJson(absl::string_view line) {
       r.starttls = *starttls;
     }
     r.banner = PrintableLine(JsonString(j, "banner"));
+    if (j.contains("sni_source")) {
+      const std::string source = JsonString(j, "sni_source");
+      for (int i = 1; i < kNumSniSources; ++i) {
+        if (source == SniSourceName(static_cast<SniSource>(i))) {
+          r.sni_source = static_cast<SniSource>(i);
+        }
+      }
+      if (r.sni_source == SniSource::kNone) {
+        return absl::InvalidArgumentError("unknown sni_source");
+      }
+      const auto differs = j.find("differs_from_default");
+      r.differs_from_default =
+          differs != j.end() && differs->is_boolean() && differs->get<bool>();
+    }
     absl::Time t;
     std::string error;
     if (absl::ParseTime(absl::RFC3339_full, JsonString(j, "time"), &t, &error)) {

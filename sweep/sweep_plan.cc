@@ -189,6 +189,11 @@ absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& o) {
     if (!server.ok()) return server.status();
     e.sni_names.push_back(server->host);
   }
+  if (o.sni_max < 1 || o.sni_max > 1024) {
+    return absl::InvalidArgumentError("--sni-max must be from 1 to 1024");
+  }
+  e.sni_discovery = o.sni_discovery;
+  e.sni_max = o.sni_max;
   absl::StatusOr<StarttlsTable> starttls = StarttlsTable::Parse(o.starttls);
   if (!starttls.ok()) return starttls.status();
   e.starttls = *std::move(starttls);

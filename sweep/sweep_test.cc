@@ -58,6 +58,7 @@ struct Farm {
     o.handshake_timeout = absl::Milliseconds(300);
     o.system_roots = false;
     o.root_files = {roots_file};
+    o.sni_discovery = false;  // one record per target (SniDiscovery below)
     return o;
   }
 };
@@ -92,6 +93,48 @@ TEST(SweepTest, EveryTargetGetsOneTypedRecordWithItsAnalysis) {
   EXPECT_EQ((*sweep)->progress().tls, 2u);
 }
 
+TEST(SweepTest, SniDiscoveryTriesTheLeafsNamesOnEachAnsweringEndpoint) {
+  // The farm's leaf is issued for farm.test: each TLS endpoint is probed a
+  // second time with that name (the same certificate comes back), the
+  // refused and silent ones are not; --sni's names come after it.
+  Farm farm;
+  SweepOptions o = farm.Options();
+  o.sni_discovery = true;
+  o.sni = {"other.test"};
+  auto sweep = Sweep::Create(o);
+  ASSERT_TRUE(sweep.ok()) << sweep.status();
+  std::vector<ScanRecord> records;
+  ASSERT_TRUE((*sweep)->Run([&](const ScanRecord& r) { records.push_back(r); }).ok());
+  ASSERT_EQ(records.size(), 8u);
+  std::map<std::pair<uint16_t, std::string>, const ScanRecord*> by;
+  for (const ScanRecord& r : records) by[{r.result.port, r.result.sni}] = &r;
+  for (int i = 0; i < 2; ++i) {
+    const uint16_t port = farm.tls[i]->port();
+    const auto plain = by.find({port, ""});
+    const auto named = by.find({port, "farm.test"});
+    const auto given = by.find({port, "other.test"});
+    ASSERT_TRUE(plain != by.end() && named != by.end() && given != by.end());
+    EXPECT_EQ(plain->second->result.sni_source, SniSource::kNone);
+    const ProbeResult& r = named->second->result;
+    EXPECT_EQ(r.sni_source, SniSource::kSan);
+    EXPECT_EQ(r.name, "farm.test");
+    EXPECT_EQ(r.outcome, Outcome::kTls);
+    EXPECT_FALSE(r.differs_from_default);
+    EXPECT_EQ(given->second->result.sni_source, SniSource::kSni);
+  }
+  EXPECT_EQ((*sweep)->summary().results, 8u);
+  EXPECT_EQ((*sweep)->resume_point(), "");
+  // Bounded by --sni-max.
+  o.sni_max = 1;
+  auto capped = Sweep::Create(o);
+  ASSERT_TRUE(capped.ok());
+  size_t n = 0;
+  ASSERT_TRUE((*capped)->Run([&](const ScanRecord&) { ++n; }).ok());
+  EXPECT_EQ(n, 6u);
+  o.sni_max = 0;
+  EXPECT_FALSE(Sweep::Create(o).ok());
+}
+
 TEST(SweepTest, EachDistinctCertificateIsParsedOnce) {
   // Two leaves from one intermediate, each served on two ports: two
   // distinct chains, three distinct certificates.
@@ -118,6 +161,7 @@ TEST(SweepTest, EachDistinctCertificateIsParsedOnce) {
   o.targets = "127.0.0.1";
   o.ports = ports;
   o.system_roots = false;
+  o.sni_discovery = false;
   for (bool analyse : {true, false}) {
     SCOPED_TRACE(analyse);
     o.analyse = analyse;
@@ -245,20 +289,32 @@ TEST(SweepTest, BadOptionsAreClearErrors) {
 
 TEST(RecordJsonTest, LinesRoundTripThroughTheImportDecoder) {
   Farm farm;
-  auto sweep = Sweep::Create(farm.Options());
+  SweepOptions o = farm.Options();
+  o.sni_discovery = true;  // two records carry sni_source
+  auto sweep = Sweep::Create(o);
   ASSERT_TRUE(sweep.ok());
   std::vector<std::string> lines;
-  ASSERT_TRUE((*sweep)->Run([&](const ScanRecord& r) { lines.push_back(RecordToJson(r)); }).ok());
-  ASSERT_EQ(lines.size(), 4u);
-  for (const std::string& line : lines) {
+  std::vector<ProbeResult> results;
+  ASSERT_TRUE((*sweep)->Run([&](const ScanRecord& r) {
+    lines.push_back(RecordToJson(r));
+    results.push_back(r.result);
+  }).ok());
+  ASSERT_EQ(lines.size(), 6u);
+  int discovered = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
     absl::StatusOr<ScanRecord> back = RecordFromJson(line);
     ASSERT_TRUE(back.ok()) << back.status() << line;
+    EXPECT_EQ(back->result.sni_source, results[i].sni_source) << line;
+    EXPECT_EQ(back->result.differs_from_default, results[i].differs_from_default) << line;
+    if (results[i].sni_source != SniSource::kNone) ++discovered;
     if (back->result.outcome == Outcome::kTls) {
       ASSERT_NE(back->chain, nullptr);
       EXPECT_TRUE(back->chain->trusted);
       EXPECT_EQ(back->chain->certificates[0].subject_cn, "farm.test");
     }
   }
+  EXPECT_EQ(discovered, 2);
   EXPECT_FALSE(RecordFromJson("{\"ip\":\"1.2.3.4\",\"port\":99999}").ok());
   EXPECT_FALSE(RecordFromJson("not json").ok());
 }

@@ -96,6 +96,8 @@ void AppendRecordFrame(const ProbeResult& r, uint64_t position,
         AddString(cbb, r.first_bytes);
         CBB_add_u8(cbb, static_cast<uint8_t>(r.starttls));
         AddString(cbb, r.banner);
+        CBB_add_u8(cbb, static_cast<uint8_t>(r.sni_source));
+        CBB_add_u8(cbb, r.differs_from_default ? 1 : 0);
         CBB_add_u8(cbb, static_cast<uint8_t>(r.mode));
         CBB_add_u8(cbb, static_cast<uint8_t>(r.rung));
         CBB_add_u32(cbb, static_cast<uint32_t>(r.attempts));
@@ -156,7 +158,7 @@ absl::Status DecodeRecord(absl::string_view payload, ProbeResult* r,
                           uint64_t* out_position, uint64_t* out_resume_position) {
   CBS cbs;
   CBS_init(&cbs, reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
-  uint8_t family, outcome, mode, rung, starttls;
+  uint8_t family, outcome, mode, rung, starttls, sni_source, differs;
   uint64_t high, low, start_ms;
   uint32_t alert, attempts;
   uint16_t num_certs;
@@ -167,6 +169,7 @@ absl::Status DecodeRecord(absl::string_view payload, ProbeResult* r,
             CBS_get_u8(&cbs, &outcome) && GetString(&cbs, &r->detail) &&
             CBS_get_u32(&cbs, &alert) && GetString(&cbs, &r->first_bytes) &&
             CBS_get_u8(&cbs, &starttls) && GetString(&cbs, &r->banner) &&
+            CBS_get_u8(&cbs, &sni_source) && CBS_get_u8(&cbs, &differs) &&
             CBS_get_u8(&cbs, &mode) && CBS_get_u8(&cbs, &rung) &&
             CBS_get_u32(&cbs, &attempts) && GetDouble(&cbs, &r->connect_ms) &&
             GetDouble(&cbs, &r->handshake_ms) && CBS_get_u64(&cbs, &start_ms) &&
@@ -183,7 +186,8 @@ absl::Status DecodeRecord(absl::string_view payload, ProbeResult* r,
        CBS_get_u64(&cbs, &r->bytes_received) && CBS_len(&cbs) == 0;
   if (!ok || (family != 4 && family != 6) ||
       outcome > static_cast<uint8_t>(Outcome::kNoResources) ||
-      mode > static_cast<uint8_t>(ProbeMode::kCerts) || starttls >= kNumStarttls) {
+      mode > static_cast<uint8_t>(ProbeMode::kCerts) || starttls >= kNumStarttls ||
+      sni_source >= kNumSniSources || differs > 1) {
     return absl::DataLossError("worker pipe: malformed record");
   }
   r->address.family = static_cast<IpFamily>(family);
@@ -192,6 +196,8 @@ absl::Status DecodeRecord(absl::string_view payload, ProbeResult* r,
   r->alert = static_cast<int32_t>(alert);
   r->mode = static_cast<ProbeMode>(mode);
   r->starttls = static_cast<Starttls>(starttls);
+  r->sni_source = static_cast<SniSource>(sni_source);
+  r->differs_from_default = differs == 1;
   r->rung = rung;
   r->rung_name = RungName(rung);
   r->attempts = static_cast<int>(attempts);

@@ -34,6 +34,22 @@ const char* OutcomeName(Outcome o) {
   return "error";
 }
 
+const char* SniSourceName(SniSource s) {
+  switch (s) {
+    case SniSource::kNone:
+      return "";
+    case SniSource::kSan:
+      return "san";
+    case SniSource::kCn:
+      return "cn";
+    case SniSource::kSni:
+      return "sni";
+    case SniSource::kPtr:
+      return "ptr";
+  }
+  return "";
+}
+
 const char* ProbeModeName(ProbeMode m) {
   return m == ProbeMode::kFull ? "full" : "certs";
 }

@@ -81,6 +81,12 @@ enum class ProbeMode : uint8_t {
 };
 const char* ProbeModeName(ProbeMode m);
 
+// SniSource is where SNI discovery found a name to try on an address.
+enum class SniSource : uint8_t { kNone, kSan, kCn, kSni, kPtr };
+inline constexpr int kNumSniSources = 5;
+// SniSourceName returns "", "san", "cn", "sni" or "ptr".
+const char* SniSourceName(SniSource s);
+
 // ProbeResult is the record of one probe. Strings are empty and numbers zero
 // when not applicable.
 struct ProbeResult {
@@ -99,6 +105,14 @@ struct ProbeResult {
   // speaks another protocol: printable ASCII, at most 256 bytes.
   Starttls starttls = Starttls::kNone;
   std::string banner;
+  // sni_source says why a probe of an address target sent |sni|: SNI
+  // discovery tried a name the address's default certificate is issued for
+  // (kSan, kCn), one given with --sni (kSni) or the address's PTR name
+  // (kPtr); kNone for every other probe. differs_from_default is true when
+  // such a probe got a leaf other than the one the address sends without
+  // SNI: a virtual host of its own.
+  SniSource sni_source = SniSource::kNone;
+  bool differs_from_default = false;
 
   ProbeMode mode = ProbeMode::kCerts;
   int rung = 0;      // 1-based fallback-ladder rung that answered

@@ -111,8 +111,17 @@ struct SweepOptions {
   int connect_retries = 1;  // of connects that timed out
   bool fallback = true;     // retry rejected hellos with older TLS versions
   // sni: names sent to address targets, one probe each ("" for no SNI);
-  // empty sends none.
+  // empty sends none. With sni_discovery they are tried after the probe
+  // without SNI instead.
   std::vector<std::string> sni;
+  // sni_discovery: once an address target answers (a chain, or an alert
+  // without SNI), the same address and port is probed once with each name
+  // its certificate is issued for (subjectAltName dNSNames, then a CN that
+  // is a host name; wildcards skipped) and each name of |sni|, at most
+  // sni_max (1 to 1024) per endpoint. Each such record carries sni_source
+  // and differs_from_default. These probes count against |rate|.
+  bool sni_discovery = true;
+  uint32_t sni_max = 16;
   std::vector<std::string> alpn;
   // starttls: which ports are upgraded from a plain-text protocol with
   // STARTTLS before the handshake. Empty: the built-in table (25 and 587
