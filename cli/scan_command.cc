@@ -252,6 +252,11 @@ std::string FormatSummary(const SweepSummary& s,
     uint64_t n = s.by_outcome[static_cast<size_t>(o)];
     if (n > 0) absl::StrAppend(&out, "  ", OutcomeName(o), ": ", n, "\n");
   }
+  if (s.sni_probes > 0) {
+    absl::StrAppend(&out, "SNI discovery: ", s.sni_probes, " probes, ", s.sni_virtual_hosts,
+                    " virtual host", s.sni_virtual_hosts == 1 ? "" : "s",
+                    " (a certificate other than the address's default)\n");
+  }
   if (!tls_endpoints.empty()) {
     absl::StrAppend(&out, "TLS endpoints",
                     s.by_outcome[0] > tls_endpoints.size() ? " (first 20)" : "", ":\n");

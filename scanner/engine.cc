@@ -383,9 +383,18 @@ void Engine::OnProbeDone(InFlight* f) {
   } else {
     const Job& job = f->job;
     if (job.sni_source != SniSource::kNone) {
+      ++stats_.sni_probes;
       result.sni_source = job.sni_source;
       result.differs_from_default = result.outcome == Outcome::kTls && !result.chain.empty() &&
                                     result.chain[0] != *job.default_leaf;
+      if (result.differs_from_default) ++stats_.sni_virtual_hosts;
+      if (!result.differs_from_default && job.sni_source != SniSource::kSni) {
+        // Nothing new behind this name: the address's record says it all.
+        JobFinished(job.position);
+        if (effective_concurrency_ < concurrency_) ++effective_concurrency_;
+        Pump();
+        return;
+      }
     } else if (options_.sni_discovery && !stopping_ && job.name.empty() && job.sni.empty() &&
                ((result.outcome == Outcome::kTls && !result.chain.empty()) ||
                 result.outcome == Outcome::kTlsAlert)) {

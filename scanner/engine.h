@@ -53,6 +53,11 @@ struct EngineOptions {
   // for them), then each of sni_names, at most sni_max names per endpoint.
   // These probes count against the rate and the per-address cap like any
   // other, and the target's walk position stays outstanding until they end.
+  // A probe of a name from the certificate reaches the sink only when it
+  // found a virtual host (another leaf): one that got the default
+  // certificate back, or failed, is counted in EngineStats and dropped, so
+  // that an address with one certificate keeps one record. A probe of a
+  // name from sni_names always reaches the sink (it was asked for).
   bool sni_discovery = false;
   uint32_t sni_max = 16;
   // max_addresses_per_name bounds how many addresses of one name are probed.
@@ -80,6 +85,10 @@ struct EngineStats {
   uint64_t backpressure_events = 0;  // EMFILE/ENOBUFS/EADDRNOTAVAIL seen
   uint64_t peak_in_flight = 0;
   uint64_t names_resolved = 0;
+  // SNI discovery: probes made, and of them those that found a virtual
+  // host (a leaf other than the address's default).
+  uint64_t sni_probes = 0;
+  uint64_t sni_virtual_hosts = 0;
 };
 
 class Engine {

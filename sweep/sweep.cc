@@ -60,6 +60,8 @@ void AddStats(const EngineStats& s, SweepSummary* out) {
   out->backpressure_events += s.backpressure_events;
   out->peak_in_flight += s.peak_in_flight;
   out->names_resolved += s.names_resolved;
+  out->sni_probes += s.sni_probes;
+  out->sni_virtual_hosts += s.sni_virtual_hosts;
 }
 
 bool WriteAll(int fd, const char* data, size_t len) {

@@ -95,8 +95,9 @@ TEST(SweepTest, EveryTargetGetsOneTypedRecordWithItsAnalysis) {
 
 TEST(SweepTest, SniDiscoveryTriesTheLeafsNamesOnEachAnsweringEndpoint) {
   // The farm's leaf is issued for farm.test: each TLS endpoint is probed a
-  // second time with that name (the same certificate comes back), the
-  // refused and silent ones are not; --sni's names come after it.
+  // second time with that name; the same certificate comes back, so no
+  // record is made of it. --sni's name is tried after it and recorded. The
+  // refused and silent ports get no second probe.
   Farm farm;
   SweepOptions o = farm.Options();
   o.sni_discovery = true;
@@ -105,32 +106,34 @@ TEST(SweepTest, SniDiscoveryTriesTheLeafsNamesOnEachAnsweringEndpoint) {
   ASSERT_TRUE(sweep.ok()) << sweep.status();
   std::vector<ScanRecord> records;
   ASSERT_TRUE((*sweep)->Run([&](const ScanRecord& r) { records.push_back(r); }).ok());
-  ASSERT_EQ(records.size(), 8u);
+  ASSERT_EQ(records.size(), 6u);
   std::map<std::pair<uint16_t, std::string>, const ScanRecord*> by;
   for (const ScanRecord& r : records) by[{r.result.port, r.result.sni}] = &r;
   for (int i = 0; i < 2; ++i) {
     const uint16_t port = farm.tls[i]->port();
     const auto plain = by.find({port, ""});
-    const auto named = by.find({port, "farm.test"});
     const auto given = by.find({port, "other.test"});
-    ASSERT_TRUE(plain != by.end() && named != by.end() && given != by.end());
+    ASSERT_TRUE(plain != by.end() && given != by.end());
+    EXPECT_EQ(by.count({port, "farm.test"}), 0u);
     EXPECT_EQ(plain->second->result.sni_source, SniSource::kNone);
-    const ProbeResult& r = named->second->result;
-    EXPECT_EQ(r.sni_source, SniSource::kSan);
-    EXPECT_EQ(r.name, "farm.test");
+    const ProbeResult& r = given->second->result;
+    EXPECT_EQ(r.sni_source, SniSource::kSni);
+    EXPECT_EQ(r.name, "other.test");
     EXPECT_EQ(r.outcome, Outcome::kTls);
     EXPECT_FALSE(r.differs_from_default);
-    EXPECT_EQ(given->second->result.sni_source, SniSource::kSni);
   }
-  EXPECT_EQ((*sweep)->summary().results, 8u);
+  EXPECT_EQ((*sweep)->summary().sni_probes, 4u);
+  EXPECT_EQ((*sweep)->summary().sni_virtual_hosts, 0u);
+  EXPECT_EQ((*sweep)->summary().results, 6u);
   EXPECT_EQ((*sweep)->resume_point(), "");
-  // Bounded by --sni-max.
+  // Bounded by --sni-max: farm.test comes first, other.test is not tried.
   o.sni_max = 1;
   auto capped = Sweep::Create(o);
   ASSERT_TRUE(capped.ok());
   size_t n = 0;
   ASSERT_TRUE((*capped)->Run([&](const ScanRecord&) { ++n; }).ok());
-  EXPECT_EQ(n, 6u);
+  EXPECT_EQ(n, 4u);
+  EXPECT_EQ((*capped)->summary().sni_probes, 2u);
   o.sni_max = 0;
   EXPECT_FALSE(Sweep::Create(o).ok());
 }
@@ -291,6 +294,7 @@ TEST(RecordJsonTest, LinesRoundTripThroughTheImportDecoder) {
   Farm farm;
   SweepOptions o = farm.Options();
   o.sni_discovery = true;  // two records carry sni_source
+  o.sni = {"other.test"};
   auto sweep = Sweep::Create(o);
   ASSERT_TRUE(sweep.ok());
   std::vector<std::string> lines;

@@ -65,6 +65,8 @@ void AddStats(CBB* cbb, const EngineStats& s) {
   CBB_add_u64(cbb, s.backpressure_events);
   CBB_add_u64(cbb, s.peak_in_flight);
   CBB_add_u64(cbb, s.names_resolved);
+  CBB_add_u64(cbb, s.sni_probes);
+  CBB_add_u64(cbb, s.sni_virtual_hosts);
 }
 
 bool GetStats(CBS* cbs, EngineStats* s) {
@@ -72,7 +74,8 @@ bool GetStats(CBS* cbs, EngineStats* s) {
             CBS_get_u64(cbs, &s->probes_started) && CBS_get_u64(cbs, &s->results);
   for (uint64_t& n : s->by_outcome) ok = ok && CBS_get_u64(cbs, &n);
   return ok && CBS_get_u64(cbs, &s->backpressure_events) &&
-         CBS_get_u64(cbs, &s->peak_in_flight) && CBS_get_u64(cbs, &s->names_resolved);
+         CBS_get_u64(cbs, &s->peak_in_flight) && CBS_get_u64(cbs, &s->names_resolved) &&
+         CBS_get_u64(cbs, &s->sni_probes) && CBS_get_u64(cbs, &s->sni_virtual_hosts);
 }
 
 }  // namespace

@@ -118,8 +118,10 @@ struct SweepOptions {
   // without SNI), the same address and port is probed once with each name
   // its certificate is issued for (subjectAltName dNSNames, then a CN that
   // is a host name; wildcards skipped) and each name of |sni|, at most
-  // sni_max (1 to 1024) per endpoint. Each such record carries sni_source
-  // and differs_from_default. These probes count against |rate|.
+  // sni_max (1 to 1024) per endpoint. These probes count against |rate|.
+  // A name from the certificate becomes a record only when it reveals a
+  // virtual host (a leaf other than the default: differs_from_default);
+  // one from |sni| always does. Records carry sni_source.
   bool sni_discovery = true;
   uint32_t sni_max = 16;
   std::vector<std::string> alpn;
@@ -208,6 +210,11 @@ struct SweepSummary {
   uint64_t backpressure_events = 0;  // EMFILE/ENOBUFS seen (and retried)
   uint64_t peak_in_flight = 0;
   uint64_t names_resolved = 0;
+  // SNI discovery: probes made, and virtual hosts found (a leaf other than
+  // the address's default; only those, and names given with |sni|, become
+  // records).
+  uint64_t sni_probes = 0;
+  uint64_t sni_virtual_hosts = 0;
   uint64_t chains_analysed = 0;  // distinct chains (cache misses)
   // certificates_parsed: distinct certificates parsed; one shared by many
   // chains (an intermediate) is parsed once.
