@@ -5,7 +5,8 @@
 # tools users pick instead (bench/compare.sh), the client CPU per
 # endpoint (bench/endpoint_cpu.sh) and the reference CLM under load with
 # a SIGKILL (bench/clm_load.sh, loopback), STARTTLS next to implicit TLS
-# (bench/starttls_bench.sh). Needs root for the private
+# (bench/starttls_bench.sh), and what SNI discovery costs
+# (bench/sni_discovery_bench.sh). Needs root for the private
 # network namespaces of the in-flight, compare and endpoint CPU runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +26,5 @@ echo "== CLM under load and a crash (writes .bench/clm_load.md)"
 bench/clm_load.sh
 echo "== STARTTLS next to implicit TLS (writes .bench/starttls.md)"
 bench/starttls_bench.sh
+echo "== SNI discovery on a farm of single-certificate addresses (writes .bench/sni_discovery.md)"
+bench/sni_discovery_bench.sh
