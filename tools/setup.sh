@@ -14,6 +14,7 @@ PACKAGES=(
   python3 curl procps man-db chromium
   dovecot-imapd dovecot-pop3d postgresql
   postfix slapd vsftpd prosody mariadb-server
+  libc-ares-dev dnsmasq-base
 )
 
 missing=()
