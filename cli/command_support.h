@@ -33,6 +33,10 @@ inline constexpr const char* kRootsSetting = "roots";
 inline constexpr const char* kIntermediatesSetting = "intermediates";
 inline constexpr const char* kPolicySetting = "policy";
 inline constexpr const char* kStarttlsSetting = "starttls";
+// The DNS domains ers discover --domain added (comma-separated), and the DNS
+// server (ADDRESS[:PORT]) of --resolver.
+inline constexpr const char* kDomainsSetting = "domains";
+inline constexpr const char* kResolverSetting = "resolver";
 
 // SettingOr returns |flag| when given, else the stored setting |key|, else "".
 [[nodiscard]] absl::StatusOr<std::string> SettingOr(ConfigStore& store,

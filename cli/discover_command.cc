@@ -6,7 +6,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include <tuple>
 #include "base/files.h"
@@ -17,6 +19,7 @@
 #include "base/ip_address.h"
 #include "base/list_syntax.h"
 #include "scanner/address_policy.h"
+#include "scanner/domain_targets.h"
 #include "scanner/server_list.h"
 #include "tlsprobe/starttls.h"
 
@@ -78,10 +81,10 @@ void PrintEntries(const Streams& io, const std::vector<DiscoverEntry>& entries,
 int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, exclude_file, remove, db;
   std::optional<std::string> resolve, roots, intermediates, policy, targets_file, exclude,
-      starttls;
+      starttls, domain, resolver;
   bool list = false, no_exclude_file = false, no_resolve = false, all = false,
        no_roots = false, no_intermediates = false, no_policy = false, no_exclude = false,
-       no_starttls = false;
+       no_starttls = false, no_domains = false, no_resolver = false;
   FlagSet flags("discover");
   flags.String("servers", "LIST",
                "host names and IP literals, comma-separated (@FILE: one or more per line)",
@@ -121,6 +124,12 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
                "or none", &starttls);
   flags.Bool("no-starttls", "forget the stored --starttls (back to the built-in table)",
              &no_starttls);
+  flags.String("domain", "LIST", "DNS domains whose announced services every scan sweeps "
+               "(MX, SRV records, the domain itself); added to those stored", &domain);
+  flags.Bool("no-domains", "forget the stored domains", &no_domains);
+  flags.String("resolver", "ADDRESS[:PORT]", "the DNS server every scan asks for domains "
+               "and host names (default: the system's)", &resolver);
+  flags.Bool("no-resolver", "forget the stored resolver", &no_resolver);
   flags.Bool("list", "print the configuration", &list);
   flags.Bool("all", "with --ports alone: re-configure the ports of every entry", &all);
   AddDbFlag(flags, &db);
@@ -142,6 +151,31 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     return ReportError(io, absl::InvalidArgumentError("--exclude and --no-exclude contradict"));
   }
   // Parse everything before writing anything.
+  std::vector<std::string> new_domains;
+  if (domain.has_value()) {
+    absl::StatusOr<std::vector<absl::string_view>> list = SplitList(*domain, "--domain list");
+    if (!list.ok()) return ReportError(io, list.status());
+    for (absl::string_view d : *list) {
+      std::string name = absl::AsciiStrToLower(d);
+      if (absl::Status s = ValidateHostName(name); !s.ok()) return ReportError(io, s);
+      new_domains.push_back(std::move(name));
+    }
+  }
+  if (resolver.has_value()) {
+    if (absl::StatusOr<ResolverAddress> r = ParseResolverAddress(*resolver); !r.ok()) {
+      return ReportError(io, r.status());
+    }
+  }
+  for (const auto& [given, cleared, what] :
+       {std::make_tuple(domain.has_value(), no_domains, "domain"),
+        std::make_tuple(resolver.has_value(), no_resolver, "resolver")}) {
+    if (given && cleared) {
+      return ReportError(io, absl::InvalidArgumentError(
+                                 absl::StrCat("--", what, " and --no-", what,
+                                              what == std::string("domain") ? "s" : "",
+                                              " contradict")));
+    }
+  }
   std::vector<Planned> planned;
   if (servers.has_value()) {
     absl::StatusOr<std::vector<Server>> parsed_servers = ParseServers(*servers);
@@ -271,7 +305,8 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
                        no_resolve || roots.has_value() || no_roots ||
                        intermediates.has_value() || no_intermediates || policy.has_value() ||
                        no_policy || exclude.has_value() || no_exclude ||
-                       starttls.has_value() || no_starttls;
+                       starttls.has_value() || no_starttls || domain.has_value() ||
+                       no_domains || resolver.has_value() || no_resolver;
   // Only a change creates an inventory; listing one that is not there is
   // an error naming the path.
   absl::StatusOr<std::unique_ptr<Inventory>> inventory =
@@ -328,8 +363,31 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
     }
     messages.push_back(absl::StrCat("exclusion file set to ", *exclude_file));
   }
+  if (no_domains) {
+    if (absl::Status s = config.ClearSetting(kDomainsSetting); !s.ok()) return fail(s);
+    messages.push_back("domains cleared");
+  } else if (!new_domains.empty()) {
+    absl::StatusOr<std::optional<std::string>> stored = config.GetSetting(kDomainsSetting);
+    if (!stored.ok()) return fail(stored.status());
+    std::vector<std::string> all_domains =
+        stored->has_value() ? absl::StrSplit(**stored, ',', absl::SkipEmpty())
+                            : std::vector<std::string>();
+    for (const std::string& d : new_domains) {
+      if (std::find(all_domains.begin(), all_domains.end(), d) != all_domains.end()) {
+        messages.push_back(absl::StrCat("domain ", d, " unchanged"));
+        continue;
+      }
+      all_domains.push_back(d);
+      messages.push_back(absl::StrCat("domain ", d, " added"));
+    }
+    if (absl::Status s = config.SetSetting(kDomainsSetting, absl::StrJoin(all_domains, ","));
+        !s.ok()) {
+      return fail(s);
+    }
+  }
   for (const auto& [value, clear, key, what] :
-       {std::make_tuple(&roots, no_roots, kRootsSetting, "roots"),
+       {std::make_tuple(&resolver, no_resolver, kResolverSetting, "resolver"),
+        std::make_tuple(&roots, no_roots, kRootsSetting, "roots"),
         std::make_tuple(&intermediates, no_intermediates, kIntermediatesSetting,
                         "intermediates"),
         std::make_tuple(&policy, no_policy, kPolicySetting, "policy"),
@@ -403,7 +461,16 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
         config.GetSetting(kResolveSetting);
     if (!mapping.ok()) return ReportError(io, mapping.status());
     if (mapping->has_value()) fprintf(io.out, "resolve: %s\n", (*mapping)->c_str());
-    for (const auto& [key, label] : {std::make_pair(kRootsSetting, "roots"),
+    absl::StatusOr<std::optional<std::string>> stored_domains = config.GetSetting(kDomainsSetting);
+    if (!stored_domains.ok()) return ReportError(io, stored_domains.status());
+    if (stored_domains->has_value()) {
+      for (absl::string_view d : absl::StrSplit(**stored_domains, ',', absl::SkipEmpty())) {
+        fprintf(io.out, "domain  %-32s MX, SRV (%zu names) and its own addresses\n",
+                std::string(d).c_str(), SrvServices().size());
+      }
+    }
+    for (const auto& [key, label] : {std::make_pair(kResolverSetting, "resolver"),
+                                     std::make_pair(kRootsSetting, "roots"),
                                      std::make_pair(kIntermediatesSetting, "intermediates"),
                                      std::make_pair(kPolicySetting, "policy"),
                                      std::make_pair(kStarttlsSetting, "starttls")}) {
@@ -414,6 +481,7 @@ int RunDiscover(const std::vector<std::string>& args, const Streams& io) {
               v->has_value() ? (*v)->c_str()
                              : (k == kPolicySetting     ? "defaults"
                                 : k == kStarttlsSetting ? "the built-in table"
+                                : k == kResolverSetting ? "the system's"
                                                         : "none"));
     }
   }

@@ -287,7 +287,7 @@ absl::Status SplitFiles(const std::string& list, std::vector<std::string>* out) 
 int RunScan(const std::vector<std::string>& args, const Streams& io) {
   std::optional<std::string> servers, ips, ports, seed_flag, shard_flag,
       exclude_file, db, mode, sni, alpn, resolve, output, roots, intermediates,
-      policy, starttls, sni_discovery;
+      policy, starttls, sni_discovery, domain, resolver;
   std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
       retries, workers, spool_max_bytes, sni_max;
   std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout,
@@ -346,6 +346,10 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.String("sni", "LIST", "server names to try on IP targets, one probe "
                "each, after the probe without SNI (\"none\" for no SNI; with "
                "--sni-discovery off, instead of it)", &sni);
+  flags.String("domain", "LIST", "scan the services these DNS domains announce (MX, SRV "
+               "records, the domain itself) instead of the configuration", &domain);
+  flags.String("resolver", "ADDRESS[:PORT]", "the DNS server for domains and host names "
+               "(default: ers discover --resolver, else the system's)", &resolver);
   flags.String("sni-discovery", "on|off", "probe each IP target that answers again with "
                "each name its certificate is issued for, to find the virtual hosts behind "
                "it (default on)", &sni_discovery);
@@ -488,7 +492,8 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   // Targets on the command line make an ad-hoc run: recorded and listed,
   // but neither "the latest sweep" of reports nor sent to the CLM unless
   // --push asks.
-  const bool adhoc = servers.has_value() || ips.has_value() || ports.has_value();
+  const bool adhoc =
+      servers.has_value() || ips.has_value() || ports.has_value() || domain.has_value();
   if (push_adhoc && !adhoc) {
     return ReportError(io, absl::InvalidArgumentError(
                                "--push is for ad-hoc scans (--servers/--ips); configured "
@@ -498,9 +503,25 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     return ReportError(io, absl::InvalidArgumentError("--push and --no-push contradict"));
   }
   absl::StatusOr<std::vector<DiscoverEntry>> entries =
-      adhoc ? AdHocEntries(servers, ips, ports) : config.List();
+      !adhoc                                   ? config.List()
+      : servers.has_value() || ips.has_value() ? AdHocEntries(servers, ips, ports)
+                                               : std::vector<DiscoverEntry>();
   if (!entries.ok()) return ReportError(io, entries.status());
-  if (entries->empty()) {
+  absl::StatusOr<std::string> domains = adhoc ? absl::StatusOr<std::string>(domain.value_or(""))
+                                              : SettingOr(config, std::nullopt, kDomainsSetting);
+  if (!domains.ok()) return ReportError(io, domains.status());
+  if (!domains->empty()) {
+    absl::StatusOr<std::vector<absl::string_view>> list = SplitList(*domains, "--domain list");
+    if (!list.ok()) return ReportError(io, list.status());
+    for (absl::string_view d : *list) options.domains.emplace_back(absl::AsciiStrToLower(d));
+  }
+  absl::StatusOr<std::string> resolver_spec = SettingOr(config, resolver, kResolverSetting);
+  if (!resolver_spec.ok()) return ReportError(io, resolver_spec.status());
+  options.resolver = *resolver_spec;
+  if (domain.has_value() && ports.has_value() && !servers.has_value() && !ips.has_value()) {
+    options.ports = *ports;  // the domains' own names
+  }
+  if (entries->empty() && options.domains.empty()) {
     return ReportError(io, absl::InvalidArgumentError(
                                "nothing to scan: configure targets with ers "
                                "discover --servers/--ips first"));
@@ -562,6 +583,11 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   }
 
   if (dry_run) {
+    // What the domains announce, resolved now (the sweep does it again).
+    DomainExpansion expansion;
+    if (absl::Status s = ExpandDomainsInto(&options, &expansion); !s.ok()) {
+      return ReportError(io, s);
+    }
     absl::StatusOr<TargetSpace> space = BuildTargetSpace(options);
     if (!space.ok()) return ReportError(io, space.status());
     Shard shard{options.shard_index, options.shard_count};
@@ -577,6 +603,19 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
               e.kind == EntryKind::kServer ? "server" : "ips", e.spec.c_str(),
               e.ports.ToString().c_str());
     }
+    for (const DomainTarget& t : expansion.targets) {
+      fprintf(io.out, "  %-7s %-32s %s%s%s (from %s)\n", "domain", t.host.c_str(),
+              t.port == 0 ? "ports " : "port ",
+              t.port == 0 ? (options.ports.empty() ? PortList::Defaults().ToString().c_str()
+                                                   : options.ports.c_str())
+                          : absl::StrCat(t.port).c_str(),
+              t.starttls == Starttls::kNone ? "" : absl::StrCat(" ", StarttlsName(t.starttls)).c_str(),
+              t.source.c_str());
+    }
+    for (const std::string& problem : expansion.problems) {
+      fprintf(io.out, "  dns problem: %s\n", problem.c_str());
+    }
+    if (!options.resolver.empty()) fprintf(io.out, "  resolver:   %s\n", options.resolver.c_str());
     if (!options.exclusions.empty()) {
       fprintf(io.out, "  exclusions: %s (--exclude)\n",
               absl::StrReplaceAll(options.exclusions, {{"\n", ","}}).c_str());

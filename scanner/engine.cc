@@ -86,6 +86,12 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
     if (!state) state = std::make_unique<NameState>();
     state->addresses.push_back(address);
   }
+  if (engine->options_.dns.has_value()) {
+    absl::StatusOr<std::unique_ptr<DnsResolver>> dns =
+        DnsResolver::Create(loop, *engine->options_.dns);
+    if (!dns.ok()) return dns.status();
+    engine->dns_ = *std::move(dns);
+  }
   uv_timer_init(loop, &engine->pump_timer_);
   engine->pump_timer_.data = engine.get();
   engine->pump_timer_open_ = true;
@@ -93,10 +99,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
 }
 
 Engine::~Engine() {
-  if (pump_timer_open_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&pump_timer_), nullptr);
-    uv_run(loop_, UV_RUN_NOWAIT);
-  }
+  const bool close_handles = pump_timer_open_ || dns_ != nullptr;
+  dns_.reset();  // pending queries end (cancelled); its handles close
+  if (pump_timer_open_) uv_close(reinterpret_cast<uv_handle_t*>(&pump_timer_), nullptr);
+  if (close_handles) uv_run(loop_, UV_RUN_NOWAIT);
 }
 
 absl::Status Engine::Run() {
@@ -271,6 +277,16 @@ void Engine::AddressJobs(uint64_t position, const IpAddress& address,
 }
 
 void Engine::StartResolution(const std::string& name) {
+  if (dns_ != nullptr) {
+    ++resolutions_in_flight_;
+    dns_->Addresses(name, options_.max_addresses_per_name,
+                    [this, name](absl::StatusOr<std::vector<IpAddress>> addresses) {
+                      if (absl::IsCancelled(addresses.status())) return;  // the engine is going
+                      --resolutions_in_flight_;
+                      OnNameResolved(name, std::move(addresses));
+                    });
+    return;
+  }
   auto* r = new Resolution{{}, this, name};
   r->req.data = r;
   ++resolutions_in_flight_;
@@ -291,27 +307,37 @@ void Engine::StartResolution(const std::string& name) {
 void Engine::OnResolved(Resolution* r, int status, addrinfo* res) {
   std::unique_ptr<Resolution> owned(r);
   --resolutions_in_flight_;
-  ++stats_.names_resolved;
-  NameState& state = *names_[r->name];
-  state.resolving = false;
-  if (status < 0) {
-    state.error = absl::StrCat("cannot resolve ", r->name, ": ",
-                               uv_strerror(status));
-  } else {
-    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-      IpAddress a;
-      if (!FromSockaddr(ai->ai_addr, &a)) continue;
-      if (std::find(state.addresses.begin(), state.addresses.end(), a) ==
-              state.addresses.end() &&
-          state.addresses.size() < options_.max_addresses_per_name) {
-        state.addresses.push_back(a);
-      }
-    }
-    if (state.addresses.empty()) {
-      state.error = absl::StrCat("cannot resolve ", r->name, ": no address");
+  std::vector<IpAddress> addresses;
+  for (addrinfo* ai = status < 0 ? nullptr : res; ai != nullptr; ai = ai->ai_next) {
+    IpAddress a;
+    if (!FromSockaddr(ai->ai_addr, &a)) continue;
+    if (std::find(addresses.begin(), addresses.end(), a) == addresses.end() &&
+        addresses.size() < options_.max_addresses_per_name) {
+      addresses.push_back(a);
     }
   }
   if (res != nullptr) uv_freeaddrinfo(res);
+  if (status < 0) {
+    OnNameResolved(r->name, absl::NotFoundError(absl::StrCat("cannot resolve ", r->name, ": ",
+                                                             uv_strerror(status))));
+  } else if (addresses.empty()) {
+    OnNameResolved(r->name,
+                   absl::NotFoundError(absl::StrCat("cannot resolve ", r->name, ": no address")));
+  } else {
+    OnNameResolved(r->name, std::move(addresses));
+  }
+}
+
+void Engine::OnNameResolved(const std::string& name,
+                            absl::StatusOr<std::vector<IpAddress>> addresses) {
+  ++stats_.names_resolved;
+  NameState& state = *names_[name];
+  state.resolving = false;
+  if (addresses.ok()) {
+    state.addresses = *std::move(addresses);
+  } else {
+    state.error = std::string(addresses.status().message());
+  }
   std::vector<std::pair<uint64_t, uint16_t>> waiting;
   waiting.swap(state.waiting);
   for (const auto& [position, port] : waiting) {
@@ -319,12 +345,12 @@ void Engine::OnResolved(Resolution* r, int status, addrinfo* res) {
       Job job;
       job.position = position;
       job.port = port;
-      job.name = r->name;
+      job.name = name;
       Emit(job, Outcome::kUnresolved, state.error);
       continue;
     }
     for (const IpAddress& a : state.addresses) {
-      AddressJobs(position, a, port, r->name);
+      AddressJobs(position, a, port, name);
     }
     JobFinished(position);
   }

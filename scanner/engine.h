@@ -23,6 +23,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "scanner/dns_resolver.h"
 #include "scanner/target_space.h"
 #include "scanner/target_walker.h"
 #include "scanner/token_bucket.h"
@@ -64,6 +65,10 @@ struct EngineOptions {
   uint32_t max_addresses_per_name = 16;
   // resolve maps host names to addresses without DNS (like curl --resolve).
   std::vector<std::pair<std::string, IpAddress>> resolve;
+  // dns, when set, resolves host names through c-ares on the loop with these
+  // options (a given --resolver, or the system's configuration); unset, the
+  // system's getaddrinfo in libuv's thread pool does.
+  std::optional<DnsOptions> dns;
   // starttls says which ports are upgraded with STARTTLS.
   StarttlsTable starttls;
   // backpressure_delay_ms is how long to wait after EMFILE/ENOBUFS before
@@ -155,6 +160,9 @@ class Engine {
                    const std::string& name);
   void StartResolution(const std::string& name);
   void OnResolved(Resolution* r, int status, addrinfo* res);
+  // OnNameResolved takes |name|'s addresses (or why there are none) and
+  // starts the targets that waited for them.
+  void OnNameResolved(const std::string& name, absl::StatusOr<std::vector<IpAddress>> addresses);
   void StartProbe(Job job);
   // DiscoverNames queues SNI discovery probes after |job| (an address
   // target probed without SNI) got a chain whose leaf is |leaf| ("" for
@@ -195,6 +203,7 @@ class Engine {
   std::deque<Job> deferred_;  // jobs waiting for their address's cap
   absl::flat_hash_map<IpAddress, uint32_t> per_address_;
   absl::flat_hash_map<std::string, std::unique_ptr<NameState>> names_;
+  std::unique_ptr<DnsResolver> dns_;  // when options_.dns is set
   // Walk positions not finished yet, with their unfinished jobs.
   std::map<uint64_t, uint32_t> outstanding_;
   EngineStats stats_;

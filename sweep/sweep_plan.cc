@@ -3,6 +3,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/files.h"
@@ -12,6 +13,7 @@
 #include "scanner/port_list.h"
 #include "scanner/prefix_set.h"
 #include "scanner/server_list.h"
+#include "tlsprobe/starttls.h"
 
 namespace ers {
 namespace {
@@ -124,8 +126,55 @@ absl::StatusOr<TargetSpace> BuildTargetSpace(const SweepOptions& o) {
   return std::move(builder).Build();
 }
 
-absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& o) {
+absl::StatusOr<std::optional<DnsOptions>> DnsOptionsFor(const SweepOptions& o) {
+  if (o.resolver.empty()) {
+    if (o.domains.empty()) return std::optional<DnsOptions>();
+    return std::optional<DnsOptions>(DnsOptions());
+  }
+  absl::StatusOr<ResolverAddress> server = ParseResolverAddress(o.resolver);
+  if (!server.ok()) return server.status();
+  DnsOptions dns;
+  dns.server = *server;
+  return std::optional<DnsOptions>(dns);
+}
+
+absl::Status ExpandDomainsInto(SweepOptions* o, DomainExpansion* expansion) {
+  if (o->domains.empty()) return absl::OkStatus();
+  for (const std::string& domain : o->domains) {
+    if (absl::Status s = ValidateHostName(domain); !s.ok()) return s;
+  }
+  absl::StatusOr<std::optional<DnsOptions>> dns = DnsOptionsFor(*o);
+  if (!dns.ok()) return dns.status();
+  absl::StatusOr<DomainExpansion> expanded = ExpandDomains(o->domains, dns->value_or(DnsOptions()));
+  if (!expanded.ok()) return expanded.status();
+  StarttlsTable table;
+  if (absl::StatusOr<StarttlsTable> t = StarttlsTable::Parse(o->starttls); t.ok()) table = *t;
+  const bool upgrades = absl::AsciiStrToLower(absl::StripAsciiWhitespace(o->starttls)) != "none";
+  std::string announced;  // PORT=PROTOCOL entries, before the caller's own
+  for (const DomainTarget& t : expanded->targets) {
+    TargetGroup group;
+    group.servers = t.host;
+    group.ports = t.port == 0 ? o->ports : absl::StrCat(t.port);
+    o->groups.push_back(std::move(group));
+    if (t.port != 0 && upgrades && table.For(t.port) != t.starttls &&
+        announced.find(absl::StrCat(t.port, "=")) == std::string::npos) {
+      absl::StrAppend(&announced, announced.empty() ? "" : ",", t.port, "=",
+                      t.starttls == Starttls::kNone ? "none" : StarttlsName(t.starttls));
+    }
+  }
+  if (!announced.empty()) {
+    o->starttls = o->starttls.empty() ? announced : absl::StrCat(announced, ",", o->starttls);
+  }
+  o->domains.clear();
+  *expansion = *std::move(expanded);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& options) {
   SweepPlan plan;
+  SweepOptions o = options;
+  if (absl::Status s = ExpandDomainsInto(&o, &plan.domains); !s.ok()) return s;
+  for (const std::string& problem : plan.domains.problems) plan.warnings.push_back(problem);
   absl::StatusOr<TargetSpace> space = BuildTargetSpace(o);
   if (!space.ok()) return space.status();
   if (space->size() == 0) {
@@ -194,6 +243,9 @@ absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& o) {
   }
   e.sni_discovery = o.sni_discovery;
   e.sni_max = o.sni_max;
+  absl::StatusOr<std::optional<DnsOptions>> dns = DnsOptionsFor(o);
+  if (!dns.ok()) return dns.status();
+  if (!o.resolver.empty()) e.dns = **dns;  // names through c-ares and the given server
   absl::StatusOr<StarttlsTable> starttls = StarttlsTable::Parse(o.starttls);
   if (!starttls.ok()) return starttls.status();
   e.starttls = *std::move(starttls);

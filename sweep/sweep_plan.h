@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "ers/sweep.h"
+#include "scanner/domain_targets.h"
 #include "scanner/engine.h"
 #include "scanner/target_space.h"
 #include "scanner/target_walker.h"
@@ -35,6 +36,7 @@ struct SweepPlan {
   Policy policy;
   uint32_t analysis_threads = 1;
   std::vector<std::string> warnings;
+  DomainExpansion domains;  // what options.domains expanded to
 
   // WorkerShard is the sub-shard walked by |worker| (0-based).
   Shard WorkerShard(uint32_t worker) const {
@@ -45,6 +47,17 @@ struct SweepPlan {
 // BuildTargetSpace parses the targets, ports and exclusions of |options|.
 [[nodiscard]] absl::StatusOr<TargetSpace> BuildTargetSpace(
     const SweepOptions& options);
+
+// ExpandDomainsInto replaces |options->domains| with what they announce
+// (scanner/domain_targets.h): a target group per host found, and STARTTLS
+// entries for announced ports the table does not already upgrade the same
+// way (the caller's own entries win). |expansion| receives the targets and
+// the resolution problems worth a warning.
+[[nodiscard]] absl::Status ExpandDomainsInto(SweepOptions* options, DomainExpansion* expansion);
+
+// DnsOptionsFor returns the DNS options of |options| (its --resolver), or
+// nullopt for the system's getaddrinfo.
+[[nodiscard]] absl::StatusOr<std::optional<DnsOptions>> DnsOptionsFor(const SweepOptions& options);
 
 // BuildSweepPlan checks |options| and builds the plan (see Sweep::Create for
 // the errors).

@@ -114,6 +114,18 @@ struct SweepOptions {
   // empty sends none. With sni_discovery they are tried after the probe
   // without SNI instead.
   std::vector<std::string> sni;
+  // domains: DNS domains whose announced services are swept: their mail
+  // exchangers (MX) on 25 with SMTP STARTTLS, the targets of a table of SRV
+  // names (_submission._tcp, _imap._tcp, _imaps._tcp, _ldap._tcp,
+  // _xmpp-client._tcp, _https._tcp, ... scanner/domain_targets.h) on the
+  // port and with the protocol each announces, and the domain itself on
+  // |ports|. They are expanded when the sweep is created (the MX and SRV
+  // queries concurrently); the host names found are resolved as the sweep
+  // reaches them, and exclusions apply to every address.
+  std::vector<std::string> domains;
+  // resolver: the DNS server for domains and host names, ADDRESS[:PORT]
+  // (port 53 by default). Empty: the system's configuration.
+  std::string resolver;
   // sni_discovery: once an address target answers (a chain, or an alert
   // without SNI), the same address and port is probed once with each name
   // its certificate is issued for (subjectAltName dNSNames, then a CN that
