@@ -426,7 +426,24 @@ void Engine::OnProbeDone(InFlight* f) {
                 result.outcome == Outcome::kTlsAlert)) {
       // A server that ends a handshake without SNI with an alert may still
       // answer the names given with --sni.
-      DiscoverNames(job, result.chain.empty() ? std::string() : result.chain[0]);
+      std::string leaf = result.chain.empty() ? std::string() : result.chain[0];
+      if (options_.sni_ptr && dns_ != nullptr) {
+        // The address's PTR names first; the position waits for them.
+        ++outstanding_[job.position];
+        ++resolutions_in_flight_;
+        dns_->Ptr(job.address, [this, job, leaf = std::move(leaf)](
+                                   absl::StatusOr<std::vector<std::string>> names) {
+          if (absl::IsCancelled(names.status())) return;  // the engine is going
+          --resolutions_in_flight_;
+          if (!stopping_) {
+            DiscoverNames(job, leaf, names.ok() ? *names : std::vector<std::string>());
+          }
+          JobFinished(job.position);
+          Pump();
+        });
+      } else {
+        DiscoverNames(job, leaf, {});
+      }
     }
     Deliver(std::move(result), f->job.position);
     JobFinished(f->job.position);
@@ -435,7 +452,8 @@ void Engine::OnProbeDone(InFlight* f) {
   Pump();
 }
 
-void Engine::DiscoverNames(const Job& job, const std::string& leaf) {
+void Engine::DiscoverNames(const Job& job, const std::string& leaf,
+                           const std::vector<std::string>& ptr_names) {
   std::vector<std::pair<std::string, SniSource>> candidates;
   auto consider = [&](std::string name, SniSource source) {
     if (candidates.size() >= options_.sni_max) return;
@@ -454,6 +472,7 @@ void Engine::DiscoverNames(const Job& job, const std::string& leaf) {
   CertificateNames names = ReadCertificateNames(leaf, 4 * options_.sni_max + 16);
   for (std::string& dns : names.dns_names) consider(std::move(dns), SniSource::kSan);
   consider(std::move(names.common_name), SniSource::kCn);
+  for (const std::string& ptr : ptr_names) consider(ptr, SniSource::kPtr);
   for (const std::string& sni : options_.sni_names) consider(sni, SniSource::kSni);
   if (candidates.empty()) return;
   auto default_leaf = std::make_shared<const std::string>(leaf);

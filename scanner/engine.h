@@ -61,6 +61,9 @@ struct EngineOptions {
   // name from sni_names always reaches the sink (it was asked for).
   bool sni_discovery = false;
   uint32_t sni_max = 16;
+  // sni_ptr adds the address's PTR names (through |dns|, which must be set)
+  // to the candidates, before sni_names.
+  bool sni_ptr = false;
   // max_addresses_per_name bounds how many addresses of one name are probed.
   uint32_t max_addresses_per_name = 16;
   // resolve maps host names to addresses without DNS (like curl --resolve).
@@ -167,7 +170,8 @@ class Engine {
   // DiscoverNames queues SNI discovery probes after |job| (an address
   // target probed without SNI) got a chain whose leaf is |leaf| ("" for
   // none: an alert).
-  void DiscoverNames(const Job& job, const std::string& leaf);
+  void DiscoverNames(const Job& job, const std::string& leaf,
+                     const std::vector<std::string>& ptr_names);
   void OnProbeDone(InFlight* f);
   // OnReconnectWanted queues a probe that wants another connection attempt
   // until the rate limit allows it.

@@ -245,7 +245,10 @@ absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& options) {
   e.sni_max = o.sni_max;
   absl::StatusOr<std::optional<DnsOptions>> dns = DnsOptionsFor(o);
   if (!dns.ok()) return dns.status();
-  if (!o.resolver.empty()) e.dns = **dns;  // names through c-ares and the given server
+  if (!o.resolver.empty()) {
+    e.dns = **dns;  // names through c-ares and the given server
+    e.sni_ptr = o.sni_discovery;  // and PTR names, asked of that server only
+  }
   absl::StatusOr<StarttlsTable> starttls = StarttlsTable::Parse(o.starttls);
   if (!starttls.ok()) return starttls.status();
   e.starttls = *std::move(starttls);

@@ -37,7 +37,8 @@ trap cleanup EXIT
 openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
 openssl req -x509 -new -key ca.key -subj "/CN=ers DNS test CA" -days 30 -out ca.pem \
   -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-for n in test.example mail.test.example imap.test.example web.test.example excluded.test.example; do
+for n in test.example mail.test.example imap.test.example web.test.example excluded.test.example \
+  default.test.example alt.test.example; do
   openssl ecparam -name prime256v1 -genkey -noout -out "$n.key" 2>/dev/null
   openssl req -new -key "$n.key" -subj "/CN=$n" -out "$n.csr" 2>/dev/null
   printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$n" >"$n.ext"
@@ -65,6 +66,7 @@ done
   echo "srv-host=_https._tcp.test.example,web.test.example,8443,0,1"
   echo "srv-host=_ldaps._tcp.test.example,excluded.test.example,636,0,1"
   echo "srv-host=_imap._tcp.test.example,gone.test.example,143,0,1"
+  echo "ptr-record=5.62.0.127.in-addr.arpa,alt.test.example"
 } >dnsmasq.conf
 dnsmasq --conf-file="$work/dnsmasq.conf" --keep-in-foreground --user=root \
   --pid-file="$work/dnsmasq.pid" --log-facility="$work/dnsmasq.log" &
@@ -80,6 +82,11 @@ mkdir -p tmp
            "127.0.62.4:8443 web.test.example" "127.0.62.9:636 excluded.test.example"; do
     set -- $s
     echo "  server { listen $1 ssl; ssl_certificate $work/$2.pem; ssl_certificate_key $work/$2.key; return 200 \"$2\\n\"; }"
+  done
+  # 127.0.62.5: a default certificate, and a virtual host only its PTR name reveals.
+  for s in "default.test.example default_server" "alt.test.example"; do
+    set -- $s
+    echo "  server { listen 127.0.62.5:443 ssl ${2:-}; server_name $1; ssl_certificate $work/$1.pem; ssl_certificate_key $work/$1.key; return 200 \"$1\\n\"; }"
   done
   echo "}"
 } >nginx.conf
@@ -153,6 +160,14 @@ result nx.example 443 | grep -q '"outcome":"unresolved","detail":"cannot resolve
 check $? "a domain that does not exist: unresolved, NXDOMAIN"
 [ "$(sqlite3 "$ERS_DB" "select count(distinct name) from endpoint_results where leaf_sha256 is not null")" -eq 4 ]
 check $? "the inventory keeps each service under its name"
+
+# SNI discovery asks the resolver for an answering address's PTR names:
+# the virtual host behind 127.0.62.5 that only its PTR name reveals.
+"$ers" scan --ips 127.0.62.5 --ports 443 --roots ca.pem --no-system-roots --output ptr.jsonl \
+  --quiet --no-push 2>err
+[ $? -eq 0 ] && [ "$(wc -l <ptr.jsonl)" -eq 2 ] &&
+  grep '"name":"alt.test.example"' ptr.jsonl | grep -q '"sni_source":"ptr","differs_from_default":true,.*"chain":\["'"$(der alt.test.example)"'"'
+check $? "the PTR name's virtual host, from the stored resolver: $(cat err; cut -c1-300 ptr.jsonl)"
 
 # A resolver that never answers: every name is classified, and the scan
 # ends on its own.

@@ -124,7 +124,9 @@ struct SweepOptions {
   // reaches them, and exclusions apply to every address.
   std::vector<std::string> domains;
   // resolver: the DNS server for domains and host names, ADDRESS[:PORT]
-  // (port 53 by default). Empty: the system's configuration.
+  // (port 53 by default). Empty: the system's configuration. When given,
+  // SNI discovery also tries each answering address's PTR names (asked of
+  // this server only: a sweep sends no reverse queries unless told where).
   std::string resolver;
   // sni_discovery: once an address target answers (a chain, or an alert
   // without SNI), the same address and port is probed once with each name
