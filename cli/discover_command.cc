@@ -35,7 +35,9 @@ ports (443,465,636,853,989,990,992,993,995). --ports --all re-configures
 the ports of every entry. Contradictory flags (adding and removing one
 entry, setting and clearing a setting) are refused. --roots,
 --intermediates, --policy and --starttls are stored and used by every later scan (and
-report) unless that command names its own.
+report) unless that command names its own. --domain adds DNS domains whose
+announced services (MX, SRV records, the domain's own addresses) every scan
+sweeps; --resolver names the DNS server every scan asks.
 
 Examples:
   ers discover --servers mail.example.com
@@ -52,6 +54,7 @@ Examples:
   ers discover --roots /etc/pki/corp-root.pem --policy /etc/ers/policy.conf
   ers discover --ips 198.51.100.0/24 --ports default,starttls
   ers discover --starttls 2525=smtp,8389=ldap
+  ers discover --domain example.com --resolver 192.0.2.53
   ers discover --list
 
 Flags:

@@ -70,6 +70,19 @@ take the named sets "default" (the nine implicit-TLS ports) and
 the outcome starttls_refused with its reply; one that speaks another
 protocol gives not_tls with its banner.
 
+Virtual hosts: an IP target that answers is probed again with each name
+its certificate is issued for (wildcards skipped), with --sni's names and,
+when --resolver is given, with its PTR names (at most --sni-max); a name
+that reveals another certificate is recorded as its own endpoint
+(sni_source, differs_from_default). --sni-discovery off turns it off.
+
+DNS: --domain (or ers discover --domain) sweeps what a domain announces:
+its MX hosts on 25 (SMTP STARTTLS), the targets of its SRV records
+(_submission, _imap(s), _pop3(s), _ldap(s), _xmpp-client/-server,
+_caldavs, _carddavs, _sips, _https, _keytransparency) with the protocol
+each implies, and the domain itself. --resolver ADDRESS[:PORT] asks that
+DNS server for everything.
+
 Examples:
   ers scan
   ers scan --mode full --concurrency 20000 --rate 5000 --output scan.jsonl
@@ -82,6 +95,8 @@ Examples:
   ers scan --dry-run --ips 127.0.0.0/24 --ports 443,8443
   ers scan --ips 127.0.0.1 --ports default,starttls    implicit TLS and STARTTLS
   ers scan --ips 127.0.0.1 --ports 2525 --starttls 2525=smtp
+  ers scan --ips 127.0.0.1 --sni www.example.com --sni-max 4
+  ers scan --domain example.com --resolver 127.0.0.1:5353 --dry-run
 
 Flags:
 )";
