@@ -31,7 +31,7 @@ libs="-L/usr/lib/x86_64-linux-gnu/android -Wl,-rpath,/usr/lib/x86_64-linux-gnu/a
 scanner="base/config_lines.cc base/ip_address.cc base/files.cc scanner/address_policy.cc scanner/port_list.cc tlsprobe/starttls.cc scanner/prefix_set.cc
   scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc
   scanner/permutation.cc scanner/target_walker.cc"
-x509="base/config_lines.cc base/encoding.cc base/digest.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
+x509="base/config_lines.cc base/encoding.cc base/digest.cc x509/leaf_names.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
 records="sweep/record_json.cc sweep/chain_analyzer.cc tlsprobe/probe_result.cc tlsprobe/starttls.cc
   base/ip_address.cc base/list_syntax.cc $x509"
 

@@ -1,4 +1,6 @@
-// Fuzz target: parse, normalize, validate and analyse a served chain. The
+// Fuzz target: parse, normalize, validate and analyse a served chain, and
+// read each certificate's names the way SNI discovery does on the loop
+// thread (x509/leaf_names.h). The
 // input is split into certificates at every "\xff\xfe" pair; the seeds are
 // DER certificates and chains of the test PKI.
 #include <cstddef>
@@ -7,6 +9,7 @@
 #include <vector>
 
 #include "x509/findings.h"
+#include "x509/leaf_names.h"
 #include "x509/report_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     chain.push_back(input.substr(start, pos - start));
   }
   chain.push_back(input.substr(start));
+  for (const std::string& der : chain) (void)ers::ReadCertificateNames(der, 16);
   ers::EndpointFacts facts;
   facts.host = "fuzz.test";
   facts.tls_version = 0x0301;
