@@ -106,6 +106,9 @@ VerifyRun Verify(X509* leaf, const std::vector<X509*>& untrusted,
   X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER);
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now_unix));
+  // A trust anchor need not be self-signed: an organisation may trust its
+  // issuing intermediate (given with --roots) without the root above it.
+  X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
   if (!host.empty()) {
     // The length must be given: a 0 length poisons the parameters.
     X509_VERIFY_PARAM_set1_host(param, host.data(), host.size());

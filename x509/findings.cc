@@ -252,8 +252,13 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
   const bool issuer_missing =
       std::find(v.reasons.begin(), v.reasons.end(), "unknown_issuer") !=
       v.reasons.end();
-  if (v.completed_from_cache ||
-      (issuer_missing && !chain.certs[chain.path.back()].self_issued)) {
+  // A missing intermediate shows as a leaf sent alone whose issuer is not
+  // known. A CA certificate at the top of what was sent, whose issuer is
+  // not known, is most likely issued by a root this machine does not trust
+  // (a private PKI sends leaf and intermediate, and should not send its
+  // root): untrusted, not incomplete.
+  const Certificate& top = chain.certs[chain.path.back()];
+  if (v.completed_from_cache || (issuer_missing && !top.self_issued && !top.is_ca)) {
     Add(&out, "incomplete_chain", Severity::kMedium,
         v.completed_from_cache
             ? "the server does not send every intermediate; the chain was "

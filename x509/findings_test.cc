@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_pki.h"
@@ -284,6 +285,26 @@ TEST_F(FindingsTest, MissingIntermediate) {
   EXPECT_EQ(Ids(cached), (IdSet{"incomplete_chain"}));
   EXPECT_TRUE(cached.validation.trusted);
   EXPECT_TRUE(cached.validation.completed_from_cache);
+}
+
+TEST_F(FindingsTest, UnknownRootIsNotAMissingIntermediate) {
+  // Leaf and intermediate sent, the root unknown (a private PKI scanned
+  // without --roots): untrusted, but nothing is missing from what was sent.
+  ChainReport r = Analyze({Leaf(), Der(pki_->inter.get())}, TrustStore());
+  EXPECT_EQ(Ids(r), (IdSet{"untrusted"}));
+  EXPECT_THAT(r.validation.reasons, ElementsAre("unknown_issuer"));
+}
+
+TEST_F(FindingsTest, AnIntermediateGivenAsTrustAnchor) {
+  // The organisation trusts its issuing intermediate, not the root above it.
+  TrustStore store;
+  ASSERT_TRUE(store.AddRootsPem(testpki::CertPem(pki_->inter.get()), "inter.pem", false).ok());
+  ChainReport r = Analyze({Leaf(), Der(pki_->inter.get())}, store);
+  EXPECT_TRUE(r.validation.trusted) << absl::StrJoin(r.validation.reasons, ",");
+  EXPECT_EQ(Ids(r), IdSet{});
+  ChainReport alone = Analyze({Leaf()}, store);
+  EXPECT_TRUE(alone.validation.trusted);
+  EXPECT_EQ(Ids(alone), IdSet{});
 }
 
 TEST_F(FindingsTest, ReversedWithDuplicateAndUnrelated) {
