@@ -25,16 +25,11 @@ ers=$root/.bazel/bin/cli/ers
 work=$(mktemp -d /tmp/ers-sni-bench.XXXXXX)
 endpoints=$(( 1 << (32 - prefix) ))
 cd "$work"
-openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
-openssl req -x509 -new -key ca.key -subj "/CN=ers SNI bench CA" -days 30 -out ca.pem \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out farm.key 2>/dev/null
-openssl req -new -key farm.key -subj "/CN=farm.test" -out farm.csr 2>/dev/null
-printf 'subjectAltName=DNS:farm.test,DNS:www.farm.test\n' >farm.ext
-openssl x509 -req -in farm.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
-  -extfile farm.ext -out farm.pem 2>/dev/null
+source "$root/tests/openssl_pki.sh"
+openssl_ca "ers SNI bench CA"
+openssl_leaf farm.test 'subjectAltName=DNS:farm.test,DNS:www.farm.test'
 source "$root/bench/nginx_farm.sh"
-start_nginx_farm "$work" "8443:$work/farm.pem:$work/farm.key"
+start_nginx_farm "$work" "8443:$work/farm.test.pem:$work/farm.test.key"
 trap 'kill "$(cat "$work/nginx.pid")" 2>/dev/null; cd /; rm -rf "$work"' EXIT
 
 rows=()

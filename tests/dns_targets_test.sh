@@ -18,6 +18,7 @@ ip addr add 127.0.62.2/8 dev lo
 ers="$PWD/$1"
 source tests/shell_checks.sh
 source tests/postfix_instance.sh
+source tests/openssl_pki.sh
 # Under /tmp, world-traversable: Postfix's daemons read it as their own user.
 work=$(mktemp -d /tmp/ers-dns.XXXXXX)
 chmod 755 "$work"
@@ -34,17 +35,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
-openssl req -x509 -new -key ca.key -subj "/CN=ers DNS test CA" -days 30 -out ca.pem \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+openssl_ca "ers DNS test CA"
 for n in test.example mail.test.example imap.test.example web.test.example excluded.test.example \
   default.test.example alt.test.example; do
-  openssl ecparam -name prime256v1 -genkey -noout -out "$n.key" 2>/dev/null
-  openssl req -new -key "$n.key" -subj "/CN=$n" -out "$n.csr" 2>/dev/null
-  printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$n" >"$n.ext"
-  openssl x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
-    -extfile "$n.ext" -out "$n.pem" 2>/dev/null
-  chmod 644 "$n.key"
+  openssl_leaf "$n" "subjectAltName=DNS:$n\nextendedKeyUsage=serverAuth" ||
+    { echo "FAIL: no certificate for $n"; exit 1; }
+  chmod 644 "$n.key"  # Postfix's daemons read theirs as their own user
 done
 
 {
@@ -137,7 +133,7 @@ status=$?
 check $? "ers scan exits 0 ($status): $(cat err)"
 # result NAME PORT: the record of that host name and port.
 result() { grep "\"port\":$2,\"name\":\"$1\"," out.jsonl; }
-der() { openssl x509 -in "$1.pem" -outform der | base64 -w0; }
+der() { openssl_der "$1"; }
 for want in "test.example 443 -" "mail.test.example 25 smtp" "mail.test.example 587 smtp" \
             "imap.test.example 993 -" "web.test.example 8443 -"; do
   set -- $want

@@ -19,35 +19,19 @@
 set -uo pipefail
 ers="$PWD/$1"
 source tests/shell_checks.sh
+source tests/openssl_pki.sh
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/ers-lost.XXXXXX")
 export ERS_DB="$work/ers.db"
 net=127.0.58
 cd "$work" || exit 1
 
-openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
-openssl req -x509 -new -key ca.key -subj "/CN=ers lost-chain test CA" -days 30 -out ca.pem \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out ku.key 2>/dev/null
-openssl req -new -key ku.key -subj "/CN=ku.test" -out ku.csr 2>/dev/null
-printf 'keyUsage=critical,keyCertSign\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:ku.test\nbasicConstraints=critical,CA:FALSE\n' >ku.ext
-openssl x509 -req -in ku.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile ku.ext \
-  -out ku.pem 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out ok.key 2>/dev/null
-openssl req -new -key ok.key -subj "/CN=ok.test" -out ok.csr 2>/dev/null
-printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:ok.test\n' >ok.ext
-openssl x509 -req -in ok.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile ok.ext \
-  -out ok.pem 2>/dev/null
-for spec in "rsa512 512 sha256" "rsa1024 1024 sha1"; do
-  set -- $spec
-  openssl genrsa -out $1.key $2 2>/dev/null
-  openssl req -new -key $1.key -subj "/CN=$1.test" -out $1.csr 2>/dev/null
-  printf 'subjectAltName=DNS:%s.test\nextendedKeyUsage=serverAuth\n' $1 >$1.ext
-  openssl x509 -req -$3 -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
-    -extfile $1.ext -out $1.pem 2>/dev/null
-done
-[ -s ku.pem ] && [ -s ok.pem ] && [ -s rsa512.pem ] && [ -s rsa1024.pem ]
+openssl_ca "ers lost-chain test CA"
+openssl_leaf ku.test 'keyUsage=critical,keyCertSign\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:ku.test\nbasicConstraints=critical,CA:FALSE' &&
+  openssl_leaf ok.test 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:ok.test' &&
+  openssl_leaf rsa512.test 'subjectAltName=DNS:rsa512.test\nextendedKeyUsage=serverAuth' rsa:512 &&
+  openssl_leaf rsa1024.test 'subjectAltName=DNS:rsa1024.test\nextendedKeyUsage=serverAuth' rsa:1024 sha1
 check $? "the test certificates are made"
-leaf=$(openssl x509 -in ku.pem -outform der | base64 -w0)
+leaf=$(openssl_der ku.test)
 
 mkdir -p tmp
 cat >nginx.conf <<EOF
@@ -64,22 +48,22 @@ http {
   scgi_temp_path $work/tmp/scgi;
   server {
     listen $net.1:8443 ssl;
-    ssl_certificate $work/ku.pem;
-    ssl_certificate_key $work/ku.key;
+    ssl_certificate $work/ku.test.pem;
+    ssl_certificate_key $work/ku.test.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     return 200 "ku\n";
   }
   server {
     listen $net.1:8444 ssl;
-    ssl_certificate $work/ku.pem;
-    ssl_certificate_key $work/ku.key;
+    ssl_certificate $work/ku.test.pem;
+    ssl_certificate_key $work/ku.test.key;
     ssl_protocols TLSv1.3;
     return 200 "ku 1.3\n";
   }
   server {
     listen $net.1:8445 ssl;
-    ssl_certificate $work/ok.pem;
-    ssl_certificate_key $work/ok.key;
+    ssl_certificate $work/ok.test.pem;
+    ssl_certificate_key $work/ok.test.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_client_certificate $work/ca.pem;
     ssl_verify_client on;
@@ -87,16 +71,16 @@ http {
   }
   server {
     listen $net.1:8446 ssl;
-    ssl_certificate $work/rsa512.pem;
-    ssl_certificate_key $work/rsa512.key;
+    ssl_certificate $work/rsa512.test.pem;
+    ssl_certificate_key $work/rsa512.test.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_ciphers ALL:@SECLEVEL=0;
     return 200 "rsa-512\n";
   }
   server {
     listen $net.1:8447 ssl;
-    ssl_certificate $work/rsa1024.pem;
-    ssl_certificate_key $work/rsa1024.key;
+    ssl_certificate $work/rsa1024.test.pem;
+    ssl_certificate_key $work/rsa1024.test.key;
     ssl_protocols TLSv1;
     ssl_ciphers ALL:@SECLEVEL=0;
     return 200 "a TLS 1.0 device\n";
@@ -120,12 +104,12 @@ for port in 8443 8444; do
   line $port | grep -q '"id":"leaf_key_usage","severity":"high"'
   check $? "$port: the analysis flags leaf_key_usage: $(line $port | grep -o '"findings":.*' | cut -c1-300)"
 done
-ok=$(openssl x509 -in ok.pem -outform der | base64 -w0)
+ok=$(openssl_der ok.test)
 line 8445 | grep -q '"outcome":"tls","detail":""' && line 8445 | grep -q "\"chain\":\[\"$ok\""
 check $? "8445 (client certificate required): the server's chain: $(line 8445 | cut -c1-200)"
 for want in "8446 rsa512 TLSv1.2" "8447 rsa1024 TLSv1"; do
   set -- $want
-  der=$(openssl x509 -in $2.pem -outform der | base64 -w0)
+  der=$(openssl_der $2.test)
   line $1 | grep -q '"outcome":"tls"' && line $1 | grep -q "\"chain\":\[\"$der\"" &&
     line $1 | grep -q "\"version\":\"$3\""
   check $? "$1: the $2 leaf's chain over $3: $(line $1 | cut -c1-260)"

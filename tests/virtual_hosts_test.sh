@@ -11,31 +11,21 @@
 set -uo pipefail
 ers="$PWD/$1"
 source tests/shell_checks.sh
+source tests/openssl_pki.sh
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/ers-vhosts.XXXXXX")
 export ERS_DB="$work/ers.db"
 net=127.0.61
 cd "$work" || exit 1
 
-openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
-openssl req -x509 -new -key ca.key -subj "/CN=ers vhost test CA" -days 30 -out ca.pem \
-  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-# leaf NAME SANS: a certificate for NAME with subjectAltName SANS.
-leaf() {
-  openssl ecparam -name prime256v1 -genkey -noout -out "$1.key" 2>/dev/null
-  openssl req -new -key "$1.key" -subj "/CN=$1" -out "$1.csr" 2>/dev/null
-  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$2" >"$1.ext"
-  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
-    -extfile "$1.ext" -out "$1.pem" 2>/dev/null
-}
-leaf default.test "DNS:default.test,DNS:a.vhost.test,DNS:b.vhost.test,DNS:*.wild.test"
-leaf a.vhost.test "DNS:a.vhost.test"
-leaf b.vhost.test "DNS:b.vhost.test"
-leaf hidden.test "DNS:hidden.test"
-leaf single.test "DNS:single.test"
-for n in default.test a.vhost.test b.vhost.test hidden.test single.test; do
-  [ -s $n.pem ] || { echo "FAIL: no certificate for $n"; exit 1; }
+openssl_ca "ers vhost test CA"
+for spec in "default.test DNS:default.test,DNS:a.vhost.test,DNS:b.vhost.test,DNS:*.wild.test" \
+            "a.vhost.test DNS:a.vhost.test" "b.vhost.test DNS:b.vhost.test" \
+            "hidden.test DNS:hidden.test" "single.test DNS:single.test"; do
+  set -- $spec
+  openssl_leaf "$1" "subjectAltName=$2\nextendedKeyUsage=serverAuth" ||
+    { echo "FAIL: no certificate for $1"; exit 1; }
 done
-der() { openssl x509 -in "$1.pem" -outform der | base64 -w0; }
+der() { openssl_der "$1"; }
 
 mkdir -p tmp
 {

@@ -1,0 +1,33 @@
+# openssl_pki.sh: sourced by the shell tests and benchmarks that need
+# certificates nginx or Postfix can serve, made with the openssl command in
+# the current directory.
+#   openssl_ca NAME          ca.key and ca.pem: an ECDSA P-256 root, CN NAME
+#   openssl_leaf FILE EXTS [KEY [DIGEST]]
+#                            FILE.key and FILE.pem, CN FILE, issued by ca.pem
+#                            for 30 days with the x509v3 lines EXTS (e.g.
+#                            "subjectAltName=DNS:a.test"); KEY is "ec" (P-256,
+#                            the default) or "rsa:BITS"; DIGEST sha256 by
+#                            default. Returns non-zero if FILE.pem is not made.
+#   openssl_der FILE         FILE.pem's DER, base64 on one line (as results carry it)
+openssl_ca() {
+  openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
+  openssl req -x509 -new -key ca.key -subj "/CN=$1" -days 30 -out ca.pem \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    2>/dev/null
+}
+
+openssl_leaf() {
+  local file=$1 exts=$2 key=${3:-ec} digest=${4:-sha256}
+  if [ "$key" = ec ]; then
+    openssl ecparam -name prime256v1 -genkey -noout -out "$file.key" 2>/dev/null
+  else
+    openssl genrsa -out "$file.key" "${key#rsa:}" 2>/dev/null
+  fi
+  openssl req -new -key "$file.key" -subj "/CN=$file" -out "$file.csr" 2>/dev/null
+  printf '%b\n' "$exts" >"$file.ext"
+  openssl x509 -req "-$digest" -in "$file.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+    -extfile "$file.ext" -out "$file.pem" 2>/dev/null
+  [ -s "$file.pem" ]
+}
+
+openssl_der() { openssl x509 -in "$1.pem" -outform der | base64 -w0; }
