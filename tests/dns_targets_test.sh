@@ -89,14 +89,7 @@ mkdir -p tmp
 /usr/sbin/nginx -p "$work/" -c "$work/nginx.conf" || { echo "FAIL: nginx: $(cat error.log)"; exit 1; }
 postfix_instance "$work/postfix" "$work/mail.test.example.pem" "$work/mail.test.example.key" 127.0.62.2 ||
   { echo "FAIL: postfix: $(tail -3 "$work/postfix/log")"; exit 1; }
-for target in 127.0.62.2:25 127.0.62.2:587 127.0.62.1:443; do
-  up=0
-  for _ in $(seq 1 100); do
-    timeout 1 bash -c "exec 3<>/dev/tcp/${target%:*}/${target#*:}" 2>/dev/null && { up=1; break; }
-    sleep 0.1
-  done
-  [ "$up" = 1 ] || { echo "FAIL: nothing listens on $target"; exit 1; }
-done
+await_listeners 127.0.62.2:25 127.0.62.2:587 127.0.62.1:443 || { echo "FAIL: a server did not start"; exit 1; }
 for _ in $(seq 1 100); do [ -s "$work/dnsmasq.pid" ] && break; sleep 0.1; done
 
 "$ers" discover --domain test.example,NX.example --resolver 127.0.0.1:5353 >out 2>&1

@@ -51,3 +51,18 @@ killed_mid_sweep() {
   [ $? -eq 137 ] &&
     [ "$(sqlite3 "$ERS_DB" "select status from scan_runs order by id desc limit 1")" = running ]
 }
+
+# await_listeners ADDRESS:PORT...: returns once each answers a TCP connect
+# (the servers a test started are up), at most 20 s each; fails naming the
+# first that does not.
+await_listeners() {
+  local target
+  for target in "$@"; do
+    local up=0
+    for _ in $(seq 1 200); do
+      timeout 1 bash -c "exec 3<>/dev/tcp/${target%:*}/${target#*:}" 2>/dev/null && { up=1; break; }
+      sleep 0.1
+    done
+    [ "$up" = 1 ] || { echo "nothing listens on $target"; return 1; }
+  done
+}

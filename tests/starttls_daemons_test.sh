@@ -113,15 +113,8 @@ mariadbd --no-defaults --datadir="$work/mysql/data" --user=root --bind-address=1
 pids+=($!)
 
 # Every server answers on its port before the scan starts.
-for target in 127.0.0.1:25 127.0.0.1:587 127.0.0.1:2525 127.0.0.1:389 127.0.0.2:389 \
-  127.0.0.1:21 127.0.0.1:5222 127.0.0.1:5269 127.0.0.1:3306; do
-  up=0
-  for _ in $(seq 1 200); do
-    timeout 1 bash -c "exec 3<>/dev/tcp/${target%:*}/${target#*:}" 2>/dev/null && { up=1; break; }
-    sleep 0.1
-  done
-  [ "$up" = 1 ] || { echo "FAIL: nothing listens on $target"; exit 1; }
-done
+await_listeners 127.0.0.1:25 127.0.0.1:587 127.0.0.1:2525 127.0.0.1:389 127.0.0.2:389 \
+  127.0.0.1:21 127.0.0.1:5222 127.0.0.1:5269 127.0.0.1:3306 || { echo "FAIL: a server did not start"; exit 1; }
 
 # server.pem holds the leaf and the certificate above it, served as such.
 chain=$(awk '/BEGIN/{n++} {print > ("'"$work"'/served-" n ".pem")}' "$cert" &&

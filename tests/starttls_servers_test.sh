@@ -78,12 +78,8 @@ su postgres -s /bin/sh -c "$pg_bin/pg_ctl -D $work/pg/data -l $work/pg/log -w -o
   { echo "FAIL: postgres: $(tail -3 "$work/pg/log")"; exit 1; }
 
 # Every server answers on its port before the scan starts.
-for target in 127.0.0.1:143 127.0.0.1:110 127.0.0.1:993 127.0.0.1:5432 127.0.0.2:143; do
-  for _ in $(seq 1 100); do
-    timeout 1 bash -c "exec 3<>/dev/tcp/${target%:*}/${target#*:}" 2>/dev/null && break
-    sleep 0.1
-  done
-done
+await_listeners 127.0.0.1:143 127.0.0.1:110 127.0.0.1:993 127.0.0.1:5432 127.0.0.2:143 ||
+  { echo "FAIL: a server did not start"; exit 1; }
 
 leaf=$(openssl x509 -in "$work/pki/server.pem" -outform der | base64 -w0)
 "$ers" scan --ips 127.0.0.1-127.0.0.2 --ports default,starttls --roots "$work/pki/ca.pem" \
