@@ -84,8 +84,9 @@ bssl::UniquePtr<X509> MakeCert(const CertSpec& spec, EVP_PKEY* subject_key,
     Die("issuer name");
   }
   AddExtension(cert.get(), issuer, NID_basic_constraints,
-               spec.is_ca || spec.ca_leaf ? "critical,CA:TRUE"
-                                          : "critical,CA:FALSE");
+               !spec.basic_constraints.empty()  ? spec.basic_constraints
+               : spec.is_ca || spec.ca_leaf ? "critical,CA:TRUE"
+                                              : "critical,CA:FALSE");
   AddExtension(cert.get(), issuer, NID_key_usage,
                !spec.key_usage.empty() ? spec.key_usage
                : spec.is_ca            ? "critical,keyCertSign,cRLSign"
@@ -104,7 +105,11 @@ bssl::UniquePtr<X509> MakeCert(const CertSpec& spec, EVP_PKEY* subject_key,
   for (const std::string& ip : spec.ip_addresses) {
     san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
   }
+  for (const std::string& other : spec.other_names) {
+    san += (san.empty() ? "" : ",") + other;
+  }
   if (!san.empty()) AddExtension(cert.get(), issuer, NID_subject_alt_name, san);
+  for (const auto& [nid, value] : spec.extensions) AddExtension(cert.get(), issuer, nid, value);
   if (!X509_sign(cert.get(), issuer_key,
                  spec.digest != nullptr ? spec.digest : EVP_sha256())) {
     Die("X509_sign");

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ers {
@@ -25,6 +26,9 @@ struct CertSpec {
   std::string organization = "ers test PKI";
   std::vector<std::string> dns_names;  // subjectAltName DNS entries
   std::vector<std::string> ip_addresses;  // subjectAltName IP entries
+  // other_names: further subjectAltName entries in OpenSSL config syntax,
+  // e.g. "email:a@example.org", "URI:https://example.org/".
+  std::vector<std::string> other_names;
   bool is_ca = false;
   int64_t not_before_offset_s = -3600;            // relative to now
   // 200 days: clear of the default 90-day expiry threshold, under 398.
@@ -37,6 +41,12 @@ struct CertSpec {
   // key_usage overrides the keyUsage extension (OpenSSL config syntax,
   // e.g. "critical,keyCertSign"); "" keeps the default for the spec.
   std::string key_usage;
+  // basic_constraints overrides basicConstraints the same way, e.g.
+  // "critical,CA:TRUE,pathlen:0".
+  std::string basic_constraints;
+  // extensions: more extensions, (NID, OpenSSL config value), e.g.
+  // {NID_name_constraints, "critical,excluded;DNS:example.org"}.
+  std::vector<std::pair<int, std::string>> extensions;
 };
 
 // MakeCert issues a certificate for |spec| and |subject_key|, signed by

@@ -31,9 +31,11 @@ libs="-L/usr/lib/x86_64-linux-gnu/android -Wl,-rpath,/usr/lib/x86_64-linux-gnu/a
 scanner="base/config_lines.cc base/ip_address.cc base/files.cc scanner/address_policy.cc scanner/port_list.cc tlsprobe/starttls.cc scanner/prefix_set.cc
   scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc
   scanner/permutation.cc scanner/target_walker.cc"
-x509="base/config_lines.cc base/encoding.cc base/digest.cc x509/leaf_names.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/findings.cc x509/report_json.cc x509/trust_store.cc"
+x509="base/config_lines.cc base/encoding.cc base/digest.cc base/ip_address.cc base/list_syntax.cc
+  x509/leaf_names.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/findings.cc
+  x509/name_constraints.cc x509/path_builder.cc x509/report_json.cc x509/trust_store.cc"
 records="sweep/record_json.cc sweep/chain_analyzer.cc tlsprobe/probe_result.cc tlsprobe/starttls.cc
-  base/ip_address.cc base/list_syntax.cc $x509"
+  $x509"
 
 declare -A sources=(
   [fuzz_target_spec]="$scanner"
@@ -71,6 +73,16 @@ if command -v openssl >/dev/null; then
     rm -f "$seeds"/part*
   done
 fi
+# Chains of the conformance suites: served certificates, then the anchor.
+python3 - "$seeds/x509" x509/testdata/conformance/*.json <<'PY'
+import base64, json, sys
+out, files = sys.argv[1], sys.argv[2:]
+for f in files:
+    for i, case in enumerate(json.load(open(f))):
+        if i % 8 == 0 and case["roots"]:
+            parts = [base64.b64decode(c) for c in case["served"] + case["roots"][:1]]
+            open("%s/%s.bin" % (out, case["id"].replace(":", "_")), "wb").write(b"\xff\xfe".join(parts))
+PY
 mkdir -p "$seeds/fuzz_starttls" "$seeds/fuzz_handshake_tap"
 # A TLS 1.2 Certificate message carrying one 3-byte "certificate".
 printf '\x07\x00\x16\x03\x03\x00\x0d\x0b\x00\x00\x09\x00\x00\x06\x00\x00\x03abc' >"$seeds/fuzz_handshake_tap/tls12"

@@ -1,8 +1,9 @@
 // chain.h: what a server's chain really is. NormalizeChain orders the served
 // certificates leaf to root by issuer name and key identifiers, sets aside
 // duplicates and unrelated extras, and says what the server did wrong;
-// ValidateChain checks the path against a trust store, completing it from
-// the intermediate cache when the server left it incomplete.
+// ValidateChain builds and judges the path to a trust anchor, completing it
+// from the intermediate cache or fetched certificates when the server left
+// it incomplete.
 #ifndef ERS_X509_CHAIN_H_
 #define ERS_X509_CHAIN_H_
 
@@ -46,22 +47,40 @@ NormalizedChain NormalizeChain(const std::vector<std::string>& served,
 struct Validation {
   bool trusted = false;
   // completed_from_cache: the path needed intermediates the server did not
-  // send (taken from the store's cache).
+  // send (taken from the store's cache); completed_via names the source of
+  // the path's intermediates: "served", "cache" or "aia".
   bool completed_from_cache = false;
+  std::string completed_via = "served";
   // anchored_public: the trust anchor came from a public bundle.
   bool anchored_public = false;
-  // reasons, when not trusted: "expired", "not_yet_valid", "unknown_issuer",
-  // "self_signed", "untrusted_root", "bad_signature", "name_mismatch",
-  // "wrong_eku", "invalid_ca", or "other: <BoringSSL's text>".
+  // issuer_missing: the best path ends at a certificate that is not an
+  // anchor and whose issuer no source holds.
+  bool issuer_missing = false;
+  // reasons, when not trusted: stable identifiers (docs/findings.md), e.g.
+  // "expired", "unknown_issuer", "name_constraints"; details[i] says
+  // exactly what is wrong for reasons[i].
   std::vector<std::string> reasons;
+  std::vector<std::string> details;
   std::vector<std::string> verified_path;  // SHA-256 hex, leaf to anchor
+  int signature_checks = 0;
 };
 
-// ValidateChain validates |chain|'s leaf at |now_unix| for TLS server use,
-// with the served certificates as untrusted intermediates. |host|, when not
-// empty, must match the leaf (host-name targets).
+struct ValidationOptions {
+  // peer_name: the host name (or IP address literal) the leaf must be
+  // valid for, for host-name targets; "" for address targets.
+  std::string peer_name;
+  int64_t now_unix = 0;
+  int max_intermediates = 8;
+  // fetched: certificates fetched for this chain (AIA), DER.
+  std::vector<std::string> fetched;
+};
+
+// ValidateChain builds and judges a path from |chain|'s leaf to an anchor
+// of |store| for TLS server use (path_builder.h), with the served
+// certificates, |options.fetched| and the store's intermediate cache as
+// candidate issuers.
 Validation ValidateChain(const NormalizedChain& chain, const TrustStore& store,
-                         absl::string_view host, int64_t now_unix);
+                         const ValidationOptions& options);
 
 }  // namespace ers
 

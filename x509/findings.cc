@@ -180,7 +180,11 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
     Add(&out, "unparsable_certificate", Severity::kHigh, e, -1);
   }
   if (!chain.has_leaf()) return report;
-  report.validation = ValidateChain(chain, store, facts.host, now_unix);
+  ValidationOptions options;
+  options.peer_name = facts.host;
+  options.now_unix = now_unix;
+  options.fetched = facts.fetched;
+  report.validation = ValidateChain(chain, store, options);
   const Validation& v = report.validation;
   const Certificate& leaf = chain.leaf();
 
@@ -247,11 +251,9 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
   }
   if (!v.trusted) {
     Add(&out, "untrusted", Severity::kHigh,
-        absl::StrCat("not trusted: ", absl::StrJoin(v.reasons, ", ")), -1);
+        absl::StrCat("not trusted: ", absl::StrJoin(v.details, "; ")), -1);
   }
-  const bool issuer_missing =
-      std::find(v.reasons.begin(), v.reasons.end(), "unknown_issuer") !=
-      v.reasons.end();
+  const bool issuer_missing = v.issuer_missing;
   // A missing intermediate shows as a leaf sent alone whose issuer is not
   // known. A CA certificate at the top of what was sent, whose issuer is
   // not known, is most likely issued by a root this machine does not trust

@@ -67,6 +67,8 @@ int64_t DaysLeft(int64_t not_after_unix, int64_t now_unix);
 struct EndpointFacts {
   std::string host;        // the host name for host-name targets, else ""
   uint16_t tls_version = 0;  // negotiated, e.g. 0x0301 for TLS 1.0
+  // fetched: issuer certificates fetched for this chain (AIA), DER.
+  std::vector<std::string> fetched;
 };
 
 // ChainReport is the full analysis of one served chain.

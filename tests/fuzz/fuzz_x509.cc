@@ -1,8 +1,10 @@
 // Fuzz target: parse, normalize, validate and analyse a served chain, and
 // read each certificate's names the way SNI discovery does on the loop
-// thread (x509/leaf_names.h). The
-// input is split into certificates at every "\xff\xfe" pair; the seeds are
-// DER certificates and chains of the test PKI.
+// thread (x509/leaf_names.h). The input is split into certificates at every
+// "\xff\xfe" pair; when there are two or more, the last is the trust
+// anchor, so that the path builder reaches its rules (name constraints,
+// path lengths, extensions). The seeds are DER certificates and chains of
+// the test PKI and of the vendored conformance suites.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,7 +15,6 @@
 #include "x509/report_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static ers::TrustStore* const store = new ers::TrustStore();
   const std::string input(reinterpret_cast<const char*>(data), size);
   std::vector<std::string> chain;
   size_t start = 0;
@@ -23,10 +24,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   chain.push_back(input.substr(start));
   for (const std::string& der : chain) (void)ers::ReadCertificateNames(der, 16);
+  ers::TrustStore store;
+  if (chain.size() >= 2) {
+    (void)store.AddRootDer(chain.back(), false);
+    chain.pop_back();
+  }
   ers::EndpointFacts facts;
   facts.host = "fuzz.test";
   facts.tls_version = 0x0301;
-  ers::ChainReport report = ers::AnalyzeChain(chain, facts, *store, ers::Policy(), 1795590000);
+  ers::ChainReport report = ers::AnalyzeChain(chain, facts, store, ers::Policy(), 1795590000);
   (void)ers::ReportToJson(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return 0;
 }
