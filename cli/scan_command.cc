@@ -272,6 +272,11 @@ std::string FormatSummary(const SweepSummary& s,
                     " virtual host", s.sni_virtual_hosts == 1 ? "" : "s",
                     " (a certificate other than the address's default)\n");
   }
+  if (s.aia_fetched + s.aia_cache_hits + s.aia_refused > 0) {
+    absl::StrAppend(&out, "AIA issuers: ", s.aia_fetched, " fetched, ", s.aia_cache_hits,
+                    " from the cache, ", s.aia_refused, " refused (excluded address or "
+                    "scheme), ", s.aia_failed, " failed\n");
+  }
   if (!tls_endpoints.empty()) {
     absl::StrAppend(&out, "TLS endpoints",
                     s.by_outcome[0] > tls_endpoints.size() ? " (first 20)" : "", ":\n");
@@ -305,14 +310,14 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       policy, starttls, sni_discovery, domain, resolver;
   std::optional<uint64_t> show_flag, concurrency, rate, per_address_cap,
       retries, workers, spool_max_bytes, sni_max;
-  std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout,
+  std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout, aia_timeout,
       checkpoint_interval;
   std::optional<std::string> resume_flag, targets_file, exclude;
   FailOn fail_on;
   Colors colors;
   bool verbose = false, debug = false;
   bool dry_run = false, resume = false, quiet = false, summary_flag = false,
-       no_push = false, no_system_roots = false, no_analysis = false,
+       no_push = false, no_system_roots = false, no_analysis = false, no_aia = false,
        no_fallback = false, allow_special = false, push_adhoc = false;
   FlagSet flags("scan");
   flags.Bool("dry-run", "print the plan and the first targets; send nothing",
@@ -390,6 +395,11 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                &intermediates);
   flags.Bool("no-system-roots", "do not trust the system's CA bundle",
              &no_system_roots);
+  flags.Bool("no-aia", "do not fetch the issuer a chain lacks from its AIA caIssuers URL "
+             "(by default fetched over http/https, at most 64 KiB, never from an excluded "
+             "address, cached for 7 days next to the inventory)", &no_aia);
+  flags.Duration("aia-timeout", "time allowed for one AIA fetch (default 5s)",
+                 absl::Milliseconds(100), absl::Minutes(5), &aia_timeout);
   flags.String("policy", "FILE", "finding thresholds (see docs/findings.md)",
                &policy);
   flags.Bool("no-analysis", "write chains without validating them",
@@ -483,10 +493,15 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   if (sni_max.has_value()) options.sni_max = static_cast<uint32_t>(*sni_max);
   options.analyse = !no_analysis;
   options.system_roots = !no_system_roots;
+  options.aia = !no_aia;
+  if (aia_timeout.has_value()) options.aia_timeout = *aia_timeout;
 
   absl::StatusOr<std::unique_ptr<Inventory>> opened = OpenInventory(db);
   if (!opened.ok()) return ReportError(io, opened.status());
   Inventory& inventory = **opened;
+  if (const size_t slash = inventory.path().rfind('/'); slash != std::string::npos) {
+    options.aia_cache_dir = inventory.path().substr(0, slash) + "/aia-cache";
+  }
   ConfigStore& config = inventory.config();
 
   // Lists from files: @FILE, and -iL's mixed targets.

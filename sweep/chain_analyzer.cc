@@ -1,5 +1,7 @@
 #include "sweep/chain_analyzer.h"
 
+#include <algorithm>
+
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
@@ -60,7 +62,7 @@ std::string CacheKey(const ProbeResult& r) {
 std::shared_ptr<const ChainInfo> BuildChainInfo(
     const std::vector<std::string>& chain, const std::string& sni,
     uint16_t tls_version, const TrustStore* trust, const Policy* policy,
-    int64_t now_unix, CertificateCache* cache) {
+    int64_t now_unix, CertificateCache* cache, IssuerFetcher* aia, bool aia_network) {
   auto info = std::make_shared<ChainInfo>();
   info->certificates.resize(chain.size());
   if (trust == nullptr || policy == nullptr) {
@@ -89,6 +91,30 @@ std::shared_ptr<const ChainInfo> BuildChainInfo(
   facts.host = sni;  // the name the endpoint was asked for
   facts.tls_version = tls_version;
   ChainReport report = AnalyzeChain(chain, facts, *trust, *policy, now_unix, cache);
+  // AIA: fetch the issuer the path lacks, then judge again with it.
+  std::vector<ChainReport::AiaFetch> aia_log;
+  int fetches = 0;
+  while (aia != nullptr && report.validation.issuer_missing && fetches < kMaxAiaFetches) {
+    bool added = false;
+    for (const std::string& url : report.validation.missing_issuer_urls) {
+      if (fetches >= kMaxAiaFetches) break;
+      ++fetches;
+      absl::StatusOr<std::vector<std::string>> certs = aia->Fetch(url, aia_network);
+      aia_log.push_back({url, certs.ok() ? absl::StrCat("ok: ", certs->size(), " certificate(s)")
+                                         : std::string(certs.status().message())});
+      if (!certs.ok()) continue;
+      for (std::string& der : *certs) {
+        if (std::find(facts.fetched.begin(), facts.fetched.end(), der) == facts.fetched.end()) {
+          facts.fetched.push_back(std::move(der));
+          added = true;
+        }
+      }
+      if (added) break;
+    }
+    if (!added) break;
+    report = AnalyzeChain(chain, facts, *trust, *policy, now_unix, cache);
+  }
+  report.aia = std::move(aia_log);
   const NormalizedChain& n = report.chain;
   std::vector<bool> filled(chain.size(), false);
   for (size_t i = 0; i < n.certs.size(); ++i) {
@@ -118,9 +144,9 @@ std::shared_ptr<const ChainInfo> BuildChainInfo(
 
 absl::StatusOr<std::unique_ptr<ChainAnalyzer>> ChainAnalyzer::Create(
     uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
-    uint32_t num_threads, ReadyCallback ready) {
+    uint32_t num_threads, ReadyCallback ready, IssuerFetcher* aia) {
   std::unique_ptr<ChainAnalyzer> a(
-      new ChainAnalyzer(loop, trust, policy, std::move(ready)));
+      new ChainAnalyzer(loop, trust, policy, std::move(ready), aia));
   if (int r = uv_async_init(loop, &a->async_, [](uv_async_t* h) {
         static_cast<ChainAnalyzer*>(h->data)->OnDone();
       });
@@ -138,8 +164,8 @@ absl::StatusOr<std::unique_ptr<ChainAnalyzer>> ChainAnalyzer::Create(
 }
 
 ChainAnalyzer::ChainAnalyzer(uv_loop_t* loop, const TrustStore* trust,
-                             const Policy* policy, ReadyCallback ready)
-    : loop_(loop), trust_(trust), policy_(policy), ready_(std::move(ready)) {}
+                             const Policy* policy, ReadyCallback ready, IssuerFetcher* aia)
+    : loop_(loop), trust_(trust), policy_(policy), aia_(aia), ready_(std::move(ready)) {}
 
 ChainAnalyzer::~ChainAnalyzer() {
   {
@@ -166,7 +192,7 @@ void ChainAnalyzer::Submit(ScanRecord&& record) {
     // Back-pressure: the pool is behind; analyse here, on the loop thread.
     std::shared_ptr<const ChainInfo> info =
         BuildChainInfo(record.result.chain, HostToCheck(record.result), record.result.version, trust_,
-                       policy_, time(nullptr), &certificates_);
+                       policy_, time(nullptr), &certificates_, aia_, /*aia_network=*/false);
     ++chains_analysed_;
     ++chains_analysed_inline_;
     if (cache_.size() >= kMaxEntries) EvictAnalysed();
@@ -216,7 +242,7 @@ void ChainAnalyzer::ThreadMain() {
       jobs_.pop_front();
     }
     std::shared_ptr<const ChainInfo> info = BuildChainInfo(
-        job.chain, job.sni, job.version, trust_, policy_, time(nullptr), &certificates_);
+        job.chain, job.sni, job.version, trust_, policy_, time(nullptr), &certificates_, aia_);
     // The wake-up is sent under the lock, and Close marks the handle closed
     // under it: no thread sends after Close, so none writes to the loop's
     // descriptors once the loop is closed. (Sent after unlocking, a thread

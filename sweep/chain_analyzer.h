@@ -26,6 +26,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "aia/issuer_fetcher.h"
 #include "ers/record.h"
 #include "x509/certificate_cache.h"
 #include "x509/findings.h"
@@ -34,12 +35,18 @@
 namespace ers {
 
 // BuildChainInfo parses |chain| and, when |trust| and |policy| are not null,
-// validates it at |now_unix| and lists its findings. Pure; any thread.
-// |cache|, when not null, parses each distinct certificate once.
+// validates it at |now_unix| and lists its findings. Any thread.
+// |cache|, when not null, parses each distinct certificate once. With
+// |aia|, a path that stops at a certificate whose issuer nothing holds is
+// completed through its caIssuers URLs (at most kMaxAiaFetches per chain;
+// with |aia_network| false from the fetcher's caches only, so that the
+// loop thread never waits on the network).
 std::shared_ptr<const ChainInfo> BuildChainInfo(
     const std::vector<std::string>& chain, const std::string& sni,
     uint16_t tls_version, const TrustStore* trust, const Policy* policy,
-    int64_t now_unix, CertificateCache* cache = nullptr);
+    int64_t now_unix, CertificateCache* cache = nullptr, IssuerFetcher* aia = nullptr,
+    bool aia_network = true);
+inline constexpr int kMaxAiaFetches = 4;
 
 class ChainAnalyzer {
  public:
@@ -48,9 +55,11 @@ class ChainAnalyzer {
   // Create starts |num_threads| threads (at least 1). With |trust| or
   // |policy| null the analyzer only parses. |ready| receives every record
   // submitted, exactly once.
+  // |aia|, when not null, completes chains through AIA on the pool threads
+  // (see BuildChainInfo); it must outlive the analyzer.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ChainAnalyzer>> Create(
       uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
-      uint32_t num_threads, ReadyCallback ready);
+      uint32_t num_threads, ReadyCallback ready, IssuerFetcher* aia = nullptr);
   // The destructor stops the threads; Close must have been called.
   ~ChainAnalyzer();
 
@@ -101,7 +110,7 @@ class ChainAnalyzer {
   };
 
   ChainAnalyzer(uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
-                ReadyCallback ready);
+                ReadyCallback ready, IssuerFetcher* aia);
   void ThreadMain();
   void EvictAnalysed();
   void OnDone();  // on the loop thread
@@ -110,6 +119,7 @@ class ChainAnalyzer {
   CertificateCache certificates_;  // shared by the threads
   const TrustStore* trust_;
   const Policy* policy_;
+  IssuerFetcher* aia_;
   ReadyCallback ready_;
   uv_async_t async_;
   bool async_open_ = false;

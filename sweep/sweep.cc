@@ -481,7 +481,7 @@ absl::Status SweepImpl::Run(const std::vector<Sink*>& sinks) {
   absl::StatusOr<std::unique_ptr<ChainAnalyzer>> analyzer = ChainAnalyzer::Create(
       &loop, plan_.analyse ? plan_.trust.get() : nullptr,
       plan_.analyse ? &plan_.policy : nullptr, plan_.analysis_threads,
-      [this](ScanRecord&& r) { Deliver(std::move(r)); });
+      [this](ScanRecord&& r) { Deliver(std::move(r)); }, plan_.aia.get());
   if (!analyzer.ok()) status.Update(analyzer.status());
   if (analyzer.ok()) analyzer_ = *std::move(analyzer);
 
@@ -543,6 +543,13 @@ absl::Status SweepImpl::Run(const std::vector<Sink*>& sinks) {
   if (analyzer_ != nullptr) {
     summary_.chains_analysed = analyzer_->chains_analysed();
     summary_.certificates_parsed = analyzer_->certificates_parsed();
+    if (plan_.aia != nullptr) {
+      const IssuerFetchStats aia = plan_.aia->stats();
+      summary_.aia_fetched = aia.fetched;
+      summary_.aia_cache_hits = aia.cache_hits;
+      summary_.aia_refused = aia.refused;
+      summary_.aia_failed = aia.failed;
+    }
     analyzer_->Close();
   }
   running_.store(false);

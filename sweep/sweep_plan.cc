@@ -290,6 +290,19 @@ absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& options) {
   if (o.analyse) {
     if (absl::Status s = LoadTrust(o, &plan); !s.ok()) return s;
   }
+  if (o.analyse && o.aia) {
+    IssuerFetcherOptions aia;
+    aia.cache_dir = o.aia_cache_dir;
+    aia.timeout_ms = absl::ToInt64Milliseconds(o.aia_timeout);
+    // The same exclusions as every probe: a certificate must not be able
+    // to send the scanner where the operator said not to go.
+    aia.excluded = [space = plan.space.get()](const IpAddress& a) {
+      return space->IsExcluded(a);
+    };
+    absl::StatusOr<std::unique_ptr<IssuerFetcher>> fetcher = IssuerFetcher::Create(std::move(aia));
+    if (!fetcher.ok()) return fetcher.status();
+    plan.aia = *std::move(fetcher);
+  }
   plan.analysis_threads = o.analysis_threads != 0
                               ? o.analysis_threads
                               : std::max<uint32_t>(1, std::thread::hardware_concurrency());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "aia/issuer_fetcher.h"
 #include "ers/sweep.h"
 #include "scanner/domain_targets.h"
 #include "scanner/engine.h"
@@ -33,6 +34,7 @@ struct SweepPlan {
   std::vector<uint64_t> start_positions;
   bool analyse = true;
   std::unique_ptr<TrustStore> trust;
+  std::unique_ptr<IssuerFetcher> aia;  // null: no AIA completion
   Policy policy;
   uint32_t analysis_threads = 1;
   std::vector<std::string> warnings;

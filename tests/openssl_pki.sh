@@ -2,12 +2,15 @@
 # certificates nginx or Postfix can serve, made with the openssl command in
 # the current directory.
 #   openssl_ca NAME          ca.key and ca.pem: an ECDSA P-256 root, CN NAME
-#   openssl_leaf FILE EXTS [KEY [DIGEST]]
+#   openssl_intermediate FILE NAME
+#                            FILE.key and FILE.pem: a CA, CN NAME, issued by ca.pem
+#   openssl_leaf FILE EXTS [KEY [DIGEST [ISSUER]]]
 #                            FILE.key and FILE.pem, CN FILE, issued by ca.pem
-#                            for 30 days with the x509v3 lines EXTS (e.g.
-#                            "subjectAltName=DNS:a.test"); KEY is "ec" (P-256,
-#                            the default) or "rsa:BITS"; DIGEST sha256 by
-#                            default. Returns non-zero if FILE.pem is not made.
+#                            (or ISSUER.pem) for 30 days with the x509v3 lines
+#                            EXTS (e.g. "subjectAltName=DNS:a.test"); KEY is
+#                            "ec" (P-256, the default) or "rsa:BITS"; DIGEST
+#                            sha256 by default. Returns non-zero if FILE.pem is
+#                            not made.
 #   openssl_der FILE         FILE.pem's DER, base64 on one line (as results carry it)
 openssl_ca() {
   openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
@@ -16,16 +19,21 @@ openssl_ca() {
     2>/dev/null
 }
 
+openssl_intermediate() {
+  openssl_leaf "$1" "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid" ec sha256 ca "$2"
+}
+
 openssl_leaf() {
-  local file=$1 exts=$2 key=${3:-ec} digest=${4:-sha256}
+  local file=$1 exts=$2 key=${3:-ec} digest=${4:-sha256} issuer=${5:-ca} cn=${6:-$1}
   if [ "$key" = ec ]; then
     openssl ecparam -name prime256v1 -genkey -noout -out "$file.key" 2>/dev/null
   else
     openssl genrsa -out "$file.key" "${key#rsa:}" 2>/dev/null
   fi
-  openssl req -new -key "$file.key" -subj "/CN=$file" -out "$file.csr" 2>/dev/null
+  openssl req -new -key "$file.key" -subj "/CN=$cn" -out "$file.csr" 2>/dev/null
   printf '%b\n' "$exts" >"$file.ext"
-  openssl x509 -req "-$digest" -in "$file.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+  openssl x509 -req "-$digest" -in "$file.csr" -CA "$issuer.pem" -CAkey "$issuer.key" \
+    -CAcreateserial -days 30 \
     -extfile "$file.ext" -out "$file.pem" 2>/dev/null
   [ -s "$file.pem" ]
 }

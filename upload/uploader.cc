@@ -1,3 +1,4 @@
+#include "base/curl_handle.h"
 #include "base/json_fields.h"
 #include "base/printable.h"
 #include "upload/uploader.h"
@@ -23,21 +24,6 @@ namespace {
 // Replies larger than this are cut off: the CLM's acknowledgement is small.
 constexpr size_t kMaxReply = 1 << 20;
 
-void InitCurlOnce() {
-  static const bool done = [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    return true;
-  }();
-  (void)done;
-}
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* s) const { curl_slist_free_all(s); }
-};
-
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
   auto* body = static_cast<std::string*>(user);
   const size_t len = size * n;
@@ -61,9 +47,8 @@ double ParseRetryAfter(absl::string_view value) {
 
 PostResult Request(const Credentials& c, const std::string& path, const std::string* body,
                    const std::string& idempotency_key, const PushOptions& options) {
-  InitCurlOnce();
   PostResult r;
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  CurlHandle curl = NewCurlHandle();
   if (!curl) {
     r.message = "cannot initialise libcurl";
     return r;

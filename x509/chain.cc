@@ -117,6 +117,9 @@ Validation ValidateChain(const NormalizedChain& chain, const TrustStore& store,
   const PathResult result = BuildPath(leaf, untrusted, store, path_options);
   v.trusted = result.trusted;
   v.issuer_missing = result.issuer_missing;
+  if (result.issuer_missing && !result.path.empty()) {
+    v.missing_issuer_urls = result.path.back().cert->ca_issuer_urls;
+  }
   v.signature_checks = result.signature_checks;
   for (const PathError& e : result.errors) {
     v.reasons.push_back(e.reason);

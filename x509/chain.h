@@ -54,8 +54,10 @@ struct Validation {
   // anchored_public: the trust anchor came from a public bundle.
   bool anchored_public = false;
   // issuer_missing: the best path ends at a certificate that is not an
-  // anchor and whose issuer no source holds.
+  // anchor and whose issuer no source holds; missing_issuer_urls are that
+  // certificate's AIA caIssuers URLs (where a fetcher may find it).
   bool issuer_missing = false;
+  std::vector<std::string> missing_issuer_urls;
   // reasons, when not trusted: stable identifiers (docs/findings.md), e.g.
   // "expired", "unknown_issuer", "name_constraints"; details[i] says
   // exactly what is wrong for reasons[i].

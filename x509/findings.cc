@@ -253,21 +253,16 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
     Add(&out, "untrusted", Severity::kHigh,
         absl::StrCat("not trusted: ", absl::StrJoin(v.details, "; ")), -1);
   }
-  const bool issuer_missing = v.issuer_missing;
-  // A missing intermediate shows as a leaf sent alone whose issuer is not
-  // known. A CA certificate at the top of what was sent, whose issuer is
-  // not known, is most likely issued by a root this machine does not trust
-  // (a private PKI sends leaf and intermediate, and should not send its
-  // root): untrusted, not incomplete.
-  const Certificate& top = chain.certs[chain.path.back()];
-  if (v.completed_from_cache || (issuer_missing && !top.self_issued && !top.is_ca)) {
+  // incomplete_chain only when the missing intermediate was identified:
+  // found in the intermediate cache or fetched through AIA. An issuer that
+  // nothing holds may as well be a root this machine does not trust.
+  if (v.completed_via != "served") {
     Add(&out, "incomplete_chain", Severity::kMedium,
-        v.completed_from_cache
-            ? "the server does not send every intermediate; the chain was "
-              "completed from the intermediate cache"
-            : absl::StrCat("the issuer of ",
-                           Describe(chain.certs[chain.path.back()]),
-                           " was not sent and is not known"),
+        v.completed_via == "aia"
+            ? "the server does not send every intermediate; the chain was completed "
+              "with the issuer its AIA caIssuers URL names"
+            : "the server does not send every intermediate; the chain was completed "
+              "from the intermediate cache",
         -1);
   }
   if (chain.misordered) {

@@ -76,6 +76,13 @@ struct ChainReport {
   NormalizedChain chain;
   Validation validation;
   std::vector<Finding> findings;
+  // aia: the caIssuers fetches made for this chain by the caller (x509/
+  // does no I/O), each with its outcome ("ok: 1 certificate" or the error).
+  struct AiaFetch {
+    std::string url;
+    std::string outcome;
+  };
+  std::vector<AiaFetch> aia;
 };
 
 // AnalyzeChain normalizes |served|, validates it at |now_unix| against

@@ -205,10 +205,18 @@ class Builder {
           DeadEnd(*path, "untrusted_root",
                   absl::StrCat(Describe(top_cert), ": a root that is not trusted"));
         }
+      } else if (top_cert.is_ca) {
+        // A CA at the top whose issuer nothing holds: most likely issued by
+        // a root this machine does not trust (a private PKI), which no
+        // server is expected to send.
+        DeadEnd(*path, "unknown_root",
+                absl::StrCat("the issuer of ", Describe(top_cert), " (", top_cert.issuer,
+                             ") is not a trusted root and was not found"),
+                /*issuer_missing=*/true);
       } else {
         DeadEnd(*path, "unknown_issuer",
                 absl::StrCat("the issuer of ", Describe(top_cert), " (", top_cert.issuer,
-                             ") is not known"),
+                             ") was not sent and was not found"),
                 /*issuer_missing=*/true);
       }
     } else if (!any_signed && !budget_exhausted_) {

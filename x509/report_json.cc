@@ -73,9 +73,19 @@ nlohmann::ordered_json ReportToJson(const ChainReport& report) {
   const Validation& v = report.validation;
   j["validation"] = {{"trusted", v.trusted},
                      {"reasons", v.reasons},
+                     {"details", v.details},
                      {"completed_from_cache", v.completed_from_cache},
+                     {"completed_via", v.completed_via},
+                     {"issuer_missing", v.issuer_missing},
                      {"anchored_public", v.anchored_public},
                      {"verified_path_sha256", v.verified_path}};
+  if (!report.aia.empty()) {
+    nlohmann::ordered_json aia = nlohmann::ordered_json::array();
+    for (const ChainReport::AiaFetch& f : report.aia) {
+      aia.push_back({{"url", f.url}, {"outcome", f.outcome}});
+    }
+    j["validation"]["aia"] = std::move(aia);
+  }
   nlohmann::ordered_json findings = nlohmann::ordered_json::array();
   for (const Finding& f : report.findings) {
     nlohmann::ordered_json fj = {{"id", f.id},

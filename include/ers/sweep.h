@@ -157,6 +157,15 @@ struct SweepOptions {
   bool system_roots = true;
   std::vector<std::string> root_files;
   std::vector<std::string> intermediate_files;
+  // aia: complete a chain whose path stops at a certificate with an unknown
+  // issuer by fetching the issuer its AIA caIssuers URL names (http and
+  // https only, 64 KiB, |aia_timeout| per fetch, at most 4 per chain; every
+  // address it connects to is checked against the exclusions first). Off
+  // the loop thread. Bodies are kept in |aia_cache_dir| ("" for none) for
+  // 7 days.
+  bool aia = true;
+  std::string aia_cache_dir;
+  absl::Duration aia_timeout = absl::Seconds(5);
   // root_files_public: hold the roots in |root_files| to the rules of
   // publicly trusted CAs (such as the 398-day validity limit), as the
   // system bundle's are; by default they are private (enterprise) roots.
@@ -230,6 +239,12 @@ struct SweepSummary {
   uint64_t sni_probes = 0;
   uint64_t sni_virtual_hosts = 0;
   uint64_t chains_analysed = 0;  // distinct chains (cache misses)
+  // AIA issuer fetches: over the network, answered from the caches,
+  // refused (an excluded address, a scheme other than http/https), failed.
+  uint64_t aia_fetched = 0;
+  uint64_t aia_cache_hits = 0;
+  uint64_t aia_refused = 0;
+  uint64_t aia_failed = 0;
   // certificates_parsed: distinct certificates parsed; one shared by many
   // chains (an intermediate) is parsed once.
   uint64_t certificates_parsed = 0;

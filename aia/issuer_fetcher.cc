@@ -1,0 +1,241 @@
+#include "aia/issuer_fetcher.h"
+
+#include <openssl/bio.h>
+#include <openssl/bytestring.h>
+#include <openssl/err.h>
+#include <openssl/mem.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/curl_handle.h"
+#include "base/digest.h"
+#include "base/files.h"
+#include "base/ip_address.h"
+#include "base/private_files.h"
+
+namespace ers {
+namespace {
+
+// A caIssuers body names a CA or two: more is not an issuer bundle.
+constexpr size_t kMaxCertificates = 16;
+
+struct FreeStack {
+  void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); }
+};
+using X509Stack = std::unique_ptr<STACK_OF(X509), FreeStack>;
+
+absl::StatusOr<std::vector<std::string>> DerOf(STACK_OF(X509)* certs) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < sk_X509_num(certs) && i < kMaxCertificates; ++i) {
+    uint8_t* der = nullptr;
+    const int len = i2d_X509(sk_X509_value(certs, i), &der);
+    if (len < 0) continue;
+    out.emplace_back(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+  }
+  if (out.empty()) return absl::InvalidArgumentError("no certificate in the bundle");
+  return out;
+}
+
+struct Transfer {
+  std::string body;
+  size_t max_bytes = 0;
+  bool too_large = false;
+  const std::function<bool(const IpAddress&)>* excluded = nullptr;
+  std::string refused;  // the excluded address a connection was refused to
+};
+
+size_t WriteBody(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t len = size * n;
+  if (t->body.size() + len > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // aborts the transfer
+  }
+  t->body.append(data, len);
+  return len;
+}
+
+// OpenSocket runs before every connection libcurl makes (each address of
+// each redirect): an excluded address gets no socket, so no packet.
+curl_socket_t OpenSocket(void* user, curlsocktype, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  IpAddress ip;
+  if (!FromSockaddr(&address->addr, &ip)) return CURL_SOCKET_BAD;
+  if (*t->excluded && (*t->excluded)(ip)) {
+    t->refused = ip.ToString();
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ParseIssuerCertificates(absl::string_view body) {
+  if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(body), "-----BEGIN")) {
+    bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(body.data(), body.size()));
+    X509Stack certs(sk_X509_new_null());
+    if (absl::StrContains(body, "-----BEGIN PKCS7-----")) {
+      if (!PKCS7_get_PEM_certificates(certs.get(), bio.get())) {
+        ERR_clear_error();
+        return absl::InvalidArgumentError("a malformed PEM PKCS#7 bundle");
+      }
+      return DerOf(certs.get());
+    }
+    while (sk_X509_num(certs.get()) < kMaxCertificates) {
+      bssl::UniquePtr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+      if (!cert) break;
+      sk_X509_push(certs.get(), cert.release());
+    }
+    ERR_clear_error();
+    return DerOf(certs.get());
+  }
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(body.data());
+  bssl::UniquePtr<X509> cert(d2i_X509(nullptr, &p, static_cast<long>(body.size())));
+  if (cert && p == reinterpret_cast<const uint8_t*>(body.data()) + body.size()) {
+    return std::vector<std::string>{std::string(body)};
+  }
+  ERR_clear_error();
+  CBS cbs;
+  CBS_init(&cbs, reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  X509Stack certs(sk_X509_new_null());
+  if (PKCS7_get_certificates(certs.get(), &cbs) && CBS_len(&cbs) == 0) {
+    return DerOf(certs.get());
+  }
+  ERR_clear_error();
+  return absl::InvalidArgumentError(
+      "neither a DER certificate, a PKCS#7 bundle nor PEM certificates");
+}
+
+absl::StatusOr<std::unique_ptr<IssuerFetcher>> IssuerFetcher::Create(
+    IssuerFetcherOptions options) {
+  if (!options.cache_dir.empty() && mkdir(options.cache_dir.c_str(), 0700) != 0 &&
+      errno != EEXIST) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "AIA cache ", options.cache_dir, ": cannot create it: ", strerror(errno)));
+  }
+  return std::unique_ptr<IssuerFetcher>(new IssuerFetcher(std::move(options)));
+}
+
+std::string IssuerFetcher::CachePath(const std::string& url) const {
+  return absl::StrCat(options_.cache_dir, "/", Sha256Hex(url), ".issuer");
+}
+
+absl::StatusOr<std::string> IssuerFetcher::Download(const std::string& url) {
+  CurlHandle curl = NewCurlHandle();
+  if (!curl) return absl::InternalError("cannot initialise libcurl");
+  CURL* h = curl.get();
+  Transfer t;
+  t.max_bytes = options_.max_bytes;
+  t.excluded = &options_.excluded;
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
+  // No proxy from the environment: the address checked is the one reached.
+  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_bytes));
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "ers (AIA issuer fetch)");
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteBody);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t);
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+  const CURLcode rc = curl_easy_perform(h);
+  if (!t.refused.empty()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(url, ": refused: it leads to ", t.refused, ", which is excluded"));
+  }
+  if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(url, ": larger than ", options_.max_bytes, " bytes"));
+  }
+  if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+    return absl::PermissionDeniedError(absl::StrCat(url, ": only http and https are fetched"));
+  }
+  if (rc != CURLE_OK) {
+    return absl::UnavailableError(
+        absl::StrCat(url, ": ", error[0] != '\0' ? error : curl_easy_strerror(rc)));
+  }
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 200) return absl::UnavailableError(absl::StrCat(url, ": HTTP ", status));
+  return std::move(t.body);
+}
+
+absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string& url,
+                                                              bool network) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = memo_.find(url);
+    if (it != memo_.end()) {
+      ++stats_.cache_hits;
+      return it->second;
+    }
+  }
+  auto remember = [&](absl::StatusOr<std::vector<std::string>> r, bool fetched) {
+    absl::MutexLock lock(&mu_);
+    if (fetched) ++stats_.fetched;
+    if (!r.ok()) {
+      (absl::IsPermissionDenied(r.status()) ? stats_.refused : stats_.failed) += 1;
+    }
+    memo_.emplace(url, r);
+    return r;
+  };
+  if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
+    return remember(absl::PermissionDeniedError(
+                        absl::StrCat(url, ": only http and https are fetched")),
+                    false);
+  }
+  if (!options_.cache_dir.empty()) {
+    struct stat st;
+    const std::string path = CachePath(url);
+    if (stat(path.c_str(), &st) == 0 && st.st_mtime + options_.cache_ttl_s > time(nullptr)) {
+      absl::StatusOr<std::string> body = ReadSmallFile(path);
+      if (body.ok()) {
+        absl::StatusOr<std::vector<std::string>> certs = ParseIssuerCertificates(*body);
+        if (certs.ok()) {
+          absl::MutexLock lock(&mu_);
+          ++stats_.cache_hits;
+          memo_.emplace(url, certs);
+          return certs;
+        }
+      }
+    }
+  }
+  if (!network) return absl::UnavailableError(absl::StrCat(url, ": not fetched yet"));
+  absl::StatusOr<std::string> body = Download(url);
+  if (!body.ok()) return remember(body.status(), true);
+  absl::StatusOr<std::vector<std::string>> certs = ParseIssuerCertificates(*body);
+  if (!certs.ok()) {
+    return remember(absl::InvalidArgumentError(absl::StrCat(url, ": ", certs.status().message())),
+                    true);
+  }
+  if (!options_.cache_dir.empty()) {
+    // A cache that cannot be written costs a fetch next time, nothing more.
+    (void)WritePrivateFileAtomically(CachePath(url), *body);
+  }
+  return remember(std::move(certs), true);
+}
+
+IssuerFetchStats IssuerFetcher::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+}  // namespace ers

@@ -1,0 +1,87 @@
+// issuer_fetcher.h: fetches the certificates a chain's Authority
+// Information Access caIssuers URL names (RFC 5280 4.2.2.1), so that the
+// path builder can complete a chain the server left incomplete and tell a
+// missing intermediate from an unknown root. x509/ does no I/O; this
+// package does it and hands x509/ the DER.
+//
+// Bounds: http and https only (redirects too), a body of at most 64 KiB, a
+// time limit per fetch, a few redirects. Every address a fetch connects to,
+// after every redirect and DNS answer, is checked against the exclusions
+// before the connection is made: a certificate must not be able to point
+// the scanner at addresses the operator excluded. Results are cached by URL
+// in memory for the run and, with a cache directory, on disk until they
+// expire. Fetch blocks the calling thread: call it from the analysis pool,
+// never from an event loop.
+#ifndef ERS_AIA_ISSUER_FETCHER_H_
+#define ERS_AIA_ISSUER_FETCHER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "ers/ip_address.h"
+
+namespace ers {
+
+struct IssuerFetcherOptions {
+  // cache_dir: where fetched bodies are kept between runs ("" for none);
+  // created (0700) when missing.
+  std::string cache_dir;
+  int64_t cache_ttl_s = 7 * 86400;
+  size_t max_bytes = 64 * 1024;
+  int64_t timeout_ms = 5000;
+  int max_redirects = 3;
+  // excluded: whether an address must not be contacted. Called from the
+  // fetching thread; must be thread-safe. Null: nothing is excluded.
+  std::function<bool(const IpAddress&)> excluded;
+};
+
+// IssuerFetchStats counts what the fetcher did, for the scan's summary.
+struct IssuerFetchStats {
+  uint64_t fetched = 0;      // fetches tried over the network
+  uint64_t cache_hits = 0;   // answered from memory or disk
+  uint64_t refused = 0;      // an excluded address, a scheme not allowed
+  uint64_t failed = 0;       // timeouts, HTTP errors, too large, not certificates
+};
+
+class IssuerFetcher {
+ public:
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<IssuerFetcher>> Create(
+      IssuerFetcherOptions options);
+
+  // Fetch returns the DER certificates at |url|: a DER certificate, a
+  // PKCS#7 certs-only bundle (DER or PEM) or PEM certificates. With
+  // |network| false only the caches are asked (kUnavailable when the URL is
+  // not there). Errors name the URL and why. Thread-safe.
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> Fetch(const std::string& url,
+                                                               bool network = true);
+
+  IssuerFetchStats stats() const;
+
+ private:
+  explicit IssuerFetcher(IssuerFetcherOptions options) : options_(std::move(options)) {}
+  absl::StatusOr<std::string> Download(const std::string& url);
+  std::string CachePath(const std::string& url) const;
+
+  const IssuerFetcherOptions options_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, absl::StatusOr<std::vector<std::string>>> memo_
+      ABSL_GUARDED_BY(mu_);
+  IssuerFetchStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+// ParseIssuerCertificates reads a caIssuers body: one DER certificate, a
+// PKCS#7 SignedData certs-only bundle in DER or PEM, or PEM certificates.
+// Returns their DER, or kInvalidArgument saying what the body is not.
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ParseIssuerCertificates(
+    absl::string_view body);
+
+}  // namespace ers
+
+#endif  // ERS_AIA_ISSUER_FETCHER_H_
