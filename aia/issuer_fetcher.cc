@@ -7,7 +7,6 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -18,10 +17,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "base/curl_handle.h"
 #include "base/digest.h"
 #include "base/files.h"
-#include "base/ip_address.h"
 #include "base/private_files.h"
 
 namespace ers {
@@ -46,38 +43,6 @@ absl::StatusOr<std::vector<std::string>> DerOf(STACK_OF(X509)* certs) {
   }
   if (out.empty()) return absl::InvalidArgumentError("no certificate in the bundle");
   return out;
-}
-
-struct Transfer {
-  std::string body;
-  size_t max_bytes = 0;
-  bool too_large = false;
-  const std::function<bool(const IpAddress&)>* excluded = nullptr;
-  std::string refused;  // the excluded address a connection was refused to
-};
-
-size_t WriteBody(char* data, size_t size, size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  const size_t len = size * n;
-  if (t->body.size() + len > t->max_bytes) {
-    t->too_large = true;
-    return 0;  // aborts the transfer
-  }
-  t->body.append(data, len);
-  return len;
-}
-
-// OpenSocket runs before every connection libcurl makes (each address of
-// each redirect): an excluded address gets no socket, so no packet.
-curl_socket_t OpenSocket(void* user, curlsocktype, curl_sockaddr* address) {
-  auto* t = static_cast<Transfer*>(user);
-  IpAddress ip;
-  if (!FromSockaddr(&address->addr, &ip)) return CURL_SOCKET_BAD;
-  if (*t->excluded && (*t->excluded)(ip)) {
-    t->refused = ip.ToString();
-    return CURL_SOCKET_BAD;
-  }
-  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 }  // namespace
@@ -132,52 +97,6 @@ std::string IssuerFetcher::CachePath(const std::string& url) const {
   return absl::StrCat(options_.cache_dir, "/", Sha256Hex(url), ".issuer");
 }
 
-absl::StatusOr<std::string> IssuerFetcher::Download(const std::string& url) {
-  CurlHandle curl = NewCurlHandle();
-  if (!curl) return absl::InternalError("cannot initialise libcurl");
-  CURL* h = curl.get();
-  Transfer t;
-  t.max_bytes = options_.max_bytes;
-  t.excluded = &options_.excluded;
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options_.max_redirects));
-  // No proxy from the environment: the address checked is the one reached.
-  curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
-  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_bytes));
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "ers (AIA issuer fetch)");
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteBody);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t);
-  char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-  const CURLcode rc = curl_easy_perform(h);
-  if (!t.refused.empty()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(url, ": refused: it leads to ", t.refused, ", which is excluded"));
-  }
-  if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(url, ": larger than ", options_.max_bytes, " bytes"));
-  }
-  if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
-    return absl::PermissionDeniedError(absl::StrCat(url, ": only http and https are fetched"));
-  }
-  if (rc != CURLE_OK) {
-    return absl::UnavailableError(
-        absl::StrCat(url, ": ", error[0] != '\0' ? error : curl_easy_strerror(rc)));
-  }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200) return absl::UnavailableError(absl::StrCat(url, ": HTTP ", status));
-  return std::move(t.body);
-}
-
 absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string& url,
                                                               bool network) {
   {
@@ -219,7 +138,11 @@ absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string&
     }
   }
   if (!network) return absl::UnavailableError(absl::StrCat(url, ": not fetched yet"));
-  absl::StatusOr<std::string> body = Download(url);
+  if (options_.downloader == nullptr) {
+    return absl::UnavailableError(absl::StrCat(url, ": no downloader"));
+  }
+  absl::StatusOr<std::string> body = options_.downloader->Download(
+      url, options_.max_bytes, options_.timeout_ms, options_.excluded);
   if (!body.ok()) return remember(body.status(), true);
   absl::StatusOr<std::vector<std::string>> certs = ParseIssuerCertificates(*body);
   if (!certs.ok()) {

@@ -4,11 +4,11 @@
 // missing intermediate from an unknown root. x509/ does no I/O; this
 // package does it and hands x509/ the DER.
 //
-// Bounds: http and https only (redirects too), a body of at most 64 KiB, a
-// time limit per fetch, a few redirects. Every address a fetch connects to,
-// after every redirect and DNS answer, is checked against the exclusions
-// before the connection is made: a certificate must not be able to point
-// the scanner at addresses the operator excluded. Results are cached by URL
+// Bounds: http and https only, a body of at most 64 KiB, a time limit per
+// fetch. Every address a fetch connects to, after every redirect and DNS
+// answer, is checked against the exclusions before the connection is made
+// (the downloader's contract, ers/issuer_downloader.h): a certificate must
+// not be able to point the scanner at addresses the operator excluded. Results are cached by URL
 // in memory for the run and, with a cache directory, on disk until they
 // expire. Fetch blocks the calling thread: call it from the analysis pool,
 // never from an event loop.
@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "ers/ip_address.h"
+#include "ers/issuer_downloader.h"
 
 namespace ers {
 
@@ -36,7 +37,9 @@ struct IssuerFetcherOptions {
   int64_t cache_ttl_s = 7 * 86400;
   size_t max_bytes = 64 * 1024;
   int64_t timeout_ms = 5000;
-  int max_redirects = 3;
+  // downloader: does the HTTP (ers/issuer_downloader.h). Null: only the
+  // disk cache answers.
+  std::shared_ptr<IssuerDownloader> downloader;
   // excluded: whether an address must not be contacted. Called from the
   // fetching thread; must be thread-safe. Null: nothing is excluded.
   std::function<bool(const IpAddress&)> excluded;
@@ -66,7 +69,6 @@ class IssuerFetcher {
 
  private:
   explicit IssuerFetcher(IssuerFetcherOptions options) : options_(std::move(options)) {}
-  absl::StatusOr<std::string> Download(const std::string& url);
   std::string CachePath(const std::string& url) const;
 
   const IssuerFetcherOptions options_;

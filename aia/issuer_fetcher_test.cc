@@ -3,6 +3,7 @@
 // MiB, a redirect to an excluded address, the disk cache) are checked
 // against nginx on loopback by tests/aia_test.
 #include "aia/issuer_fetcher.h"
+#include "aia/curl_downloader.h"
 
 #include <openssl/base64.h>
 #include <openssl/bytestring.h>
@@ -69,6 +70,7 @@ TEST(IssuerCertificatesTest, ReadsEveryFormAndRefusesTheRest) {
 TEST(IssuerFetcherTest, RefusesSchemesAndExcludedAddressesWithoutSendingAnything) {
   int calls = 0;
   IssuerFetcherOptions options;
+  options.downloader = NewCurlIssuerDownloader();
   options.excluded = [&calls](const IpAddress& a) {
     ++calls;
     return a.ToString() == "127.0.0.1";
@@ -95,6 +97,10 @@ TEST(IssuerFetcherTest, RefusesSchemesAndExcludedAddressesWithoutSendingAnything
   EXPECT_EQ((*fetcher)->stats().cache_hits, 1u);
   // Caches only: nothing there yet.
   EXPECT_TRUE(absl::IsUnavailable((*fetcher)->Fetch("http://127.0.0.2:9/x", false).status()));
+  // Without a downloader nothing is fetched.
+  auto offline = IssuerFetcher::Create(IssuerFetcherOptions());
+  ASSERT_TRUE(offline.ok());
+  EXPECT_TRUE(absl::IsUnavailable((*offline)->Fetch("http://127.0.0.2:9/x").status()));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aia/curl_downloader.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -494,6 +495,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   options.analyse = !no_analysis;
   options.system_roots = !no_system_roots;
   options.aia = !no_aia;
+  if (options.aia) options.aia_downloader = NewCurlIssuerDownloader();
   if (aia_timeout.has_value()) options.aia_timeout = *aia_timeout;
 
   absl::StatusOr<std::unique_ptr<Inventory>> opened = OpenInventory(db);

@@ -293,6 +293,7 @@ absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& options) {
   if (o.analyse && o.aia) {
     IssuerFetcherOptions aia;
     aia.cache_dir = o.aia_cache_dir;
+    aia.downloader = o.aia_downloader;
     aia.timeout_ms = absl::ToInt64Milliseconds(o.aia_timeout);
     // The same exclusions as every probe: a certificate must not be able
     // to send the scanner where the operator said not to go.

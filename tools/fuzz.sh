@@ -35,7 +35,7 @@ x509="base/config_lines.cc base/encoding.cc base/digest.cc base/ip_address.cc ba
   x509/leaf_names.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/findings.cc
   x509/name_constraints.cc x509/path_builder.cc x509/report_json.cc x509/trust_store.cc"
 records="sweep/record_json.cc sweep/chain_analyzer.cc tlsprobe/probe_result.cc tlsprobe/starttls.cc
-  aia/issuer_fetcher.cc base/curl_handle.cc base/files.cc base/private_files.cc $x509"
+  aia/issuer_fetcher.cc base/files.cc base/private_files.cc $x509"
 
 declare -A sources=(
   [fuzz_target_spec]="$scanner"
@@ -48,7 +48,7 @@ declare -A sources=(
   [fuzz_clm_router]="clm/clm_router.cc clm/clm_page.cc base/printable.cc clm/clm_store.cc base/sqlite_db.cc base/private_files.cc base/digest.cc base/encoding.cc"
   [fuzz_uploader_reply]="upload/uploader.cc base/curl_handle.cc upload/spool.cc upload/credentials.cc base/private_files.cc base/printable.cc base/digest.cc base/encoding.cc"
 )
-declare -A extra_libs=([fuzz_uploader_reply]="-lcurl" [fuzz_result_json]="-luv -lcurl" [fuzz_inventory_import]="-luv -lcurl")
+declare -A extra_libs=([fuzz_uploader_reply]="-lcurl" [fuzz_result_json]="-luv" [fuzz_inventory_import]="-luv")
 
 # Seeds: DER certificates and chains of the test PKI.
 bazel build //tests:clm_pki //tests:demo_farm >/dev/null 2>&1

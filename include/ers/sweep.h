@@ -53,6 +53,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ers/issuer_downloader.h"
 #include "ers/record.h"
 
 namespace ers {
@@ -160,10 +161,12 @@ struct SweepOptions {
   // aia: complete a chain whose path stops at a certificate with an unknown
   // issuer by fetching the issuer its AIA caIssuers URL names (http and
   // https only, 64 KiB, |aia_timeout| per fetch, at most 4 per chain; every
-  // address it connects to is checked against the exclusions first). Off
-  // the loop thread. Bodies are kept in |aia_cache_dir| ("" for none) for
-  // 7 days.
+  // address it connects to is checked against the exclusions first), with
+  // |aia_downloader| (ers/issuer_downloader.h; null: from |aia_cache_dir|
+  // only). Off the loop thread. Bodies are kept in |aia_cache_dir| ("" for
+  // none) for 7 days.
   bool aia = true;
+  std::shared_ptr<IssuerDownloader> aia_downloader;
   std::string aia_cache_dir;
   absl::Duration aia_timeout = absl::Seconds(5);
   // root_files_public: hold the roots in |root_files| to the rules of
