@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/digest.h"
+#include "base/encoding.h"
 #include "base/files.h"
 #include "base/private_files.h"
 
@@ -154,6 +155,53 @@ absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string&
     (void)WritePrivateFileAtomically(CachePath(url), *body);
   }
   return remember(std::move(certs), true);
+}
+
+std::string OcspGetUrl(absl::string_view responder_url, absl::string_view request) {
+  std::string url(responder_url);
+  if (url.empty() || url.back() != '/') url.push_back('/');
+  for (char c : Base64Encode(request)) {
+    switch (c) {
+      case '+':
+        url += "%2B";
+        break;
+      case '/':
+        url += "%2F";
+        break;
+      case '=':
+        url += "%3D";
+        break;
+      default:
+        url.push_back(c);
+    }
+  }
+  return url;
+}
+
+absl::StatusOr<std::string> IssuerFetcher::FetchOcsp(const std::string& responder_url,
+                                                     absl::string_view request) {
+  const std::string url = OcspGetUrl(responder_url, request);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = ocsp_memo_.find(url);
+    if (it != ocsp_memo_.end()) return it->second;
+  }
+  absl::StatusOr<std::string> body;
+  if (!absl::StartsWithIgnoreCase(responder_url, "http://") &&
+      !absl::StartsWithIgnoreCase(responder_url, "https://")) {
+    body = absl::PermissionDeniedError(
+        absl::StrCat(responder_url, ": only http and https are fetched"));
+  } else if (options_.downloader == nullptr) {
+    body = absl::UnavailableError(absl::StrCat(responder_url, ": no downloader"));
+  } else {
+    body = options_.downloader->Download(url, options_.max_bytes, options_.timeout_ms,
+                                         options_.excluded);
+  }
+  absl::MutexLock lock(&mu_);
+  ++stats_.ocsp_queries;
+  if (!body.ok()) ++stats_.ocsp_failed;
+  ocsp_memo_.emplace(url, body);
+  return body;
 }
 
 IssuerFetchStats IssuerFetcher::stats() const {

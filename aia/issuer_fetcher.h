@@ -51,6 +51,10 @@ struct IssuerFetchStats {
   uint64_t cache_hits = 0;   // answered from memory or disk
   uint64_t refused = 0;      // an excluded address, a scheme not allowed
   uint64_t failed = 0;       // timeouts, HTTP errors, too large, not certificates
+  // OCSP responders asked (--revocation ocsp), and how many of those failed
+  // (refused ones included).
+  uint64_t ocsp_queries = 0;
+  uint64_t ocsp_failed = 0;
 };
 
 class IssuerFetcher {
@@ -65,6 +69,14 @@ class IssuerFetcher {
   [[nodiscard]] absl::StatusOr<std::vector<std::string>> Fetch(const std::string& url,
                                                                bool network = true);
 
+  // FetchOcsp asks the OCSP responder at |responder_url| (http or https)
+  // about |request| (a DER OCSPRequest) with an HTTP GET (RFC 6960 A.1),
+  // within the same bounds and exclusions, and returns the response's DER
+  // (judged by the caller, x509/ocsp.h). Answers are remembered for the run
+  // only: they go stale. Thread-safe.
+  [[nodiscard]] absl::StatusOr<std::string> FetchOcsp(const std::string& responder_url,
+                                                      absl::string_view request);
+
   IssuerFetchStats stats() const;
 
  private:
@@ -75,8 +87,13 @@ class IssuerFetcher {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, absl::StatusOr<std::vector<std::string>>> memo_
       ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::StatusOr<std::string>> ocsp_memo_ ABSL_GUARDED_BY(mu_);
   IssuerFetchStats stats_ ABSL_GUARDED_BY(mu_);
 };
+
+// OcspGetUrl is the GET form of an OCSP request to |responder_url|: the
+// URL, a slash, and the request's base64 with '+', '/' and '=' escaped.
+std::string OcspGetUrl(absl::string_view responder_url, absl::string_view request);
 
 // ParseIssuerCertificates reads a caIssuers body: one DER certificate, a
 // PKCS#7 SignedData certs-only bundle in DER or PEM, or PEM certificates.

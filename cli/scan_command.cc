@@ -278,6 +278,10 @@ std::string FormatSummary(const SweepSummary& s,
                     " from the cache, ", s.aia_refused, " refused (excluded address or "
                     "scheme), ", s.aia_failed, " failed\n");
   }
+  if (s.ocsp_queries > 0) {
+    absl::StrAppend(&out, "OCSP responders: ", s.ocsp_queries, " asked, ", s.ocsp_failed,
+                    " failed\n");
+  }
   if (!tls_endpoints.empty()) {
     absl::StrAppend(&out, "TLS endpoints",
                     s.by_outcome[0] > tls_endpoints.size() ? " (first 20)" : "", ":\n");
@@ -313,7 +317,7 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
       retries, workers, spool_max_bytes, sni_max;
   std::optional<absl::Duration> connect_timeout, handshake_timeout, push_timeout, aia_timeout,
       checkpoint_interval;
-  std::optional<std::string> resume_flag, targets_file, exclude;
+  std::optional<std::string> resume_flag, targets_file, exclude, revocation;
   FailOn fail_on;
   Colors colors;
   bool verbose = false, debug = false;
@@ -399,7 +403,10 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.Bool("no-aia", "do not fetch the issuer a chain lacks from its AIA caIssuers URL "
              "(by default fetched over http/https, at most 64 KiB, never from an excluded "
              "address, cached for 7 days next to the inventory)", &no_aia);
-  flags.Duration("aia-timeout", "time allowed for one AIA fetch (default 5s)",
+  flags.String("revocation", "ocsp", "also ask the OCSP responder of each leaf whose server "
+               "staples no response (by default only stapled responses are judged)",
+               &revocation);
+  flags.Duration("aia-timeout", "time allowed for one AIA or OCSP fetch (default 5s)",
                  absl::Milliseconds(100), absl::Minutes(5), &aia_timeout);
   flags.String("policy", "FILE", "finding thresholds (see docs/findings.md)",
                &policy);
@@ -495,7 +502,10 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   options.analyse = !no_analysis;
   options.system_roots = !no_system_roots;
   options.aia = !no_aia;
-  if (options.aia) options.aia_downloader = NewCurlIssuerDownloader();
+  if (revocation.has_value()) options.revocation = *revocation;
+  if (options.aia || !options.revocation.empty()) {
+    options.aia_downloader = NewCurlIssuerDownloader();
+  }
   if (aia_timeout.has_value()) options.aia_timeout = *aia_timeout;
 
   absl::StatusOr<std::unique_ptr<Inventory>> opened = OpenInventory(db);

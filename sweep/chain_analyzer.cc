@@ -8,6 +8,7 @@
 #include "base/digest.h"
 #include "x509/certificate.h"
 #include "x509/chain.h"
+#include "x509/ocsp.h"
 #include "x509/report_json.h"
 
 namespace ers {
@@ -41,6 +42,11 @@ const std::string& HostToCheck(const ProbeResult& r) {
   return r.sni_source != SniSource::kNone && !r.differs_from_default ? kNone : r.sni;
 }
 
+Fetching CachesOnly(Fetching f) {
+  f.network = false;
+  return f;
+}
+
 // CacheKey identifies a chain and what its analysis depends on.
 std::string CacheKey(const ProbeResult& r) {
   const std::string& host = HostToCheck(r);
@@ -48,7 +54,8 @@ std::string CacheKey(const ProbeResult& r) {
   for (const std::string& der : r.chain) len += der.size() + 4;
   std::string key;
   key.reserve(len);
-  absl::StrAppend(&key, host, "\n", r.version, "\n");
+  absl::StrAppend(&key, host, "\n", r.version, "\n", r.ocsp_response.size(), "\n",
+                  r.ocsp_response);
   for (const std::string& der : r.chain) {
     const uint32_t n = static_cast<uint32_t>(der.size());
     key.append(reinterpret_cast<const char*>(&n), sizeof(n));
@@ -62,7 +69,10 @@ std::string CacheKey(const ProbeResult& r) {
 std::shared_ptr<const ChainInfo> BuildChainInfo(
     const std::vector<std::string>& chain, const std::string& sni,
     uint16_t tls_version, const TrustStore* trust, const Policy* policy,
-    int64_t now_unix, CertificateCache* cache, IssuerFetcher* aia, bool aia_network) {
+    int64_t now_unix, CertificateCache* cache, const Fetching& fetching,
+    const std::string& ocsp_response) {
+  IssuerFetcher* const aia = fetching.complete_chains ? fetching.fetcher : nullptr;
+  const bool aia_network = fetching.network;
   auto info = std::make_shared<ChainInfo>();
   info->certificates.resize(chain.size());
   if (trust == nullptr || policy == nullptr) {
@@ -90,6 +100,7 @@ std::shared_ptr<const ChainInfo> BuildChainInfo(
   EndpointFacts facts;
   facts.host = sni;  // the name the endpoint was asked for
   facts.tls_version = tls_version;
+  facts.ocsp_response = ocsp_response;
   ChainReport report = AnalyzeChain(chain, facts, *trust, *policy, now_unix, cache);
   // AIA: fetch the issuer the path lacks, then judge again with it.
   std::vector<ChainReport::AiaFetch> aia_log;
@@ -113,6 +124,27 @@ std::shared_ptr<const ChainInfo> BuildChainInfo(
     }
     if (!added) break;
     report = AnalyzeChain(chain, facts, *trust, *policy, now_unix, cache);
+  }
+  // --revocation ocsp: ask the leaf's responder when nothing was stapled.
+  if (fetching.ask_ocsp && fetching.network && fetching.fetcher != nullptr &&
+      ocsp_response.empty() && report.chain.has_leaf() &&
+      !report.validation.leaf_issuer_der.empty()) {
+    const std::string& issuer_der = report.validation.leaf_issuer_der;
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(issuer_der.data());
+    bssl::UniquePtr<X509> issuer(d2i_X509(nullptr, &p, static_cast<long>(issuer_der.size())));
+    X509* leaf = report.chain.x509[report.chain.path[0]].get();
+    const std::string request = issuer ? OcspRequestFor(leaf, issuer.get()) : "";
+    const std::vector<std::string> urls = report.chain.leaf().ocsp_urls;
+    for (size_t i = 0; i < urls.size() && i < 2 && !request.empty(); ++i) {
+      absl::StatusOr<std::string> body = fetching.fetcher->FetchOcsp(urls[i], request);
+      aia_log.push_back({urls[i], body.ok() ? "ok: OCSP response"
+                                            : std::string(body.status().message())});
+      if (!body.ok()) continue;
+      facts.ocsp_response = *std::move(body);
+      facts.ocsp_from_responder = true;
+      report = AnalyzeChain(chain, facts, *trust, *policy, now_unix, cache);
+      break;
+    }
   }
   report.aia = std::move(aia_log);
   const NormalizedChain& n = report.chain;
@@ -144,9 +176,9 @@ std::shared_ptr<const ChainInfo> BuildChainInfo(
 
 absl::StatusOr<std::unique_ptr<ChainAnalyzer>> ChainAnalyzer::Create(
     uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
-    uint32_t num_threads, ReadyCallback ready, IssuerFetcher* aia) {
+    uint32_t num_threads, ReadyCallback ready, Fetching fetching) {
   std::unique_ptr<ChainAnalyzer> a(
-      new ChainAnalyzer(loop, trust, policy, std::move(ready), aia));
+      new ChainAnalyzer(loop, trust, policy, std::move(ready), fetching));
   if (int r = uv_async_init(loop, &a->async_, [](uv_async_t* h) {
         static_cast<ChainAnalyzer*>(h->data)->OnDone();
       });
@@ -164,8 +196,8 @@ absl::StatusOr<std::unique_ptr<ChainAnalyzer>> ChainAnalyzer::Create(
 }
 
 ChainAnalyzer::ChainAnalyzer(uv_loop_t* loop, const TrustStore* trust,
-                             const Policy* policy, ReadyCallback ready, IssuerFetcher* aia)
-    : loop_(loop), trust_(trust), policy_(policy), aia_(aia), ready_(std::move(ready)) {}
+                             const Policy* policy, ReadyCallback ready, Fetching fetching)
+    : loop_(loop), trust_(trust), policy_(policy), fetching_(fetching), ready_(std::move(ready)) {}
 
 ChainAnalyzer::~ChainAnalyzer() {
   {
@@ -192,7 +224,8 @@ void ChainAnalyzer::Submit(ScanRecord&& record) {
     // Back-pressure: the pool is behind; analyse here, on the loop thread.
     std::shared_ptr<const ChainInfo> info =
         BuildChainInfo(record.result.chain, HostToCheck(record.result), record.result.version, trust_,
-                       policy_, time(nullptr), &certificates_, aia_, /*aia_network=*/false);
+                       policy_, time(nullptr), &certificates_, CachesOnly(fetching_),
+                       record.result.ocsp_response);
     ++chains_analysed_;
     ++chains_analysed_inline_;
     if (cache_.size() >= kMaxEntries) EvictAnalysed();
@@ -205,7 +238,8 @@ void ChainAnalyzer::Submit(ScanRecord&& record) {
     if (cache_.size() >= kMaxEntries) {
       EvictAnalysed();
     }
-    Job job{key, record.result.chain, HostToCheck(record.result), record.result.version};
+    Job job{key, record.result.chain, HostToCheck(record.result), record.result.version,
+            record.result.ocsp_response};
     it = cache_.emplace(std::move(key), Entry()).first;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -242,7 +276,8 @@ void ChainAnalyzer::ThreadMain() {
       jobs_.pop_front();
     }
     std::shared_ptr<const ChainInfo> info = BuildChainInfo(
-        job.chain, job.sni, job.version, trust_, policy_, time(nullptr), &certificates_, aia_);
+        job.chain, job.sni, job.version, trust_, policy_, time(nullptr), &certificates_, fetching_,
+        job.ocsp_response);
     // The wake-up is sent under the lock, and Close marks the handle closed
     // under it: no thread sends after Close, so none writes to the loop's
     // descriptors once the loop is closed. (Sent after unlocking, a thread

@@ -34,18 +34,28 @@
 
 namespace ers {
 
+// Fetching says what the analysis may fetch, through |fetcher| (null:
+// nothing): the issuers a chain lacks, from their AIA caIssuers URLs
+// (|complete_chains|, at most kMaxAiaFetches per chain), and, for a leaf
+// whose server stapled nothing, an OCSP response from its responder
+// (|ask_ocsp|, --revocation ocsp). With |network| false only the fetcher's
+// caches answer, so that the loop thread never waits on the network.
+struct Fetching {
+  IssuerFetcher* fetcher = nullptr;
+  bool complete_chains = false;
+  bool ask_ocsp = false;
+  bool network = true;
+};
+
 // BuildChainInfo parses |chain| and, when |trust| and |policy| are not null,
 // validates it at |now_unix| and lists its findings. Any thread.
-// |cache|, when not null, parses each distinct certificate once. With
-// |aia|, a path that stops at a certificate whose issuer nothing holds is
-// completed through its caIssuers URLs (at most kMaxAiaFetches per chain;
-// with |aia_network| false from the fetcher's caches only, so that the
-// loop thread never waits on the network).
+// |cache|, when not null, parses each distinct certificate once.
+// |ocsp_response|, the staple, is judged with the chain.
 std::shared_ptr<const ChainInfo> BuildChainInfo(
     const std::vector<std::string>& chain, const std::string& sni,
     uint16_t tls_version, const TrustStore* trust, const Policy* policy,
-    int64_t now_unix, CertificateCache* cache = nullptr, IssuerFetcher* aia = nullptr,
-    bool aia_network = true);
+    int64_t now_unix, CertificateCache* cache = nullptr, const Fetching& fetching = {},
+    const std::string& ocsp_response = "");
 inline constexpr int kMaxAiaFetches = 4;
 
 class ChainAnalyzer {
@@ -55,11 +65,12 @@ class ChainAnalyzer {
   // Create starts |num_threads| threads (at least 1). With |trust| or
   // |policy| null the analyzer only parses. |ready| receives every record
   // submitted, exactly once.
-  // |aia|, when not null, completes chains through AIA on the pool threads
-  // (see BuildChainInfo); it must outlive the analyzer.
+  // |fetching| (see BuildChainInfo) applies on the pool threads; on the
+  // loop thread (back-pressure) only caches answer. Its fetcher must
+  // outlive the analyzer.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ChainAnalyzer>> Create(
       uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
-      uint32_t num_threads, ReadyCallback ready, IssuerFetcher* aia = nullptr);
+      uint32_t num_threads, ReadyCallback ready, Fetching fetching = {});
   // The destructor stops the threads; Close must have been called.
   ~ChainAnalyzer();
 
@@ -103,6 +114,7 @@ class ChainAnalyzer {
     std::vector<std::string> chain;
     std::string sni;
     uint16_t version = 0;
+    std::string ocsp_response;
   };
   struct Done {
     std::string key;
@@ -110,7 +122,7 @@ class ChainAnalyzer {
   };
 
   ChainAnalyzer(uv_loop_t* loop, const TrustStore* trust, const Policy* policy,
-                ReadyCallback ready, IssuerFetcher* aia);
+                ReadyCallback ready, Fetching fetching);
   void ThreadMain();
   void EvictAnalysed();
   void OnDone();  // on the loop thread
@@ -119,7 +131,7 @@ class ChainAnalyzer {
   CertificateCache certificates_;  // shared by the threads
   const TrustStore* trust_;
   const Policy* policy_;
-  IssuerFetcher* aia_;
+  Fetching fetching_;
   ReadyCallback ready_;
   uv_async_t async_;
   bool async_open_ = false;

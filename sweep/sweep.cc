@@ -481,7 +481,8 @@ absl::Status SweepImpl::Run(const std::vector<Sink*>& sinks) {
   absl::StatusOr<std::unique_ptr<ChainAnalyzer>> analyzer = ChainAnalyzer::Create(
       &loop, plan_.analyse ? plan_.trust.get() : nullptr,
       plan_.analyse ? &plan_.policy : nullptr, plan_.analysis_threads,
-      [this](ScanRecord&& r) { Deliver(std::move(r)); }, plan_.aia.get());
+      [this](ScanRecord&& r) { Deliver(std::move(r)); },
+      Fetching{plan_.aia.get(), plan_.aia_complete, plan_.revocation_ocsp, true});
   if (!analyzer.ok()) status.Update(analyzer.status());
   if (analyzer.ok()) analyzer_ = *std::move(analyzer);
 
@@ -549,6 +550,8 @@ absl::Status SweepImpl::Run(const std::vector<Sink*>& sinks) {
       summary_.aia_cache_hits = aia.cache_hits;
       summary_.aia_refused = aia.refused;
       summary_.aia_failed = aia.failed;
+      summary_.ocsp_queries = aia.ocsp_queries;
+      summary_.ocsp_failed = aia.ocsp_failed;
     }
     analyzer_->Close();
   }

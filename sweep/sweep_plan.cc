@@ -290,7 +290,14 @@ absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& options) {
   if (o.analyse) {
     if (absl::Status s = LoadTrust(o, &plan); !s.ok()) return s;
   }
-  if (o.analyse && o.aia) {
+  if (!o.revocation.empty() && o.revocation != "ocsp") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "revocation \"", o.revocation, "\": the only checking ers does beyond stapled responses "
+        "is \"ocsp\" (CRLs are not fetched)"));
+  }
+  plan.aia_complete = o.aia;
+  plan.revocation_ocsp = o.revocation == "ocsp";
+  if (o.analyse && (o.aia || plan.revocation_ocsp)) {
     IssuerFetcherOptions aia;
     aia.cache_dir = o.aia_cache_dir;
     aia.downloader = o.aia_downloader;

@@ -34,7 +34,9 @@ struct SweepPlan {
   std::vector<uint64_t> start_positions;
   bool analyse = true;
   std::unique_ptr<TrustStore> trust;
-  std::unique_ptr<IssuerFetcher> aia;  // null: no AIA completion
+  std::unique_ptr<IssuerFetcher> aia;  // null: nothing fetched
+  bool aia_complete = false;           // complete chains through AIA
+  bool revocation_ocsp = false;        // ask OCSP responders
   Policy policy;
   uint32_t analysis_threads = 1;
   std::vector<std::string> warnings;

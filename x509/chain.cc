@@ -134,6 +134,28 @@ Validation ValidateChain(const NormalizedChain& chain, const TrustStore& store,
       v.completed_via = "aia";
     }
   }
+  if (result.path.size() >= 2) v.leaf_issuer_der = result.path[1].cert->der;
+  v.ocsp_from_responder = options.ocsp_from_responder;
+  if (!options.ocsp_response.empty()) {
+    if (result.path.size() < 2) {
+      OcspVerdict unknown;
+      unknown.problem = "the leaf's issuer is not known, so the response cannot be verified";
+      v.ocsp = unknown;
+    } else {
+      v.ocsp = CheckOcspResponse(options.ocsp_response, result.path[0].x509,
+                                 result.path[1].x509, options.now_unix);
+      if (v.ocsp->valid && v.ocsp->status == OcspStatus::kRevoked) {
+        v.trusted = false;
+        v.reasons.push_back("revoked");
+        v.details.push_back(absl::StrCat(chain.leaf().subject_cn.empty() ? chain.leaf().subject
+                                                                        : chain.leaf().subject_cn,
+                                         options.ocsp_from_responder
+                                             ? ": revoked (OCSP responder) at "
+                                             : ": revoked (stapled OCSP response) at ",
+                                         v.ocsp->revoked_at, " (Unix time)"));
+      }
+    }
+  }
   v.anchored_public = v.trusted && store.IsPublicRoot(v.verified_path.back());
   return v;
 }

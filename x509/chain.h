@@ -10,12 +10,14 @@
 #include <openssl/x509.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "x509/certificate.h"
 #include "x509/certificate_cache.h"
+#include "x509/ocsp.h"
 #include "x509/trust_store.h"
 
 namespace ers {
@@ -65,6 +67,13 @@ struct Validation {
   std::vector<std::string> details;
   std::vector<std::string> verified_path;  // SHA-256 hex, leaf to anchor
   int signature_checks = 0;
+  // ocsp: the stapled response judged (ocsp.h), when the server stapled
+  // one. A valid response saying revoked makes the chain untrusted
+  // ("revoked").
+  std::optional<OcspVerdict> ocsp;
+  bool ocsp_from_responder = false;  // asked of the responder, not stapled
+  // leaf_issuer_der: the DER of the leaf's issuer on the path, when known.
+  std::string leaf_issuer_der;
 };
 
 struct ValidationOptions {
@@ -75,6 +84,10 @@ struct ValidationOptions {
   int max_intermediates = 8;
   // fetched: certificates fetched for this chain (AIA), DER.
   std::vector<std::string> fetched;
+  // ocsp_response: the OCSP response the server stapled (DER), or "";
+  // ocsp_from_responder: it was asked of the leaf's responder instead.
+  std::string ocsp_response;
+  bool ocsp_from_responder = false;
 };
 
 // ValidateChain builds and judges a path from |chain|'s leaf to an anchor

@@ -184,6 +184,8 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
   options.peer_name = facts.host;
   options.now_unix = now_unix;
   options.fetched = facts.fetched;
+  options.ocsp_response = facts.ocsp_response;
+  options.ocsp_from_responder = facts.ocsp_from_responder;
   report.validation = ValidateChain(chain, store, options);
   const Validation& v = report.validation;
   const Certificate& leaf = chain.leaf();
@@ -264,6 +266,26 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
             : "the server does not send every intermediate; the chain was completed "
               "from the intermediate cache",
         -1);
+  }
+  if (v.ocsp.has_value()) {
+    if (!v.ocsp->valid) {
+      Add(&out, "ocsp_staple_invalid", Severity::kMedium,
+          absl::StrCat(v.ocsp_from_responder ? "the OCSP responder's answer"
+                                             : "the stapled OCSP response",
+                       " cannot be relied on: ", v.ocsp->problem),
+          0);
+    } else if (v.ocsp->status == OcspStatus::kRevoked) {
+      Add(&out, "revoked", Severity::kCritical,
+          absl::StrCat(Describe(leaf), ": revoked, says ",
+                       v.ocsp_from_responder ? "its OCSP responder" : "its stapled OCSP response",
+                       " (at ",
+                       v.ocsp->revoked_at, " Unix time",
+                       v.ocsp->revocation_reason >= 0
+                           ? absl::StrCat(", reason ", v.ocsp->revocation_reason)
+                           : std::string(),
+                       ")"),
+          0);
+    }
   }
   if (chain.misordered) {
     Add(&out, "misordered_chain", Severity::kLow,

@@ -7,7 +7,8 @@
 //   self_signed_leaf, untrusted, incomplete_chain, misordered_chain,
 //   duplicate_certificates, unrelated_certificates, root_included,
 //   weak_key, weak_signature, long_validity, hostname_mismatch,
-//   missing_san, ca_leaf, deprecated_tls, unparsable_certificate.
+//   missing_san, ca_leaf, deprecated_tls, unparsable_certificate,
+//   revoked, ocsp_staple_invalid.
 #ifndef ERS_X509_FINDINGS_H_
 #define ERS_X509_FINDINGS_H_
 
@@ -69,6 +70,8 @@ struct EndpointFacts {
   uint16_t tls_version = 0;  // negotiated, e.g. 0x0301 for TLS 1.0
   // fetched: issuer certificates fetched for this chain (AIA), DER.
   std::vector<std::string> fetched;
+  std::string ocsp_response;  // stapled, DER; "" for none
+  bool ocsp_from_responder = false;  // asked of the responder (--revocation ocsp)
 };
 
 // ChainReport is the full analysis of one served chain.

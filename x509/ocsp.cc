@@ -81,10 +81,15 @@ std::string KeyBits(X509* cert) {
                      static_cast<size_t>(ASN1_STRING_length(bits)));
 }
 
+// Serial: the serial number as the contents of a DER INTEGER (what a
+// certificate ID carries): the magnitude, with a zero octet in front when
+// its top bit is set.
 std::string Serial(X509* cert) {
   const ASN1_INTEGER* serial = X509_get0_serialNumber(cert);
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(serial)),
-                     static_cast<size_t>(ASN1_STRING_length(serial)));
+  std::string out(reinterpret_cast<const char*>(ASN1_STRING_get0_data(serial)),
+                  static_cast<size_t>(ASN1_STRING_length(serial)));
+  if (!out.empty() && (static_cast<uint8_t>(out[0]) & 0x80)) out.insert(out.begin(), '\0');
+  return out;
 }
 
 // VerifySignature checks |signature| over |tbs| under |key| with the
@@ -182,6 +187,42 @@ std::string ParseResponse(absl::string_view der, Parsed* out) {
 }
 
 }  // namespace
+
+std::string OcspRequestFor(X509* leaf, X509* issuer) {
+  const std::string name_hash = Digest(EVP_sha1(), Der(X509_get_subject_name(issuer)));
+  const std::string key_hash = Digest(EVP_sha1(), KeyBits(issuer));
+  const std::string serial = Serial(leaf);
+  // id-sha1, 1.3.14.3.2.26
+  static constexpr uint8_t kSha1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
+  bssl::ScopedCBB cbb;
+  CBB request, tbs, list, one, cert_id, alg, oid, value;
+  auto bytes = [](CBB* parent, unsigned tag, const std::string& data) {
+    CBB child;
+    return CBB_add_asn1(parent, &child, tag) &&
+           CBB_add_bytes(&child, reinterpret_cast<const uint8_t*>(data.data()), data.size()) &&
+           CBB_flush(parent);
+  };
+  if (serial.empty() || !CBB_init(cbb.get(), 128) ||
+      !CBB_add_asn1(cbb.get(), &request, CBS_ASN1_SEQUENCE) ||
+      !CBB_add_asn1(&request, &tbs, CBS_ASN1_SEQUENCE) ||
+      !CBB_add_asn1(&tbs, &list, CBS_ASN1_SEQUENCE) ||
+      !CBB_add_asn1(&list, &one, CBS_ASN1_SEQUENCE) ||
+      !CBB_add_asn1(&one, &cert_id, CBS_ASN1_SEQUENCE) ||
+      !CBB_add_asn1(&cert_id, &alg, CBS_ASN1_SEQUENCE) ||
+      !CBB_add_asn1(&alg, &oid, CBS_ASN1_OBJECT) || !CBB_add_bytes(&oid, kSha1, sizeof(kSha1)) ||
+      !CBB_add_asn1(&alg, &value, CBS_ASN1_NULL) || !CBB_flush(&cert_id) ||
+      !bytes(&cert_id, CBS_ASN1_OCTETSTRING, name_hash) ||
+      !bytes(&cert_id, CBS_ASN1_OCTETSTRING, key_hash) ||
+      !bytes(&cert_id, CBS_ASN1_INTEGER, serial)) {
+    return "";
+  }
+  uint8_t* out = nullptr;
+  size_t len = 0;
+  if (!CBB_finish(cbb.get(), &out, &len)) return "";
+  std::string der(reinterpret_cast<char*>(out), len);
+  OPENSSL_free(out);
+  return der;
+}
 
 const char* OcspStatusName(OcspStatus s) {
   switch (s) {

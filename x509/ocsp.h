@@ -35,6 +35,12 @@ struct OcspVerdict {
 // days after thisUpdate; 5 minutes of clock skew are allowed.
 OcspVerdict CheckOcspResponse(absl::string_view der, X509* leaf, X509* issuer, int64_t now_unix);
 
+// OcspRequestFor returns the DER OCSPRequest (RFC 6960 4.1) asking about
+// |leaf|, issued by |issuer|: one request, a SHA-1 certificate ID (what
+// responders are required to accept), no nonce (so answers may be cached).
+// "" if the certificates cannot be encoded.
+std::string OcspRequestFor(X509* leaf, X509* issuer);
+
 }  // namespace ers
 
 #endif  // ERS_X509_OCSP_H_

@@ -79,6 +79,22 @@ nlohmann::ordered_json ReportToJson(const ChainReport& report) {
                      {"issuer_missing", v.issuer_missing},
                      {"anchored_public", v.anchored_public},
                      {"verified_path_sha256", v.verified_path}};
+  if (v.ocsp.has_value()) {
+    nlohmann::ordered_json ocsp = {{"source", v.ocsp_from_responder ? "responder" : "staple"},
+                                   {"valid", v.ocsp->valid}};
+    if (v.ocsp->valid) {
+      ocsp["status"] = OcspStatusName(v.ocsp->status);
+      ocsp["this_update"] = v.ocsp->this_update;
+      if (v.ocsp->next_update != 0) ocsp["next_update"] = v.ocsp->next_update;
+      if (v.ocsp->status == OcspStatus::kRevoked) {
+        ocsp["revoked_at"] = v.ocsp->revoked_at;
+        if (v.ocsp->revocation_reason >= 0) ocsp["reason"] = v.ocsp->revocation_reason;
+      }
+    } else {
+      ocsp["problem"] = v.ocsp->problem;
+    }
+    j["validation"]["ocsp"] = std::move(ocsp);
+  }
   if (!report.aia.empty()) {
     nlohmann::ordered_json aia = nlohmann::ordered_json::array();
     for (const ChainReport::AiaFetch& f : report.aia) {

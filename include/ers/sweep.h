@@ -167,6 +167,11 @@ struct SweepOptions {
   // none) for 7 days.
   bool aia = true;
   std::shared_ptr<IssuerDownloader> aia_downloader;
+  // revocation: "" judges only the OCSP responses servers staple; "ocsp"
+  // also asks the leaf's OCSP responder (its AIA OCSP URL, an HTTP GET
+  // through |aia_downloader|, the same bounds and exclusions) when the
+  // server stapled nothing.
+  std::string revocation;
   std::string aia_cache_dir;
   absl::Duration aia_timeout = absl::Seconds(5);
   // root_files_public: hold the roots in |root_files| to the rules of
@@ -248,6 +253,8 @@ struct SweepSummary {
   uint64_t aia_cache_hits = 0;
   uint64_t aia_refused = 0;
   uint64_t aia_failed = 0;
+  uint64_t ocsp_queries = 0;  // --revocation ocsp: responders asked
+  uint64_t ocsp_failed = 0;
   // certificates_parsed: distinct certificates parsed; one shared by many
   // chains (an intermediate) is parsed once.
   uint64_t certificates_parsed = 0;

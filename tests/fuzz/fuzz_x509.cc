@@ -32,6 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ers::EndpointFacts facts;
   facts.host = "fuzz.test";
   facts.tls_version = 0x0301;
+  // The whole input as a stapled OCSP response too: the CBS parser sees
+  // every mutation (it is judged once a path reaches an issuer).
+  facts.ocsp_response = input;
   ers::ChainReport report = ers::AnalyzeChain(chain, facts, store, ers::Policy(), 1795590000);
   (void)ers::ReportToJson(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return 0;
