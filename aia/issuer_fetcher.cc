@@ -17,6 +17,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "base/digest.h"
 #include "base/encoding.h"
 #include "base/files.h"
@@ -84,6 +85,19 @@ absl::StatusOr<std::vector<std::string>> ParseIssuerCertificates(absl::string_vi
       "neither a DER certificate, a PKCS#7 bundle nor PEM certificates");
 }
 
+template <typename Memo>
+bool IssuerFetcher::Claim(const std::string& key, const Memo& memo) {
+  struct Wait {
+    const absl::flat_hash_set<std::string>* in_flight;
+    const std::string* key;
+  } wait{&in_flight_, &key};
+  mu_.Await(absl::Condition(
+      +[](Wait* w) { return !w->in_flight->contains(*w->key); }, &wait));
+  if (memo.contains(key)) return false;
+  in_flight_.insert(key);
+  return true;
+}
+
 absl::StatusOr<std::unique_ptr<IssuerFetcher>> IssuerFetcher::Create(
     IssuerFetcherOptions options) {
   if (!options.cache_dir.empty() && mkdir(options.cache_dir.c_str(), 0700) != 0 &&
@@ -102,10 +116,13 @@ absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string&
                                                               bool network) {
   {
     absl::MutexLock lock(&mu_);
-    auto it = memo_.find(url);
-    if (it != memo_.end()) {
+    // Without the network (the loop thread) never wait on a fetch.
+    if (!network && in_flight_.contains(url)) {
+      return absl::UnavailableError(absl::StrCat(url, ": being fetched"));
+    }
+    if (!Claim(url, memo_)) {
       ++stats_.cache_hits;
-      return it->second;
+      return memo_.find(url)->second;
     }
   }
   auto remember = [&](absl::StatusOr<std::vector<std::string>> r, bool fetched) {
@@ -115,6 +132,7 @@ absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string&
       (absl::IsPermissionDenied(r.status()) ? stats_.refused : stats_.failed) += 1;
     }
     memo_.emplace(url, r);
+    Release(url);
     return r;
   };
   if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
@@ -133,14 +151,19 @@ absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string&
           absl::MutexLock lock(&mu_);
           ++stats_.cache_hits;
           memo_.emplace(url, certs);
+          Release(url);
           return certs;
         }
       }
     }
   }
-  if (!network) return absl::UnavailableError(absl::StrCat(url, ": not fetched yet"));
+  if (!network) {
+    absl::MutexLock lock(&mu_);
+    Release(url);
+    return absl::UnavailableError(absl::StrCat(url, ": not fetched yet"));
+  }
   if (options_.downloader == nullptr) {
-    return absl::UnavailableError(absl::StrCat(url, ": no downloader"));
+    return remember(absl::UnavailableError(absl::StrCat(url, ": no downloader")), false);
   }
   absl::StatusOr<std::string> body = options_.downloader->Download(
       url, options_.max_bytes, options_.timeout_ms, options_.excluded);
@@ -201,6 +224,60 @@ absl::StatusOr<std::string> IssuerFetcher::FetchOcsp(const std::string& responde
   ++stats_.ocsp_queries;
   if (!body.ok()) ++stats_.ocsp_failed;
   ocsp_memo_.emplace(url, body);
+  return body;
+}
+
+absl::StatusOr<std::string> IssuerFetcher::FetchCrl(const std::string& url) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!Claim(url, crl_memo_)) {
+      ++stats_.crl_cache_hits;
+      return crl_memo_.find(url)->second;
+    }
+  }
+  const std::string path = absl::StrCat(options_.cache_dir, "/", Sha256Hex(url), ".crl");
+  constexpr int64_t kCrlTtl = 86400;
+  struct stat st;
+  if (!options_.cache_dir.empty() && stat(path.c_str(), &st) == 0 &&
+      st.st_mtime + kCrlTtl > time(nullptr)) {
+    absl::StatusOr<std::string> cached = ReadSmallFile(path);
+    if (cached.ok()) {
+      absl::MutexLock lock(&mu_);
+      ++stats_.crl_cache_hits;
+      crl_memo_.emplace(url, cached);
+      Release(url);
+      return cached;
+    }
+  }
+  absl::StatusOr<std::string> body;
+  if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
+    body = absl::PermissionDeniedError(absl::StrCat(url, ": only http and https are fetched"));
+  } else if (options_.downloader == nullptr) {
+    body = absl::UnavailableError(absl::StrCat(url, ": no downloader"));
+  } else {
+    body = options_.downloader->Download(url, kMaxCrlBytes, options_.timeout_ms,
+                                         options_.excluded);
+  }
+  if (body.ok() && absl::StartsWith(*body, "-----BEGIN")) {
+    // PEM: the base64 between the armour lines.
+    std::string b64;
+    for (absl::string_view line : absl::StrSplit(*body, '\n')) {
+      line = absl::StripAsciiWhitespace(line);
+      if (!line.empty() && !absl::StartsWith(line, "-----")) b64.append(line.data(), line.size());
+    }
+    std::string der;
+    if (Base64Decode(b64, &der)) {
+      body = std::move(der);
+    } else {
+      body = absl::InvalidArgumentError(absl::StrCat(url, ": malformed PEM"));
+    }
+  }
+  if (body.ok() && !options_.cache_dir.empty()) (void)WritePrivateFileAtomically(path, *body);
+  absl::MutexLock lock(&mu_);
+  ++stats_.crl_fetched;
+  if (!body.ok()) ++stats_.crl_failed;
+  crl_memo_.emplace(url, body);
+  Release(url);
   return body;
 }
 

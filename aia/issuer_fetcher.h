@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -55,6 +56,11 @@ struct IssuerFetchStats {
   // (refused ones included).
   uint64_t ocsp_queries = 0;
   uint64_t ocsp_failed = 0;
+  // CRLs (--revocation crl): fetched over the network, from the caches,
+  // failed (refused ones included).
+  uint64_t crl_fetched = 0;
+  uint64_t crl_cache_hits = 0;
+  uint64_t crl_failed = 0;
 };
 
 class IssuerFetcher {
@@ -77,10 +83,23 @@ class IssuerFetcher {
   [[nodiscard]] absl::StatusOr<std::string> FetchOcsp(const std::string& responder_url,
                                                       absl::string_view request);
 
+  // FetchCrl returns the CRL at |url| (http or https; DER, or PEM turned
+  // into DER), at most kMaxCrlBytes, within the same time limit and
+  // exclusions; kept on disk for a day and remembered for the run. The
+  // caller judges it (x509/crl.h). Thread-safe.
+  static constexpr size_t kMaxCrlBytes = 4 << 20;
+  [[nodiscard]] absl::StatusOr<std::string> FetchCrl(const std::string& url);
+
   IssuerFetchStats stats() const;
 
  private:
   explicit IssuerFetcher(IssuerFetcherOptions options) : options_(std::move(options)) {}
+  // Claim waits while another thread fetches |key|, then returns true when
+  // the caller should fetch it (and Release it after); false when |memo|
+  // now holds the answer.
+  template <typename Memo>
+  bool Claim(const std::string& key, const Memo& memo) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Release(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { in_flight_.erase(key); }
   std::string CachePath(const std::string& url) const;
 
   const IssuerFetcherOptions options_;
@@ -88,6 +107,10 @@ class IssuerFetcher {
   absl::flat_hash_map<std::string, absl::StatusOr<std::vector<std::string>>> memo_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::StatusOr<std::string>> ocsp_memo_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::StatusOr<std::string>> crl_memo_ ABSL_GUARDED_BY(mu_);
+  // URLs being fetched: a second thread asking for one waits for the first
+  // (chains sharing an intermediate are analysed side by side).
+  absl::flat_hash_set<std::string> in_flight_ ABSL_GUARDED_BY(mu_);
   IssuerFetchStats stats_ ABSL_GUARDED_BY(mu_);
 };
 

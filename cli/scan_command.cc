@@ -278,6 +278,10 @@ std::string FormatSummary(const SweepSummary& s,
                     " from the cache, ", s.aia_refused, " refused (excluded address or "
                     "scheme), ", s.aia_failed, " failed\n");
   }
+  if (s.crl_fetched + s.crl_cache_hits > 0) {
+    absl::StrAppend(&out, "CRLs: ", s.crl_fetched, " fetched, ", s.crl_cache_hits,
+                    " from the cache, ", s.crl_failed, " failed\n");
+  }
   if (s.ocsp_queries > 0) {
     absl::StrAppend(&out, "OCSP responders: ", s.ocsp_queries, " asked, ", s.ocsp_failed,
                     " failed\n");
@@ -403,8 +407,9 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   flags.Bool("no-aia", "do not fetch the issuer a chain lacks from its AIA caIssuers URL "
              "(by default fetched over http/https, at most 64 KiB, never from an excluded "
              "address, cached for 7 days next to the inventory)", &no_aia);
-  flags.String("revocation", "ocsp", "also ask the OCSP responder of each leaf whose server "
-               "staples no response (by default only stapled responses are judged)",
+  flags.String("revocation", "ocsp|crl", "ocsp: also ask the OCSP responder of each leaf "
+               "whose server staples no response; crl: fetch the CRLs the chain's certificates "
+               "name (by default only stapled responses are judged)",
                &revocation);
   flags.Duration("aia-timeout", "time allowed for one AIA or OCSP fetch (default 5s)",
                  absl::Milliseconds(100), absl::Minutes(5), &aia_timeout);

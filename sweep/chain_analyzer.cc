@@ -146,6 +146,26 @@ std::shared_ptr<const ChainInfo> BuildChainInfo(
       break;
     }
   }
+  // --revocation crl: the CRLs the path's certificates name (not the
+  // anchor's: nothing above it issues CRLs about it).
+  if (fetching.fetch_crls && fetching.network && fetching.fetcher != nullptr &&
+      report.chain.has_leaf() && report.validation.verified_path.size() >= 2) {
+    std::vector<std::string> urls;
+    for (size_t i = 0; i + 1 < report.validation.verified_path.size(); ++i) {
+      const std::string& sha = report.validation.verified_path[i];
+      for (const Certificate& c : report.chain.certs) {
+        if (c.sha256_hex != sha) continue;
+        for (size_t u = 0; u < c.crl_urls.size() && u < 2; ++u) urls.push_back(c.crl_urls[u]);
+      }
+    }
+    for (const std::string& url : urls) {
+      absl::StatusOr<std::string> crl = fetching.fetcher->FetchCrl(url);
+      aia_log.push_back({url, crl.ok() ? absl::StrCat("ok: CRL of ", crl->size(), " bytes")
+                                       : std::string(crl.status().message())});
+      if (crl.ok()) facts.crls.push_back(*std::move(crl));
+    }
+    if (!facts.crls.empty()) report = AnalyzeChain(chain, facts, *trust, *policy, now_unix, cache);
+  }
   report.aia = std::move(aia_log);
   const NormalizedChain& n = report.chain;
   std::vector<bool> filled(chain.size(), false);

@@ -38,12 +38,15 @@ namespace ers {
 // nothing): the issuers a chain lacks, from their AIA caIssuers URLs
 // (|complete_chains|, at most kMaxAiaFetches per chain), and, for a leaf
 // whose server stapled nothing, an OCSP response from its responder
-// (|ask_ocsp|, --revocation ocsp). With |network| false only the fetcher's
-// caches answer, so that the loop thread never waits on the network.
+// (|ask_ocsp|, --revocation ocsp), and the CRLs the path's certificates
+// name (|fetch_crls|, --revocation crl, at most 2 per certificate). With
+// |network| false nothing is fetched, so that the loop thread never waits
+// on the network (AIA issuers still come from the caches).
 struct Fetching {
   IssuerFetcher* fetcher = nullptr;
   bool complete_chains = false;
   bool ask_ocsp = false;
+  bool fetch_crls = false;
   bool network = true;
 };
 

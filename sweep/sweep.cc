@@ -482,7 +482,8 @@ absl::Status SweepImpl::Run(const std::vector<Sink*>& sinks) {
       &loop, plan_.analyse ? plan_.trust.get() : nullptr,
       plan_.analyse ? &plan_.policy : nullptr, plan_.analysis_threads,
       [this](ScanRecord&& r) { Deliver(std::move(r)); },
-      Fetching{plan_.aia.get(), plan_.aia_complete, plan_.revocation_ocsp, true});
+      Fetching{plan_.aia.get(), plan_.aia_complete, plan_.revocation_ocsp,
+               plan_.revocation_crl, true});
   if (!analyzer.ok()) status.Update(analyzer.status());
   if (analyzer.ok()) analyzer_ = *std::move(analyzer);
 
@@ -552,6 +553,9 @@ absl::Status SweepImpl::Run(const std::vector<Sink*>& sinks) {
       summary_.aia_failed = aia.failed;
       summary_.ocsp_queries = aia.ocsp_queries;
       summary_.ocsp_failed = aia.ocsp_failed;
+      summary_.crl_fetched = aia.crl_fetched;
+      summary_.crl_cache_hits = aia.crl_cache_hits;
+      summary_.crl_failed = aia.crl_failed;
     }
     analyzer_->Close();
   }

@@ -290,14 +290,15 @@ absl::StatusOr<SweepPlan> BuildSweepPlan(const SweepOptions& options) {
   if (o.analyse) {
     if (absl::Status s = LoadTrust(o, &plan); !s.ok()) return s;
   }
-  if (!o.revocation.empty() && o.revocation != "ocsp") {
+  if (!o.revocation.empty() && o.revocation != "ocsp" && o.revocation != "crl") {
     return absl::InvalidArgumentError(absl::StrCat(
-        "revocation \"", o.revocation, "\": the only checking ers does beyond stapled responses "
-        "is \"ocsp\" (CRLs are not fetched)"));
+        "revocation \"", o.revocation, "\" must be ocsp (ask the responders) or crl (fetch "
+        "the CRLs)"));
   }
   plan.aia_complete = o.aia;
   plan.revocation_ocsp = o.revocation == "ocsp";
-  if (o.analyse && (o.aia || plan.revocation_ocsp)) {
+  plan.revocation_crl = o.revocation == "crl";
+  if (o.analyse && (o.aia || plan.revocation_ocsp || plan.revocation_crl)) {
     IssuerFetcherOptions aia;
     aia.cache_dir = o.aia_cache_dir;
     aia.downloader = o.aia_downloader;

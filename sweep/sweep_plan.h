@@ -37,6 +37,7 @@ struct SweepPlan {
   std::unique_ptr<IssuerFetcher> aia;  // null: nothing fetched
   bool aia_complete = false;           // complete chains through AIA
   bool revocation_ocsp = false;        // ask OCSP responders
+  bool revocation_crl = false;         // fetch CRLs
   Policy policy;
   uint32_t analysis_threads = 1;
   std::vector<std::string> warnings;

@@ -10,7 +10,7 @@ BetterTLS's `bettertls export-tests` output. Each case becomes
   {"id", "family", "expected": "accept"|"reject", "soft": bool,
    "features": [...], "kind": "server"|"client", "eku": [...],
    "peer": {"kind": "dns"|"ip"|..., "value"} or null, "time": unix or null,
-   "max_depth": n or null, "crls": n,
+   "max_depth": n or null, "crls": [base64 DER],
    "roots": [base64 DER], "served": [base64 DER: leaf, then intermediates]}
 The test decides what is in scope; this script only changes the form.
 """
@@ -24,6 +24,11 @@ import sys
 
 def der_of_pem(pem):
     return base64.b64encode(ssl.PEM_cert_to_DER_cert(pem)).decode()
+
+
+def der_of_crl(pem):
+    body = "".join(l for l in pem.strip().splitlines() if not l.startswith("-----"))
+    return base64.b64encode(base64.b64decode(body)).decode()
 
 
 def limbo(src, out):
@@ -43,7 +48,7 @@ def limbo(src, out):
             "time": int(datetime.datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp())
             if when else None,
             "max_depth": t.get("max_chain_depth"),
-            "crls": len(t.get("crls") or []),
+            "crls": [der_of_crl(p) for p in t.get("crls") or []],
             "roots": [der_of_pem(p) for p in t["trusted_certs"]],
             "served": [der_of_pem(t["peer_certificate"])] +
                       [der_of_pem(p) for p in t["untrusted_intermediates"]],
@@ -77,7 +82,7 @@ def bettertls(src, out, when, every):
                 "peer": {"kind": kind, "value": host},
                 "time": when,
                 "max_depth": None,
-                "crls": 0,
+                "crls": [],
                 "roots": [root],
                 "served": served,
             })

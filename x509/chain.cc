@@ -156,6 +156,24 @@ Validation ValidateChain(const NormalizedChain& chain, const TrustStore& store,
       }
     }
   }
+  for (size_t i = 0; !options.crls.empty() && i + 1 < result.path.size(); ++i) {
+    const Certificate& cert = *result.path[i].cert;
+    const std::string name = cert.subject_cn.empty() ? cert.subject : cert.subject_cn;
+    for (const std::string& crl : options.crls) {
+      const CrlVerdict c =
+          CheckCrl(crl, result.path[i].x509, result.path[i + 1].x509, options.now_unix);
+      if (!c.applies) continue;
+      v.crl_checked = true;
+      if (!c.valid || c.revoked) {
+        v.trusted = false;
+        v.reasons.push_back(c.valid ? "revoked" : "revocation_unknown");
+        v.details.push_back(c.valid ? absl::StrCat(name, ": revoked (CRL) at ", c.revoked_at,
+                                                   " (Unix time)")
+                                    : absl::StrCat(name, ": its CRL cannot be relied on: ",
+                                                   c.problem));
+      }
+    }
+  }
   v.anchored_public = v.trusted && store.IsPublicRoot(v.verified_path.back());
   return v;
 }

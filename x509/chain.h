@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "x509/certificate.h"
 #include "x509/certificate_cache.h"
+#include "x509/crl.h"
 #include "x509/ocsp.h"
 #include "x509/trust_store.h"
 
@@ -72,6 +73,7 @@ struct Validation {
   // ("revoked").
   std::optional<OcspVerdict> ocsp;
   bool ocsp_from_responder = false;  // asked of the responder, not stapled
+  bool crl_checked = false;  // an applicable CRL was judged
   // leaf_issuer_der: the DER of the leaf's issuer on the path, when known.
   std::string leaf_issuer_der;
 };
@@ -88,6 +90,12 @@ struct ValidationOptions {
   // ocsp_from_responder: it was asked of the leaf's responder instead.
   std::string ocsp_response;
   bool ocsp_from_responder = false;
+  // crls: CRLs (DER) to judge the path's certificates by (crl.h): one
+  // issued by a certificate's issuer applies to it; a revoked certificate
+  // makes the chain untrusted ("revoked"), and so does an applicable CRL
+  // that cannot be relied on ("revocation_unknown": asked to check, ers
+  // cannot tell).
+  std::vector<std::string> crls;
 };
 
 // ValidateChain builds and judges a path from |chain|'s leaf to an anchor

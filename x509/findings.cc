@@ -186,6 +186,7 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
   options.fetched = facts.fetched;
   options.ocsp_response = facts.ocsp_response;
   options.ocsp_from_responder = facts.ocsp_from_responder;
+  options.crls = facts.crls;
   report.validation = ValidateChain(chain, store, options);
   const Validation& v = report.validation;
   const Certificate& leaf = chain.leaf();
@@ -285,6 +286,15 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
                            : std::string(),
                        ")"),
           0);
+    }
+  }
+  // Revocation by CRL (validation lists it with its detail).
+  for (size_t i = 0; i < v.reasons.size(); ++i) {
+    if (v.reasons[i] == "revoked" && !(v.ocsp.has_value() && v.ocsp->valid &&
+                                       v.ocsp->status == OcspStatus::kRevoked)) {
+      Add(&out, "revoked", Severity::kCritical, v.details[i], -1);
+    } else if (v.reasons[i] == "revocation_unknown") {
+      Add(&out, "crl_invalid", Severity::kMedium, v.details[i], -1);
     }
   }
   if (chain.misordered) {

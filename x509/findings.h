@@ -8,7 +8,7 @@
 //   duplicate_certificates, unrelated_certificates, root_included,
 //   weak_key, weak_signature, long_validity, hostname_mismatch,
 //   missing_san, ca_leaf, deprecated_tls, unparsable_certificate,
-//   revoked, ocsp_staple_invalid.
+//   revoked, ocsp_staple_invalid, crl_invalid.
 #ifndef ERS_X509_FINDINGS_H_
 #define ERS_X509_FINDINGS_H_
 
@@ -72,6 +72,7 @@ struct EndpointFacts {
   std::vector<std::string> fetched;
   std::string ocsp_response;  // stapled, DER; "" for none
   bool ocsp_from_responder = false;  // asked of the responder (--revocation ocsp)
+  std::vector<std::string> crls;     // CRLs fetched for the path (--revocation crl), DER
 };
 
 // ChainReport is the full analysis of one served chain.

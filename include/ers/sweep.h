@@ -170,7 +170,9 @@ struct SweepOptions {
   // revocation: "" judges only the OCSP responses servers staple; "ocsp"
   // also asks the leaf's OCSP responder (its AIA OCSP URL, an HTTP GET
   // through |aia_downloader|, the same bounds and exclusions) when the
-  // server stapled nothing.
+  // server stapled nothing; "crl" fetches the CRLs the path's certificates
+  // name (at most 4 MiB each, cached for a day in |aia_cache_dir|) and
+  // judges every certificate below the anchor by them.
   std::string revocation;
   std::string aia_cache_dir;
   absl::Duration aia_timeout = absl::Seconds(5);
@@ -255,6 +257,9 @@ struct SweepSummary {
   uint64_t aia_failed = 0;
   uint64_t ocsp_queries = 0;  // --revocation ocsp: responders asked
   uint64_t ocsp_failed = 0;
+  uint64_t crl_fetched = 0;  // --revocation crl
+  uint64_t crl_cache_hits = 0;
+  uint64_t crl_failed = 0;
   // certificates_parsed: distinct certificates parsed; one shared by many
   // chains (an intermediate) is parsed once.
   uint64_t certificates_parsed = 0;

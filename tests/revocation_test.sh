@@ -9,8 +9,10 @@
 # `ocsp_staple_invalid`, saying why. Then --revocation ocsp: two leaves
 # without staples name an `openssl ocsp` responder on 127.0.64.1:18964 in
 # their AIA; ers asks it (HTTP GET) and judges its answers; without the
-# flag it asks nothing. In a private network namespace: the responder
-# listens on every address.
+# flag it asks nothing. --revocation crl: two leaves name a CRL (made by
+# `openssl ca -gencrl`, served by nginx); the revoked one is untrusted, the
+# CRL is cached. In a private network namespace: the responder listens on
+# every address.
 set -uo pipefail
 if [ -z "${ERS_IN_NETNS:-}" ]; then
   ERS_IN_NETNS=1 exec unshare -n "$0" "$@"
@@ -44,9 +46,14 @@ for n in asked-good asked-revoked; do
     ec sha256 inter "$n.test" || { echo "FAIL: no certificate for $n"; exit 1; }
   cat "$n.pem" inter.pem >"$n.chain.pem"
 done
-for n in good revoked delegated stranger mismatch anonymous asked-good asked-revoked; do
+for n in crl-good crl-revoked; do
+  openssl_leaf "$n" "subjectAltName=DNS:$n.test\nextendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\ncrlDistributionPoints=URI:http://$net.1:8080/inter.crl" \
+    ec sha256 inter "$n.test" || { echo "FAIL: no certificate for $n"; exit 1; }
+  cat "$n.pem" inter.pem >"$n.chain.pem"
+done
+for n in good revoked delegated stranger mismatch anonymous asked-good asked-revoked crl-good crl-revoked; do
   serial=$(openssl x509 -in "$n.pem" -noout -serial | cut -d= -f2)
-  if [ "$n" = revoked ] || [ "$n" = asked-revoked ]; then
+  if [ "$n" = revoked ] || [ "$n" = asked-revoked ] || [ "$n" = crl-revoked ]; then
     printf 'R\t301231235959Z\t261101000000Z,keyCompromise\t%s\tunknown\t/CN=%s.test\n' "$serial" "$n" >>index.txt
   else
     printf 'V\t301231235959Z\t\t%s\tunknown\t/CN=%s.test\n' "$serial" "$n" >>index.txt
@@ -63,9 +70,16 @@ respond good good inter && respond revoked revoked inter && respond unknown unkn
   respond mismatch good inter && respond anonymous anonymous stranger_ca -resp_no_certs
 check $? "openssl ocsp made the seven responses"
 
-mkdir -p tmp
+# The intermediate's CRL, from the same database.
+printf '[ca]\ndefault_ca = ca_sect\n[ca_sect]\ndatabase = index.txt\ncrlnumber = crlnumber\ndefault_md = sha256\ndefault_crl_days = 1\n' >ca.cnf
+echo 01 >crlnumber
+mkdir -p tmp www
+openssl ca -gencrl -config ca.cnf -keyfile inter.key -cert inter.pem -out inter.crl.pem 2>ca.err &&
+  openssl crl -in inter.crl.pem -outform der -out www/inter.crl
+check $? "openssl ca made the CRL: $(cat ca.err)"
 {
   echo "worker_processes 1;"
+  echo "user root;"  # the worker reads the CRL from the test's private directory
   echo "pid $work/nginx.pid;"
   echo "error_log $work/error.log warn;"
   echo "events { worker_connections 64; }"
@@ -79,8 +93,9 @@ mkdir -p tmp
     echo "    return 200 \"$n\\n\"; }"
     i=$((i + 1))
   done
+  echo "  server { listen $net.1:8080; access_log $work/crl.log; root $work/www; }"
   i=20
-  for n in asked-good asked-revoked; do
+  for n in asked-good asked-revoked crl-good crl-revoked; do
     echo "  server { listen $net.$i:8443 ssl; ssl_certificate $work/$n.chain.pem;"
     echo "    ssl_certificate_key $work/$n.key; return 200 \"$n\\n\"; }"
     i=$((i + 1))
@@ -151,4 +166,26 @@ check $? "a stapled leaf keeps its staple, the responder is not asked for it: $(
 grep -q "OCSP responders: 2 asked, 0 failed" err
 check $? "the summary counts two questions: $(grep OCSP err)"
 kill "$responder" 2>/dev/null
+
+# --revocation crl.
+"$ers" scan --ips "$net.22-$net.23" --ports 8443 --roots ca.pem --no-system-roots --no-aia \
+  --revocation crl --output crl.jsonl --summary --no-push >/dev/null 2>err
+check $? "--revocation crl: exit 0: $(cat err)"
+crl_record() { grep "\"ip\":\"$net.$1\"" crl.jsonl; }
+crl_record 22 | grep -q '"trusted":true' && ! crl_record 22 | grep -q '"id":"revoked"'
+check $? "crl-good: not on the CRL, trusted: $(crl_record 22 | grep -o '"validation":{[^}]*}')"
+crl_record 23 | grep -q '"trusted":false,"reasons":\["revoked"\]' &&
+  crl_record 23 | grep -q '"id":"revoked","severity":"critical","message":"crl-revoked.test: revoked (CRL)'
+check $? "crl-revoked: on the CRL: untrusted, revoked: $(crl_record 23 | grep -o '"validation":{[^}]*}')"
+[ "$(grep -c "GET /inter.crl" crl.log)" -eq 1 ]
+check $? "the CRL was fetched once for both: $(grep -c GET crl.log)"
+grep -q "CRLs: 1 fetched, 1 from the cache, 0 failed" err
+check $? "the summary counts the CRL: $(grep CRL err)"
+"$ers" scan --ips "$net.23" --ports 8443 --roots ca.pem --no-system-roots --no-aia \
+  --revocation crl --output crl2.jsonl --quiet --no-push 2>err
+[ "$(grep -c "GET /inter.crl" crl.log)" -eq 1 ] && grep -q '"reasons":\["revoked"\]' crl2.jsonl
+check $? "a second scan takes the CRL from the disk cache and still finds it revoked"
+"$ers" scan --ips "$net.23" --ports 8443 --revocation sometimes --no-push 2>err
+[ $? -eq 2 ] && grep -q 'must be ocsp (ask the responders) or crl' err
+check $? "--revocation sometimes: a usage error: $(cat err)"
 finish
