@@ -85,6 +85,20 @@ absl::StatusOr<std::vector<std::string>> ParseIssuerCertificates(absl::string_vi
       "neither a DER certificate, a PKCS#7 bundle nor PEM certificates");
 }
 
+bool IssuerFetcher::Fetchable(const std::string& url) {
+  return absl::StartsWithIgnoreCase(url, "http://") || absl::StartsWithIgnoreCase(url, "https://");
+}
+
+absl::StatusOr<std::string> IssuerFetcher::Get(const std::string& url, size_t max_bytes) {
+  if (!Fetchable(url)) {
+    return absl::PermissionDeniedError(absl::StrCat(url, ": only http and https are fetched"));
+  }
+  if (options_.downloader == nullptr) {
+    return absl::UnavailableError(absl::StrCat(url, ": no downloader"));
+  }
+  return options_.downloader->Download(url, max_bytes, options_.timeout_ms, options_.excluded);
+}
+
 template <typename Memo>
 bool IssuerFetcher::Claim(const std::string& key, const Memo& memo) {
   struct Wait {
@@ -135,11 +149,7 @@ absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string&
     Release(url);
     return r;
   };
-  if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
-    return remember(absl::PermissionDeniedError(
-                        absl::StrCat(url, ": only http and https are fetched")),
-                    false);
-  }
+  if (!Fetchable(url)) return remember(Get(url, 0).status(), false);
   if (!options_.cache_dir.empty()) {
     struct stat st;
     const std::string path = CachePath(url);
@@ -162,11 +172,8 @@ absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string&
     Release(url);
     return absl::UnavailableError(absl::StrCat(url, ": not fetched yet"));
   }
-  if (options_.downloader == nullptr) {
-    return remember(absl::UnavailableError(absl::StrCat(url, ": no downloader")), false);
-  }
-  absl::StatusOr<std::string> body = options_.downloader->Download(
-      url, options_.max_bytes, options_.timeout_ms, options_.excluded);
+  if (options_.downloader == nullptr) return remember(Get(url, 0).status(), false);
+  absl::StatusOr<std::string> body = Get(url, options_.max_bytes);
   if (!body.ok()) return remember(body.status(), true);
   absl::StatusOr<std::vector<std::string>> certs = ParseIssuerCertificates(*body);
   if (!certs.ok()) {
@@ -209,17 +216,8 @@ absl::StatusOr<std::string> IssuerFetcher::FetchOcsp(const std::string& responde
     auto it = ocsp_memo_.find(url);
     if (it != ocsp_memo_.end()) return it->second;
   }
-  absl::StatusOr<std::string> body;
-  if (!absl::StartsWithIgnoreCase(responder_url, "http://") &&
-      !absl::StartsWithIgnoreCase(responder_url, "https://")) {
-    body = absl::PermissionDeniedError(
-        absl::StrCat(responder_url, ": only http and https are fetched"));
-  } else if (options_.downloader == nullptr) {
-    body = absl::UnavailableError(absl::StrCat(responder_url, ": no downloader"));
-  } else {
-    body = options_.downloader->Download(url, options_.max_bytes, options_.timeout_ms,
-                                         options_.excluded);
-  }
+  absl::StatusOr<std::string> body =
+      Fetchable(responder_url) ? Get(url, options_.max_bytes) : Get(responder_url, 0);
   absl::MutexLock lock(&mu_);
   ++stats_.ocsp_queries;
   if (!body.ok()) ++stats_.ocsp_failed;
@@ -249,15 +247,7 @@ absl::StatusOr<std::string> IssuerFetcher::FetchCrl(const std::string& url) {
       return cached;
     }
   }
-  absl::StatusOr<std::string> body;
-  if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
-    body = absl::PermissionDeniedError(absl::StrCat(url, ": only http and https are fetched"));
-  } else if (options_.downloader == nullptr) {
-    body = absl::UnavailableError(absl::StrCat(url, ": no downloader"));
-  } else {
-    body = options_.downloader->Download(url, kMaxCrlBytes, options_.timeout_ms,
-                                         options_.excluded);
-  }
+  absl::StatusOr<std::string> body = Get(url, kMaxCrlBytes);
   if (body.ok() && absl::StartsWith(*body, "-----BEGIN")) {
     // PEM: the base64 between the armour lines.
     std::string b64;

@@ -94,6 +94,11 @@ class IssuerFetcher {
 
  private:
   explicit IssuerFetcher(IssuerFetcherOptions options) : options_(std::move(options)) {}
+  static bool Fetchable(const std::string& url);  // http or https
+  // Get downloads |url| (at most |max_bytes|) through the downloader, with
+  // the time limit and the exclusions; a scheme other than http(s) is
+  // refused, and without a downloader nothing is fetched.
+  absl::StatusOr<std::string> Get(const std::string& url, size_t max_bytes);
   // Claim waits while another thread fetches |key|, then returns true when
   // the caller should fetch it (and Release it after); false when |memo|
   // now holds the answer.
