@@ -32,7 +32,7 @@ scanner="base/config_lines.cc base/ip_address.cc base/files.cc scanner/address_p
   scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc
   scanner/permutation.cc scanner/target_walker.cc"
 x509="base/config_lines.cc base/encoding.cc base/digest.cc base/ip_address.cc base/list_syntax.cc
-  x509/leaf_names.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/findings.cc
+  x509/leaf_names.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/crl.cc x509/findings.cc
   x509/name_constraints.cc x509/ocsp.cc x509/path_builder.cc x509/report_json.cc x509/trust_store.cc"
 records="sweep/record_json.cc sweep/chain_analyzer.cc tlsprobe/probe_result.cc tlsprobe/starttls.cc
   aia/issuer_fetcher.cc base/files.cc base/private_files.cc $x509"

@@ -35,6 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The whole input as a stapled OCSP response too: the CBS parser sees
   // every mutation (it is judged once a path reaches an issuer).
   facts.ocsp_response = input;
+  facts.crls.push_back(input);
   ers::ChainReport report = ers::AnalyzeChain(chain, facts, store, ers::Policy(), 1795590000);
   (void)ers::ReportToJson(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return 0;
