@@ -41,7 +41,7 @@ openssl_leaf stranger_ca "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,k
 
 # The responder's database: every leaf but "unknown"; "revoked" revoked.
 : >index.txt
-for n in asked-good asked-revoked; do
+for n in asked-good asked-revoked asked-unknown; do
   openssl_leaf "$n" "subjectAltName=DNS:$n.test\nextendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\nauthorityInfoAccess=OCSP;URI:http://$net.1:18964" \
     ec sha256 inter "$n.test" || { echo "FAIL: no certificate for $n"; exit 1; }
   cat "$n.pem" inter.pem >"$n.chain.pem"
@@ -95,7 +95,7 @@ check $? "openssl ca made the CRL: $(cat ca.err)"
   done
   echo "  server { listen $net.1:8080; access_log $work/crl.log; root $work/www; }"
   i=20
-  for n in asked-good asked-revoked crl-good crl-revoked; do
+  for n in asked-good asked-revoked crl-good crl-revoked asked-unknown; do
     echo "  server { listen $net.$i:8443 ssl; ssl_certificate $work/$n.chain.pem;"
     echo "    ssl_certificate_key $work/$n.key; return 200 \"$n\\n\"; }"
     i=$((i + 1))
@@ -151,7 +151,7 @@ for _ in $(seq 1 100); do grep -q "waiting for OCSP client" responder.log && bre
 check $? "without --revocation: exit 0: $(cat err)"
 ! grep -q '"ocsp"' plain.jsonl
 check $? "without --revocation nothing is asked and nothing judged"
-"$ers" scan --ips "$net.10-$net.21" --ports 8443 --roots ca.pem --no-system-roots --no-aia \
+"$ers" scan --ips "$net.10-$net.24" --ports 8443 --roots ca.pem --no-system-roots --no-aia \
   --revocation ocsp --output asked.jsonl --summary --no-push >/dev/null 2>err
 check $? "--revocation ocsp: exit 0: $(cat err)"
 asked() { grep "\"ip\":\"$net.$1\"" asked.jsonl | grep -o '"ocsp":{[^}]*}'; }
@@ -161,10 +161,13 @@ check $? "asked-good: the responder says good: $(asked 20)"
 asked 21 | grep -q '"source":"responder","valid":true,"status":"revoked"' &&
   grep "\"ip\":\"$net.21\"" asked.jsonl | grep -q '"id":"revoked","severity":"critical","message":"asked-revoked.test: revoked, says its OCSP responder'
 check $? "asked-revoked: the responder says revoked: $(asked 21)"
+asked 24 | grep -q '"source":"responder","valid":true,"status":"unknown"' &&
+  grep "\"ip\":\"$net.24\"" asked.jsonl | grep -q '"trusted":true'
+check $? "asked-unknown: the responder does not know it (not in its index): $(asked 24)"
 asked 10 | grep -q '"source":"staple"'
 check $? "a stapled leaf keeps its staple, the responder is not asked for it: $(asked 10)"
-grep -q "OCSP responders: 2 asked, 0 failed" err
-check $? "the summary counts two questions: $(grep OCSP err)"
+grep -q "OCSP responders: 3 asked, 0 failed" err
+check $? "the summary counts three questions: $(grep OCSP err)"
 kill "$responder" 2>/dev/null
 
 # --revocation crl.

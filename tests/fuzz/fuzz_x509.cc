@@ -3,8 +3,10 @@
 // thread (x509/leaf_names.h). The input is split into certificates at every
 // "\xff\xfe" pair; when there are two or more, the last is the trust
 // anchor, so that the path builder reaches its rules (name constraints,
-// path lengths, extensions). The seeds are DER certificates and chains of
-// the test PKI and of the vendored conformance suites.
+// path lengths, extensions). The input is also handed over as a stapled
+// OCSP response (x509/ocsp.h) and as a CRL (x509/crl.h). The seeds are DER
+// certificates and chains of the test PKI and of the vendored conformance
+// suites.
 #include <cstddef>
 #include <cstdint>
 #include <string>
