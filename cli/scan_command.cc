@@ -344,8 +344,9 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
                "default table)", &ports);
   flags.String("seed", "N", "order of the walk (default: the inventory's "
                "stored seed)", &seed_flag);
-  flags.String("shard", "k/N", "scan only part k of N (1 <= k <= N); shards "
-               "with one seed split the targets exactly", &shard_flag);
+  flags.String("shard", "k/N|auto", "scan only part k of N (1 <= k <= N); shards "
+               "with one seed split the targets exactly; auto: k from JOB_COMPLETION_INDEX "
+               "(0-based, a Kubernetes Indexed Job), N from ERS_SHARDS", &shard_flag);
   flags.Count("show", "with --dry-run, how many targets to list (default 10)",
               0, 1000000, &show_flag);
   flags.String("exclude-file", "PATH", "use this exclusion file instead of "
@@ -461,6 +462,20 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
   const bool show_summary = !quiet && (summary_flag || isatty(fileno(io.err)));
 
   SweepOptions options;
+  if (shard_flag.has_value() && *shard_flag == "auto") {
+    // A Kubernetes Indexed Job: JOB_COMPLETION_INDEX is 0-based; the
+    // number of completions comes with the job's configuration.
+    const char* index = getenv("JOB_COMPLETION_INDEX");
+    const char* count = getenv("ERS_SHARDS");
+    uint32_t k = 0;
+    if (index == nullptr || count == nullptr || !absl::SimpleAtoi(index, &k) ||
+        k >= UINT32_MAX) {
+      return ReportError(io, absl::InvalidArgumentError(
+                                 "--shard auto needs JOB_COMPLETION_INDEX (0-based, set by a "
+                                 "Kubernetes Indexed Job) and ERS_SHARDS (the number of shards)"));
+    }
+    shard_flag = absl::StrCat(k + 1, "/", count);
+  }
   if (shard_flag.has_value()) {
     absl::StatusOr<Shard> s = ParseShard(*shard_flag);
     if (!s.ok()) return ReportError(io, s.status());

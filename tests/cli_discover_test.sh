@@ -80,6 +80,21 @@ done | sort)
 check $? "one shard lists all 129 targets"
 [ "$all" = "$parts" ]
 check $? "three shards give the same targets, each once"
+# --shard auto: the shard of a Kubernetes Indexed Job's pod.
+auto=$(for i in 0 1 2; do
+  JOB_COMPLETION_INDEX=$i ERS_SHARDS=3 "$ers" scan --dry-run --seed 9 --shard auto --show 1000 |
+    grep -E '^    '
+done | sort)
+[ "$all" = "$auto" ]
+check $? "--shard auto with JOB_COMPLETION_INDEX 0-2 and ERS_SHARDS=3: the same split"
+[ "$(JOB_COMPLETION_INDEX=1 ERS_SHARDS=3 "$ers" scan --dry-run --seed 9 --shard auto --show 1000 | grep -E '^    ')" = \
+  "$("$ers" scan --dry-run --seed 9 --shard 2/3 --show 1000 | grep -E '^    ')" ]
+check $? "index 1 of 3 is shard 2/3"
+expect_exit "--shard auto without the environment" 2 -- "$ers" scan --dry-run --shard auto
+expect_output "--shard auto without the environment says what it needs" \
+  "needs JOB_COMPLETION_INDEX .* and ERS_SHARDS" -- "$ers" scan --dry-run --shard auto
+JOB_COMPLETION_INDEX=3 ERS_SHARDS=3 expect_output "--shard auto past the last shard" \
+  'shard "4/3": shards are numbered 1 to 3' -- "$ers" scan --dry-run --shard auto
 ! grep -q '198.51.100.200:' <<<"$all"
 check $? "excluded address absent"
 
