@@ -99,6 +99,24 @@ absl::StatusOr<std::string> IssuerFetcher::Get(const std::string& url, size_t ma
   return options_.downloader->Download(url, max_bytes, options_.timeout_ms, options_.excluded);
 }
 
+template <typename Memo, typename Value>
+void IssuerFetcher::Memoize(Memo& memo, const std::string& key, Value value) {
+  // The URLs come from certificates, which servers choose: the memo is
+  // bounded, and starts afresh when full (the disk cache still answers).
+  if (memo.size() >= kMaxMemoEntries) memo.clear();
+  memo.emplace(key, std::move(value));
+}
+
+void IssuerFetcher::MemoizeCrl(const std::string& key, absl::StatusOr<std::string> crl) {
+  const size_t bytes = crl.ok() ? crl->size() : 0;
+  if (crl_memo_bytes_ + bytes > kMaxCrlMemoBytes) {
+    crl_memo_.clear();
+    crl_memo_bytes_ = 0;
+  }
+  crl_memo_bytes_ += bytes;
+  Memoize(crl_memo_, key, std::move(crl));
+}
+
 template <typename Memo>
 bool IssuerFetcher::Claim(const std::string& key, const Memo& memo) {
   struct Wait {
@@ -145,7 +163,7 @@ absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string&
     if (!r.ok()) {
       (absl::IsPermissionDenied(r.status()) ? stats_.refused : stats_.failed) += 1;
     }
-    memo_.emplace(url, r);
+    Memoize(memo_, url, r);
     Release(url);
     return r;
   };
@@ -160,7 +178,7 @@ absl::StatusOr<std::vector<std::string>> IssuerFetcher::Fetch(const std::string&
         if (certs.ok()) {
           absl::MutexLock lock(&mu_);
           ++stats_.cache_hits;
-          memo_.emplace(url, certs);
+          Memoize(memo_, url, certs);
           Release(url);
           return certs;
         }
@@ -221,7 +239,7 @@ absl::StatusOr<std::string> IssuerFetcher::FetchOcsp(const std::string& responde
   absl::MutexLock lock(&mu_);
   ++stats_.ocsp_queries;
   if (!body.ok()) ++stats_.ocsp_failed;
-  ocsp_memo_.emplace(url, body);
+  Memoize(ocsp_memo_, url, body);
   return body;
 }
 
@@ -242,7 +260,7 @@ absl::StatusOr<std::string> IssuerFetcher::FetchCrl(const std::string& url) {
     if (cached.ok()) {
       absl::MutexLock lock(&mu_);
       ++stats_.crl_cache_hits;
-      crl_memo_.emplace(url, cached);
+      MemoizeCrl(url, cached);
       Release(url);
       return cached;
     }
@@ -266,7 +284,7 @@ absl::StatusOr<std::string> IssuerFetcher::FetchCrl(const std::string& url) {
   absl::MutexLock lock(&mu_);
   ++stats_.crl_fetched;
   if (!body.ok()) ++stats_.crl_failed;
-  crl_memo_.emplace(url, body);
+  MemoizeCrl(url, body);
   Release(url);
   return body;
 }

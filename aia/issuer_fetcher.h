@@ -105,6 +105,13 @@ class IssuerFetcher {
   template <typename Memo>
   bool Claim(const std::string& key, const Memo& memo) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Release(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { in_flight_.erase(key); }
+  // Memoize and MemoizeCrl remember an answer for the run, within bounds.
+  static constexpr size_t kMaxMemoEntries = 4096;
+  static constexpr size_t kMaxCrlMemoBytes = 64 << 20;
+  template <typename Memo, typename Value>
+  void Memoize(Memo& memo, const std::string& key, Value value) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MemoizeCrl(const std::string& key, absl::StatusOr<std::string> crl)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string CachePath(const std::string& url) const;
 
   const IssuerFetcherOptions options_;
@@ -113,6 +120,7 @@ class IssuerFetcher {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::StatusOr<std::string>> ocsp_memo_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, absl::StatusOr<std::string>> crl_memo_ ABSL_GUARDED_BY(mu_);
+  size_t crl_memo_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // URLs being fetched: a second thread asking for one waits for the first
   // (chains sharing an intermediate are analysed side by side).
   absl::flat_hash_set<std::string> in_flight_ ABSL_GUARDED_BY(mu_);

@@ -5,13 +5,13 @@
 #include "aia/issuer_fetcher.h"
 #include "aia/curl_downloader.h"
 
-#include <openssl/base64.h>
 #include <openssl/bytestring.h>
 #include <openssl/pkcs7.h>
 
 #include <cstdlib>
 #include <string>
 
+#include "base/encoding.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_pki.h"
@@ -36,12 +36,7 @@ std::string Pkcs7Of(const std::vector<X509*>& certs) {
 }
 
 std::string PemOf(const std::string& der, const char* label) {
-  size_t len = 0;
-  EVP_EncodedLength(&len, der.size());
-  std::string b64(len, '\0');
-  EVP_EncodeBlock(reinterpret_cast<uint8_t*>(b64.data()),
-                  reinterpret_cast<const uint8_t*>(der.data()), der.size());
-  b64.resize(strlen(b64.c_str()));
+  const std::string b64 = Base64Encode(der);
   std::string out = std::string("-----BEGIN ") + label + "-----\n";
   for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
   return out + "-----END " + label + "-----\n";

@@ -82,6 +82,11 @@ struct Certificate {
   bool self_signed = false;
 };
 
+// DisplayName is how messages name |c|: its subject CN, else its full DN.
+inline const std::string& DisplayName(const Certificate& c) {
+  return c.subject_cn.empty() ? c.subject : c.subject_cn;
+}
+
 // ParseCertificate parses one DER certificate. Trailing bytes, bad DER and
 // unsupported structures are kInvalidArgument with BoringSSL's reason. When
 // |out_x509| is not null it receives BoringSSL's object too (for

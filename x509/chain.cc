@@ -147,8 +147,7 @@ Validation ValidateChain(const NormalizedChain& chain, const TrustStore& store,
       if (v.ocsp->valid && v.ocsp->status == OcspStatus::kRevoked) {
         v.trusted = false;
         v.reasons.push_back("revoked");
-        v.details.push_back(absl::StrCat(chain.leaf().subject_cn.empty() ? chain.leaf().subject
-                                                                        : chain.leaf().subject_cn,
+        v.details.push_back(absl::StrCat(DisplayName(chain.leaf()),
                                          options.ocsp_from_responder
                                              ? ": revoked (OCSP responder) at "
                                              : ": revoked (stapled OCSP response) at ",
@@ -158,7 +157,7 @@ Validation ValidateChain(const NormalizedChain& chain, const TrustStore& store,
   }
   for (size_t i = 0; !options.crls.empty() && i + 1 < result.path.size(); ++i) {
     const Certificate& cert = *result.path[i].cert;
-    const std::string name = cert.subject_cn.empty() ? cert.subject : cert.subject_cn;
+    const std::string& name = DisplayName(cert);
     for (const std::string& crl : options.crls) {
       const CrlVerdict c =
           CheckCrl(crl, result.path[i].x509, result.path[i + 1].x509, options.now_unix);

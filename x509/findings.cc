@@ -21,10 +21,6 @@ namespace {
 
 constexpr int64_t kDay = 86400;
 
-std::string Describe(const Certificate& c) {
-  return c.subject_cn.empty() ? c.subject : c.subject_cn;
-}
-
 Severity ExpirySeverity(int threshold) {
   if (threshold <= 7) return Severity::kCritical;
   if (threshold <= 14) return Severity::kHigh;
@@ -48,21 +44,21 @@ void CheckKeyAndSignature(const Certificate& c, int position,
                           const Policy& policy, std::vector<Finding>* out) {
   if (c.key_type == KeyType::kRsa && c.key_bits < policy.min_rsa_bits) {
     Add(out, "weak_key", Severity::kHigh,
-        absl::StrCat(Describe(c), ": RSA-", c.key_bits, " key (policy: at least ",
+        absl::StrCat(DisplayName(c), ": RSA-", c.key_bits, " key (policy: at least ",
                      policy.min_rsa_bits, ")"),
         position);
   } else if (c.key_type == KeyType::kEc && c.key_bits < policy.min_ec_bits) {
     Add(out, "weak_key", Severity::kHigh,
-        absl::StrCat(Describe(c), ": EC key of ", c.key_bits,
+        absl::StrCat(DisplayName(c), ": EC key of ", c.key_bits,
                      " bits (policy: at least ", policy.min_ec_bits, ")"),
         position);
   } else if (c.key_type == KeyType::kDsa) {
     Add(out, "weak_key", Severity::kHigh,
-        absl::StrCat(Describe(c), ": DSA key"), position);
+        absl::StrCat(DisplayName(c), ": DSA key"), position);
   }
   if (!c.key_supported) {
     Add(out, "unsupported_key", Severity::kHigh,
-        absl::StrCat(Describe(c), ": ", KeyTypeName(c.key_type), " key",
+        absl::StrCat(DisplayName(c), ": ", KeyTypeName(c.key_type), " key",
                      c.key_curve.empty() ? "" : absl::StrCat(" (", c.key_curve, ")"),
                      " that BoringSSL cannot use: clients built on it, Chrome among them, "
                      "refuse the certificate"),
@@ -71,11 +67,11 @@ void CheckKeyAndSignature(const Certificate& c, int position,
   if (!c.self_signed || position == 0) {
     if (c.signature_digest == Digest::kMd5) {
       Add(out, "weak_signature", Severity::kCritical,
-          absl::StrCat(Describe(c), ": signed with MD5 (", c.signature_algorithm, ")"),
+          absl::StrCat(DisplayName(c), ": signed with MD5 (", c.signature_algorithm, ")"),
           position);
     } else if (c.signature_digest == Digest::kSha1) {
       Add(out, "weak_signature", Severity::kHigh,
-          absl::StrCat(Describe(c), ": signed with SHA-1 (",
+          absl::StrCat(DisplayName(c), ": signed with SHA-1 (",
                        c.signature_algorithm, ")"),
           position);
     }
@@ -194,12 +190,12 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
   // Validity of the leaf.
   if (now_unix > leaf.not_after_unix) {
     Add(&out, "expired", Severity::kCritical,
-        absl::StrCat(Describe(leaf), ": expired ",
+        absl::StrCat(DisplayName(leaf), ": expired ",
                      (now_unix - leaf.not_after_unix) / kDay, " days ago"),
         0);
   } else if (now_unix < leaf.not_before_unix) {
     Add(&out, "not_yet_valid", Severity::kHigh,
-        absl::StrCat(Describe(leaf), ": valid only in ",
+        absl::StrCat(DisplayName(leaf), ": valid only in ",
                      (leaf.not_before_unix - now_unix + kDay - 1) / kDay, " days"),
         0);
   } else {
@@ -227,9 +223,9 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
       f.threshold_days = threshold > 0 ? threshold : static_cast<int>(lifetime_days);
       f.message =
           threshold_applies
-              ? absl::StrCat(Describe(leaf), ": expires in ", days_left, " days (threshold ",
+              ? absl::StrCat(DisplayName(leaf), ": expires in ", days_left, " days (threshold ",
                              threshold, ")")
-              : absl::StrCat(Describe(leaf), ": expires in ", days_left,
+              : absl::StrCat(DisplayName(leaf), ": expires in ", days_left,
                              " days, under a share of its ",
                              (leaf.not_after_unix - leaf.not_before_unix) / kDay,
                              "-day validity (", lifetime_days, " days)");
@@ -241,7 +237,7 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
     const Certificate& c = chain.certs[chain.path[i]];
     if (now_unix > c.not_after_unix) {
       Add(&out, "intermediate_expired", Severity::kHigh,
-          absl::StrCat(Describe(c), ": expired ",
+          absl::StrCat(DisplayName(c), ": expired ",
                        (now_unix - c.not_after_unix) / kDay, " days ago"),
           static_cast<int>(i));
     }
@@ -250,7 +246,7 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
   // Trust.
   if (leaf.self_signed) {
     Add(&out, "self_signed_leaf", Severity::kMedium,
-        absl::StrCat(Describe(leaf), ": self-signed"), 0);
+        absl::StrCat(DisplayName(leaf), ": self-signed"), 0);
   }
   if (!v.trusted) {
     Add(&out, "untrusted", Severity::kHigh,
@@ -277,7 +273,7 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
           0);
     } else if (v.ocsp->status == OcspStatus::kRevoked) {
       Add(&out, "revoked", Severity::kCritical,
-          absl::StrCat(Describe(leaf), ": revoked, says ",
+          absl::StrCat(DisplayName(leaf), ": revoked, says ",
                        v.ocsp_from_responder ? "its OCSP responder" : "its stapled OCSP response",
                        " (at ",
                        v.ocsp->revoked_at, " Unix time",
@@ -329,18 +325,18 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
   if (v.trusted && v.anchored_public &&
       validity_days > policy.max_public_validity_days) {
     Add(&out, "long_validity", Severity::kMedium,
-        absl::StrCat(Describe(leaf), ": valid for ", validity_days,
+        absl::StrCat(DisplayName(leaf), ": valid for ", validity_days,
                      " days (publicly trusted limit ",
                      policy.max_public_validity_days, ")"),
         0);
   }
   if (!facts.host.empty() && !MatchesHost(chain, facts.host)) {
     Add(&out, "hostname_mismatch", Severity::kHigh,
-        absl::StrCat(Describe(leaf), " is not valid for ", facts.host), 0);
+        absl::StrCat(DisplayName(leaf), " is not valid for ", facts.host), 0);
   }
   if (leaf.dns_names.empty() && leaf.ip_addresses.empty()) {
     Add(&out, "missing_san", Severity::kMedium,
-        absl::StrCat(Describe(leaf), ": no subjectAltName DNS or IP entry"), 0);
+        absl::StrCat(DisplayName(leaf), ": no subjectAltName DNS or IP entry"), 0);
   }
   // A key usage extension that allows neither a signature nor (RSA) key
   // transport: TLS clients refuse the leaf (BoringSSL before it even shows
@@ -351,13 +347,13 @@ ChainReport AnalyzeChain(const std::vector<std::string>& served,
   if (!leaf.key_usage.empty() && !has_usage("digitalSignature") &&
       (leaf.key_type != KeyType::kRsa || !has_usage("keyEncipherment"))) {
     Add(&out, "leaf_key_usage", Severity::kHigh,
-        absl::StrCat(Describe(leaf), ": its key usage (", absl::StrJoin(leaf.key_usage, ", "),
+        absl::StrCat(DisplayName(leaf), ": its key usage (", absl::StrJoin(leaf.key_usage, ", "),
                      ") does not allow a TLS server's signature; clients refuse it"),
         0);
   }
   if (leaf.is_ca) {
     Add(&out, "ca_leaf", Severity::kMedium,
-        absl::StrCat(Describe(leaf), ": a CA certificate used as a server's leaf"),
+        absl::StrCat(DisplayName(leaf), ": a CA certificate used as a server's leaf"),
         0);
   }
   if (facts.tls_version != 0 && facts.tls_version < TLS1_2_VERSION) {

@@ -40,10 +40,6 @@ constexpr int64_t kDay = 86400;
 constexpr size_t kMaxIssuersPerCertificate = 16;
 constexpr int kMaxExpansions = 2048;
 
-std::string Describe(const Certificate& c) {
-  return c.subject_cn.empty() ? c.subject : c.subject_cn;
-}
-
 bool Has(const std::vector<std::string>& list, absl::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -200,28 +196,28 @@ class Builder {
     if (!any_named) {
       if (top_cert.self_signed) {
         if (path->size() == 1) {
-          DeadEnd(*path, "self_signed", absl::StrCat(Describe(top_cert), ": self-signed"));
+          DeadEnd(*path, "self_signed", absl::StrCat(DisplayName(top_cert), ": self-signed"));
         } else {
           DeadEnd(*path, "untrusted_root",
-                  absl::StrCat(Describe(top_cert), ": a root that is not trusted"));
+                  absl::StrCat(DisplayName(top_cert), ": a root that is not trusted"));
         }
       } else if (top_cert.is_ca) {
         // A CA at the top whose issuer nothing holds: most likely issued by
         // a root this machine does not trust (a private PKI), which no
         // server is expected to send.
         DeadEnd(*path, "unknown_root",
-                absl::StrCat("the issuer of ", Describe(top_cert), " (", top_cert.issuer,
+                absl::StrCat("the issuer of ", DisplayName(top_cert), " (", top_cert.issuer,
                              ") is not a trusted root and was not found"),
                 /*issuer_missing=*/true);
       } else {
         DeadEnd(*path, "unknown_issuer",
-                absl::StrCat("the issuer of ", Describe(top_cert), " (", top_cert.issuer,
+                absl::StrCat("the issuer of ", DisplayName(top_cert), " (", top_cert.issuer,
                              ") was not sent and was not found"),
                 /*issuer_missing=*/true);
       }
     } else if (!any_signed && !budget_exhausted_) {
       DeadEnd(*path, "bad_signature",
-              absl::StrCat(Describe(top_cert), ": no certificate named as its issuer ",
+              absl::StrCat(DisplayName(top_cert), ": no certificate named as its issuer ",
                            "verifies its signature"));
     }
     return false;
@@ -297,7 +293,7 @@ class Builder {
       const Certificate& c = *node.c.cert;
       X509* x509 = node.c.x509;
       const bool anchor = complete && i + 1 == n;
-      const std::string name = Describe(c);
+      const std::string name = DisplayName(c);
       if (options_.now_unix > c.not_after_unix) {
         fail("expired", absl::StrCat(name, ": expired ",
                                      (options_.now_unix - c.not_after_unix) / kDay, " days ago"));
@@ -344,7 +340,7 @@ class Builder {
       // An issuer.
       const Certificate& child = *nodes_[path[i - 1]].c.cert;
       if (child.signature_digest == Digest::kMd5 || child.signature_digest == Digest::kSha1) {
-        fail("weak_signature", absl::StrCat(Describe(child), ": signed with ",
+        fail("weak_signature", absl::StrCat(DisplayName(child), ": signed with ",
                                             child.signature_algorithm));
       }
       const bool v1_anchor = anchor && X509_get_version(x509) == X509_VERSION_1;
@@ -356,7 +352,7 @@ class Builder {
                                         "certificates"));
       }
       if (X509_NAME_entry_count(X509_get_subject_name(x509)) == 0) {
-        fail("invalid_ca", absl::StrCat("a CA with an empty subject issued ", Describe(child)));
+        fail("invalid_ca", absl::StrCat("a CA with an empty subject issued ", DisplayName(child)));
       }
       if (c.path_len >= 0) {
         int below = 0;  // intermediates under it that are not self-issued
@@ -375,7 +371,7 @@ class Builder {
       CheckNameConstraints(path, i, &errors);
     }
     if (!options_.peer_name.empty() && !MatchesPeer(nodes_[path[0]].c.x509)) {
-      fail("name_mismatch", absl::StrCat(Describe(*nodes_[path[0]].c.cert),
+      fail("name_mismatch", absl::StrCat(DisplayName(*nodes_[path[0]].c.cert),
                                          " is not valid for ", options_.peer_name));
     }
     return errors;
@@ -477,7 +473,7 @@ class Builder {
     const Node& ca = nodes_[path[issuer]];
     absl::StatusOr<std::optional<NameConstraintSet>> nc = NameConstraintsOf(ca.c.x509);
     if (!nc.ok()) {
-      errors->push_back({"name_constraints", absl::StrCat(Describe(*ca.c.cert), ": ",
+      errors->push_back({"name_constraints", absl::StrCat(DisplayName(*ca.c.cert), ": ",
                                                           nc.status().message())});
       return;
     }
@@ -489,8 +485,8 @@ class Builder {
       std::string why = (*nc)->Check(below.c.x509);
       if (!why.empty()) {
         errors->push_back({"name_constraints",
-                           absl::StrCat(Describe(*below.c.cert), ": ", why, " by ",
-                                        Describe(*ca.c.cert))});
+                           absl::StrCat(DisplayName(*below.c.cert), ": ", why, " by ",
+                                        DisplayName(*ca.c.cert))});
         return;
       }
     }
