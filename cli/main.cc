@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "base/last_resort.h"
+#include "base/version.h"
 #include "cli/commands.h"
 #include "cli/manual.h"
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+using ers::kVersion;
 
 struct Command {
   const char* name;

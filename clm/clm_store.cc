@@ -65,6 +65,16 @@ constexpr const char* kMigrations[] = {
     "  identity = CASE WHEN identity = 'token' THEN 'token' ELSE 'certificate' END;"
     "DROP TABLE client_names;"
     "PRAGMA user_version = 2;",
+    // Version 3 keys runs by the client's host as well: the machines of a
+    // sharded sweep (pods of a Kubernetes Indexed Job) share one
+    // credential and each numbers its runs from 1, so (client, run_id)
+    // let one shard's run replace another's.
+    "CREATE TABLE runs_v3 (client TEXT NOT NULL, host TEXT NOT NULL DEFAULT '', "
+    "  run_id INTEGER NOT NULL, summary TEXT, PRIMARY KEY (client, host, run_id));"
+    "INSERT INTO runs_v3 (client, run_id, summary) SELECT client, run_id, summary FROM runs;"
+    "DROP TABLE runs;"
+    "ALTER TABLE runs_v3 RENAME TO runs;"
+    "PRAGMA user_version = 3;",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -238,10 +248,14 @@ absl::Status ClmStore::StoreBatchLocked(const std::string& client,
     int64_t run_id = 0;
     if (batch.contains("run") && batch["run"].is_object() &&
         JsonIntegerField(batch["run"], "id", 0, INT64_MAX, 0, &run_id)) {
+      std::string host;
+      if (batch.contains("client") && batch["client"].is_object()) {
+        host = JsonString(batch["client"], "host").substr(0, 255);
+      }
       absl::Status stored = SqlQuery(
           db_.get(), path_, "store the run",
-          "INSERT OR REPLACE INTO runs (client, run_id, summary) VALUES (?1, ?2, ?3)",
-          {client, run_id, batch["run"].dump()}, nullptr);
+          "INSERT OR REPLACE INTO runs (client, host, run_id, summary) VALUES (?1, ?2, ?3, ?4)",
+          {client, host, run_id, batch["run"].dump()}, nullptr);
       if (!stored.ok()) return stored;
     }
   } catch (const nlohmann::json::exception& e) {
@@ -270,7 +284,8 @@ absl::StatusOr<nlohmann::json> ClmStore::Clients(const std::string& only_client)
       db_.get(), path_, "list clients",
       "SELECT c.name, coalesce(c.identity, ''), c.first_contact, c.last_contact, "
       "c.batches, (SELECT count(*) FROM sightings s WHERE s.client = c.name), "
-      "(SELECT count(DISTINCT sha256) FROM sightings s WHERE s.client = c.name) "
+      "(SELECT count(DISTINCT sha256) FROM sightings s WHERE s.client = c.name), "
+      "(SELECT count(*) FROM runs r WHERE r.client = c.name) "
       "FROM clients c WHERE ?1 = '' OR c.name = ?1 ORDER BY c.name",
       {only_client}, [&](sqlite3_stmt* q) {
     out.push_back({{"name", ColumnText(q, 0)},
@@ -279,7 +294,8 @@ absl::StatusOr<nlohmann::json> ClmStore::Clients(const std::string& only_client)
                    {"last_contact", sqlite3_column_int64(q, 3)},
                    {"batches", sqlite3_column_int64(q, 4)},
                    {"sightings", sqlite3_column_int64(q, 5)},
-                   {"certificates", sqlite3_column_int64(q, 6)}});
+                   {"certificates", sqlite3_column_int64(q, 6)},
+                   {"runs", sqlite3_column_int64(q, 7)}});
       });
   if (!s.ok()) return s;
   return out;

@@ -59,9 +59,15 @@ TEST(ClmStoreTest, MigratesClientNamesIntoTheirNamespaces) {
   absl::StatusOr<nlohmann::json> clients = (*store)->Clients("");
   ASSERT_TRUE(clients.ok()) << clients.status();
   std::map<std::string, std::string> identity;
-  for (const auto& c : *clients) identity[c["name"]] = c["identity"];
+  std::map<std::string, int> runs;
+  for (const auto& c : *clients) {
+    identity[c["name"]] = c["identity"];
+    runs[c["name"]] = c["runs"];
+  }
   EXPECT_EQ(identity, (std::map<std::string, std::string>{{"token:scanner1", "token"},
                                                           {"cert:host-a", "certificate"}}));
+  // The run moved with its client (and into the table keyed by host).
+  EXPECT_EQ(runs, (std::map<std::string, int>{{"token:scanner1", 1}, {"cert:host-a", 0}}));
   absl::StatusOr<nlohmann::json> mine = (*store)->Inventory("cert:host-a");
   ASSERT_TRUE(mine.ok()) << mine.status();
   ASSERT_EQ((*mine)["sightings"].size(), 1u);
@@ -108,6 +114,31 @@ TEST(ClmStoreTest, TokenAndCertificateClientsOfOneNameAreApart) {
   planted["certificates"][0]["sha256"] = std::string(64, '0');
   EXPECT_TRUE(absl::IsInvalidArgument(
       (*store)->StoreBatch("token:scanner", planted).status()));
+}
+
+// The pods of a sharded sweep share a credential and each numbers its
+// runs from 1: their runs are kept apart by host, and a later batch of
+// the same run replaces that run's summary only.
+TEST(ClmStoreTest, RunsOfOneClientOnSeveralHostsAreKeptApart) {
+  const std::string path = TempPath("clm-shards.db");
+  absl::StatusOr<std::unique_ptr<ClmStore>> store = ClmStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Touch("token:pods", "token").ok());
+  const std::string der = "shard bytes";
+  for (int pod = 0; pod < 3; ++pod) {
+    for (int batch = 0; batch < 2; ++batch) {
+      nlohmann::json b = Batch("pod" + std::to_string(pod) + "-" + std::to_string(batch), der,
+                               443 + pod);
+      b["client"] = {{"host", "ers-scan-" + std::to_string(pod)}};
+      b["run"] = {{"id", 1}, {"shard", std::to_string(pod + 1) + "/3"}};
+      ASSERT_TRUE((*store)->StoreBatch("token:pods", b).ok());
+    }
+  }
+  absl::StatusOr<nlohmann::json> clients = (*store)->Clients("token:pods");
+  ASSERT_TRUE(clients.ok()) << clients.status();
+  ASSERT_EQ(clients->size(), 1u);
+  EXPECT_EQ((*clients)[0]["runs"], 3);
+  EXPECT_EQ((*clients)[0]["sightings"], 3);
 }
 
 TEST(ClmStoreTest, RetriesAreRecognisedByTheirBytesAndByOlderHashes) {

@@ -16,6 +16,7 @@
 #include "base/config_lines.h"
 #include "base/files.h"
 #include "base/flags.h"
+#include "base/version.h"
 #include "clm/clm_server.h"
 
 namespace {
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
   ers::InstallLastResortHandler("ers-clm");
   std::optional<std::string> listen, db, cert, key, client_ca, tokens_file,
       port_file, inject_429, inject_hang, hang_seconds, inject_wrong_ack;
-  bool insecure_http = false;
+  bool insecure_http = false, print_version = false;
   ers::FlagSet flags("clm");
   flags.String("listen", "ADDR:PORT", "where to listen (default 127.0.0.1:8444; port 0: any)", &listen);
   flags.String("db", "PATH", "the server's SQLite database", &db);
@@ -72,6 +73,7 @@ int main(int argc, char** argv) {
   flags.String("key", "FILE", "TLS private key (PEM)", &key);
   flags.String("client-ca", "FILE", "accept client certificates issued by these CAs", &client_ca);
   flags.String("tokens-file", "FILE", "bearer tokens: NAME TOKEN per line", &tokens_file);
+  flags.Bool("version", "print the version and exit", &print_version);
   flags.Bool("insecure-http", "serve plain HTTP (loopback tests only)", &insecure_http);
   flags.String("port-file", "FILE", "write the bound port here once listening", &port_file);
   flags.String("inject-429", "N", "testing: answer the first N uploads with 429", &inject_429);
@@ -83,6 +85,10 @@ int main(int argc, char** argv) {
   if (absl::Status s = flags.Parse(args, nullptr); !s.ok()) return Fail(std::string(s.message()));
   if (flags.help_requested()) {
     printf("%s%s", kHelp, flags.Usage().c_str());
+    return 0;
+  }
+  if (print_version) {
+    printf("ers-clm %s\n", ers::kVersion);
     return 0;
   }
   if (!db.has_value()) return Fail("--db is required");

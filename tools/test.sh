@@ -2,8 +2,9 @@
 # test.sh: installs what is missing, builds everything and runs every test,
 # twice: optimized, then under AddressSanitizer + UndefinedBehaviorSanitizer;
 # then each libFuzzer target for a short bounded time (FUZZ_SECONDS, default
-# 20). Prints one closing line "N passed, N failed" (test cases over both
-# runs, plus one per fuzz target) and exits non-zero on any failure.
+# 20), then the packages' install test on a clean Debian root. Prints one
+# closing line "N passed, N failed" (test cases over both runs, one per
+# fuzz target, one per package check) and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,18 +57,28 @@ run_suite() {
 run_suite "optimized build" .bazel/testlogs
 run_suite "AddressSanitizer + UndefinedBehaviorSanitizer" .bazel-asan/testlogs --config=asan
 
-echo "== fuzzing (tools/fuzz.sh ${FUZZ_SECONDS:-20})"
-fuzz_log=$(mktemp)
-tools/fuzz.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee "$fuzz_log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || overall=1
-fuzz_counts=$(sed -n 's/^fuzz: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$fuzz_log")
-rm -f "$fuzz_log"
-if [ -n "$fuzz_counts" ]; then
-  passed=$(( passed + ${fuzz_counts% *} ))
-  failed=$(( failed + ${fuzz_counts#* } ))
-else
-  failed=$(( failed + 1 ))
-fi
+# run_counted LABEL PREFIX COMMAND...: runs a test program outside Bazel
+# and adds the counts of its closing line "PREFIX: N passed, N failed".
+run_counted() {
+  local label=$1 prefix=$2 log counts
+  shift 2
+  echo "== $label"
+  log=$(mktemp)
+  "$@" 2>&1 | tee "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || overall=1
+  counts=$(sed -n "s/^$prefix: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p" "$log" | tail -1)
+  rm -f "$log"
+  if [ -n "$counts" ]; then
+    passed=$(( passed + ${counts% *} ))
+    failed=$(( failed + ${counts#* } ))
+  else
+    failed=$(( failed + 1 ))
+  fi
+}
+
+run_counted "fuzzing (tools/fuzz.sh ${FUZZ_SECONDS:-20})" fuzz tools/fuzz.sh "${FUZZ_SECONDS:-20}"
+# The packages on a clean Debian root (debootstrap, cached between runs).
+run_counted "packages (tests/package_test.sh)" package_test tests/package_test.sh
 
 echo "$passed passed, $failed failed"
 [ "$overall" -eq 0 ] && [ "$failed" -eq 0 ]

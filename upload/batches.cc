@@ -6,8 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "base/digest.h"
 #include "base/encoding.h"
+#include "base/version.h"
 
 namespace ers {
 
@@ -24,6 +26,14 @@ absl::StatusOr<std::vector<Batch>> BuildRunBatches(Inventory& inventory, int64_t
            {"finished", r.finished_unix}, {"status", r.status},
            {"targets", r.targets}, {"results", r.results},
            {"tls", r.tls},       {"duration_s", r.duration_s}};
+    // Which part of a sharded sweep this run was (machines of one sweep
+    // share its seed), for a CLM that gathers the shards.
+    nlohmann::json options = nlohmann::json::parse(r.options, nullptr, false);
+    if (options.is_object()) {
+      for (const char* key : {"seed", "shard"}) {
+        if (options.contains(key)) run[key] = options[key];
+      }
+    }
   }
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
@@ -43,7 +53,7 @@ absl::StatusOr<std::vector<Batch>> BuildRunBatches(Inventory& inventory, int64_t
     Batch b;
     b.id = NewBatchId();
     nlohmann::json body = {{"batch_id", b.id},
-                           {"client", {{"software", "ers 0.1.0"}, {"host", host}}},
+                           {"client", {{"software", absl::StrCat("ers ", kVersion)}, {"host", host}}},
                            {"run", run},
                            {"certificates", std::move(certificates)},
                            {"sightings", std::move(sightings)}};
