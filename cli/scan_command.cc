@@ -618,6 +618,19 @@ int RunScan(const std::vector<std::string>& args, const Streams& io) {
     exclusion_source = configured->value_or("");
   }
   options.exclusion_file = exclusion_source;
+  if (options.shard_count > 1 && !seed_flag.has_value()) {
+    // Shards partition one walk only when every machine walks it with the
+    // same seed; a fresh inventory (a new pod) would draw its own.
+    absl::StatusOr<std::optional<std::string>> stored = config.GetSetting(kSeedSetting);
+    if (!stored.ok()) return ReportError(io, stored.status());
+    if (!stored->has_value()) {
+      return ReportError(io, absl::InvalidArgumentError(absl::StrCat(
+                                 "--shard ", options.shard_index, "/", options.shard_count,
+                                 " needs --seed N, the same on every machine of the sweep: "
+                                 "this inventory has no seed of its own yet, and shards walked "
+                                 "with different seeds overlap and miss targets")));
+    }
+  }
   absl::StatusOr<uint64_t> seed = ResolveSeed(config, seed_flag);
   if (!seed.ok()) return ReportError(io, seed.status());
   options.seed = *seed;

@@ -80,6 +80,16 @@ done | sort)
 check $? "one shard lists all 129 targets"
 [ "$all" = "$parts" ]
 check $? "three shards give the same targets, each once"
+# A shard of a fresh inventory without --seed would walk a seed of its own.
+fresh_db=$work/fresh.db
+ERS_DB=$fresh_db "$ers" discover --ips 127.0.0.0/30 >/dev/null
+expect_exit "a shard of a fresh inventory without --seed" 2 -- \
+  env ERS_DB="$fresh_db" "$ers" scan --dry-run --shard 2/3
+grep -q "needs --seed N, the same on every machine" <<<"$out"
+check $? "the refusal says that every machine needs the same --seed: $out"
+ERS_DB=$fresh_db "$ers" scan --dry-run --shard 1/1 >/dev/null
+check $? "--shard 1/1 needs no seed"
+rm -f "$fresh_db"*
 # --shard auto: the shard of a Kubernetes Indexed Job's pod.
 auto=$(for i in 0 1 2; do
   JOB_COMPLETION_INDEX=$i ERS_SHARDS=3 "$ers" scan --dry-run --seed 9 --shard auto --show 1000 |

@@ -28,7 +28,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 work=$(mktemp -d /tmp/ers-package-test.XXXXXX)
 root=$work/root
-net=127.0.49
+net=127.0.50
 cleanup() {
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
   for r in "$root" "$work/rpmroot"; do
