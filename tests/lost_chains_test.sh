@@ -33,19 +33,8 @@ openssl_leaf ku.test 'keyUsage=critical,keyCertSign\nextendedKeyUsage=serverAuth
 check $? "the test certificates are made"
 leaf=$(openssl_der ku.test)
 
-mkdir -p tmp
-cat >nginx.conf <<EOF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/body;
-  proxy_temp_path $work/tmp/proxy;
-  fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi;
-  scgi_temp_path $work/tmp/scgi;
+nginx_conf_head "$work" >nginx.conf
+cat >>nginx.conf <<EOF
   server {
     listen $net.1:8443 ssl;
     ssl_certificate $work/ku.test.pem;

@@ -12,6 +12,10 @@
 #                            sha256 by default. Returns non-zero if FILE.pem is
 #                            not made.
 #   openssl_der FILE         FILE.pem's DER, base64 on one line (as results carry it)
+#   nginx_conf_head WORK     the start of an nginx.conf for a test's own nginx: one
+#                            worker, pid, logs and temporary files under WORK, up to
+#                            and including "http {" (the caller adds its servers and
+#                            the closing brace)
 openssl_ca() {
   openssl ecparam -name prime256v1 -genkey -noout -out ca.key 2>/dev/null
   openssl req -x509 -new -key ca.key -subj "/CN=$1" -days 30 -out ca.pem \
@@ -39,3 +43,20 @@ openssl_leaf() {
 }
 
 openssl_der() { openssl x509 -in "$1.pem" -outform der | base64 -w0; }
+
+nginx_conf_head() {
+  mkdir -p "$1/tmp"
+  cat <<EOF
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $1/tmp/body;
+  proxy_temp_path $1/tmp/proxy;
+  fastcgi_temp_path $1/tmp/fastcgi;
+  uwsgi_temp_path $1/tmp/uwsgi;
+  scgi_temp_path $1/tmp/scgi;
+EOF
+}

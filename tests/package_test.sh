@@ -4,7 +4,7 @@
 # tools/package.sh and needs root for chroot and dpkg).
 #
 # A minimal Debian 12 root (debootstrap --variant=minbase from the Debian
-# mirror apt uses, cached in /var/cache/ers-tests for 30 days) gets the
+# mirror apt uses, cached by tools/debian_root.sh for 30 days) gets the
 # .deb with dpkg -i and nothing else; in it ers --version, ers discover and
 # an ers scan (as the packaged ers user, by the systemd unit's own command
 # line) of an nginx TLS server on loopback outside the root. Then the
@@ -67,23 +67,9 @@ grep -q ' ./usr/include/ers/sweep.h$' <<<"$dev_files" &&
 check $? "ers-dev holds the headers and the pkg-config file"
 
 # --- a clean Debian 12 root, cached between runs
-mirror=${ERS_DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*\/debian\)\/*$/\1/p' \
-  /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)}
-mirror=${mirror:-http://deb.debian.org/debian}
-cache=/var/cache/ers-tests/debian-12-minbase.tar.gz
-mkdir -p /var/cache/ers-tests
-(
-  flock 9
-  if [ ! -s "$cache" ] || [ -n "$(find "$cache" -mtime +30)" ]; then
-    echo "package_test: debootstrap --variant=minbase bookworm from $mirror"
-    rm -rf "$work/bootstrap"
-    debootstrap --variant=minbase bookworm "$work/bootstrap" "$mirror" >"$work/debootstrap.log" 2>&1 &&
-      tar -C "$work/bootstrap" -czf "$cache.tmp" . && mv "$cache.tmp" "$cache"
-    rm -rf "$work/bootstrap"
-  fi
-) 9>/var/cache/ers-tests/.lock
+cache=$(tools/debian_root.sh 2>"$work/debootstrap.log")
 [ -s "$cache" ]
-check $? "a minimal Debian 12 root is at hand ($(tail -3 "$work/debootstrap.log" 2>/dev/null))"
+check $? "a minimal Debian 12 root is at hand ($(tail -3 "$work/debootstrap.log"))"
 [ -s "$cache" ] || done_testing
 # new_root DIR: a fresh copy of the clean root, with /proc and /dev.
 new_root() {
@@ -98,22 +84,12 @@ inside() { chroot "$root" "$@"; }
 check $? "the root has none of the libraries ers needs beyond minbase"
 
 # --- a TLS server on loopback, outside the root (the root shares the network)
-mkdir -p "$work/pki" "$work/tmp"
+mkdir -p "$work/pki"
 (cd "$work/pki" && openssl_ca "ers package test CA" &&
   openssl_leaf pkg.test 'subjectAltName=DNS:pkg.test\nextendedKeyUsage=serverAuth')
 check $? "the test certificates are made"
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $work/tmp/body;
-  proxy_temp_path $work/tmp/proxy;
-  fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi;
-  scgi_temp_path $work/tmp/scgi;
+nginx_conf_head "$work" >"$work/nginx.conf"
+cat >>"$work/nginx.conf" <<EOF
   server {
     listen $net.1:8443 ssl;
     ssl_certificate $work/pki/pkg.test.pem;
@@ -201,6 +177,24 @@ run_unit
 check $? "a scan after the upgrade runs ($(tail -5 "$work/scan.log"))"
 [ "$(sqlite3 "$root/var/lib/ers/ers.db" 'SELECT count(*) FROM scan_runs')" = 2 ]
 check $? "the inventory now holds two runs"
+
+# --- the OCI image (tools/image.sh) of release 1: the Job's user, ers in it
+image_out=$(tools/image.sh --deb "$deb1" --out "$work/dist" 2>&1)
+check $? "tools/image.sh builds the image ($(tail -3 <<<"$image_out"))"
+if [ -s "$work/dist/ers-$version-oci.tar" ]; then
+  export STORAGE_DRIVER=vfs
+  container=$(buildah from "localhost/ers:$version" 2>/dev/null)
+  in_image() { buildah run --isolation chroot "$container" -- "$@"; }
+  [ "$(in_image ers --version 2>&1)" = "ers $version" ] && [ "$(in_image id -u)" = 10001 ]
+  check $? "the image runs ers as uid 10001 (the Job's runAsUser)"
+  buildah copy "$container" "$work/pki/ca.pem" /tmp/ca.pem >/dev/null
+  image_scan=$(in_image ers scan --servers "$net.1" --ports 8443 --roots /tmp/ca.pem --output - 2>&1)
+  grep -q '"outcome":"tls"' <<<"$image_scan" &&
+    grep -q "$(openssl x509 -in "$work/pki/pkg.test.pem" -outform der | base64 -w0 | cut -c1-60)" <<<"$image_scan"
+  check $? "ers in the image scans the loopback server ($(tail -c 300 <<<"$image_scan"))"
+  buildah rm "$container" >/dev/null 2>&1
+  buildah rmi "localhost/ers:$version" >/dev/null 2>&1
+fi
 
 # --- remove keeps the inventory, purge deletes it
 inside dpkg -r ers >"$work/dpkg3.log" 2>&1

@@ -15,7 +15,7 @@ PACKAGES=(
   dovecot-imapd dovecot-pop3d postgresql
   postfix slapd vsftpd prosody mariadb-server
   libc-ares-dev dnsmasq-base
-  patchelf help2man lintian rpm debootstrap python3-yaml python3-kubernetes
+  patchelf help2man lintian rpm debootstrap buildah python3-yaml python3-kubernetes
 )
 
 missing=()
