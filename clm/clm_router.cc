@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "clm/clm_page.h"
 
@@ -12,8 +13,28 @@ ClmReply Error(unsigned status, std::string message) {
   return {status, {{"error", std::move(message)}}, {}};
 }
 
-ClmReply RouteLocked(ClmStore* store, const ClmRequest& r) {
+ClmReply RouteLocked(ClmStore* store, const Enrollment& enrollment, const ClmRequest& r) {
   if (!store->Touch(r.client, r.identity).ok()) return Error(503, "database busy");
+  constexpr absl::string_view kRequests = "/api/v1/certificate-requests";
+  if (r.url == kRequests && r.method == "POST") {
+    if (!JsonDepthWithin(r.body, kMaxJsonDepth)) {
+      return Error(400, absl::StrCat("JSON nested deeper than ", kMaxJsonDepth, " levels"));
+    }
+    auto [status, body] = SubmitCertificateRequest(store, enrollment, r.client, r.body);
+    return {status, std::move(body), {}};
+  }
+  if (r.url == kRequests && r.method == "GET") {
+    absl::StatusOr<nlohmann::json> list = store->CertRequests(r.admin ? "" : r.client);
+    if (!list.ok()) return Error(503, "database");
+    return {200, {{"certificate_requests", *list}}, {}};
+  }
+  if (absl::StartsWith(r.url, absl::StrCat(kRequests, "/")) && r.method == "GET") {
+    const std::string id = r.url.substr(kRequests.size() + 1);
+    absl::StatusOr<nlohmann::json> record = store->CertRequest(r.client, id);
+    if (!record.ok()) return Error(503, "database");
+    if (record->is_null()) return Error(404, absl::StrCat("no certificate request ", id));
+    return {200, PublicRecord(*record), {}};
+  }
   if (r.url == "/api/v1/batches" && r.method == "POST") {
     if (!JsonDepthWithin(r.body, kMaxJsonDepth)) {
       return Error(400, absl::StrCat("JSON nested deeper than ", kMaxJsonDepth, " levels"));
@@ -58,9 +79,9 @@ ClmReply RouteLocked(ClmStore* store, const ClmRequest& r) {
 
 }  // namespace
 
-ClmReply Route(ClmStore* store, const ClmRequest& request) {
+ClmReply Route(ClmStore* store, const ClmRequest& request, const Enrollment& enrollment) {
   try {
-    return RouteLocked(store, request);
+    return RouteLocked(store, enrollment, request);
   } catch (const std::exception& e) {
     // Whatever a request holds, it ends in an answer, not in the server's
     // end.

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "clm/certificate_requests.h"
 #include "clm/clm_store.h"
 
 namespace ers {
@@ -35,11 +36,14 @@ struct ClmReply {
 
 // Route answers |request| from |store|: POST /api/v1/batches stores a
 // batch, GET /api/v1/clients and /api/v1/inventory read (the client's own
-// entry and sightings; everyone's for an admin), GET / is the
-// administrators' page (403 for other clients). Any input gets a
-// status and a JSON body (400, 404, 409, 503 with "error"), never an
-// exception.
-ClmReply Route(ClmStore* store, const ClmRequest& request);
+// entry and sightings; everyone's for an admin), POST
+// /api/v1/certificate-requests submits a CSR to |enrollment|, GET
+// /api/v1/certificate-requests lists requests (own; all: admin) and GET
+// /api/v1/certificate-requests/ID reads one of the client's own, GET / is
+// the administrators' page (403 for other clients). Any input gets a
+// status and a JSON body (400, 404, 409, 422, 501, 503 with "error"),
+// never an exception.
+ClmReply Route(ClmStore* store, const ClmRequest& request, const Enrollment& enrollment = {});
 
 // JsonDepthWithin reports whether the arrays and objects of |text| nest at
 // most |max| deep (strings skipped), in one pass without recursion.

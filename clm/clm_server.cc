@@ -339,7 +339,12 @@ int ClmServer::Handle(MHD_Connection* connection, const std::string& url,
     return Reply(connection, MHD_HTTP_TOO_MANY_REQUESTS, {{"error", "slow down"}},
                  options_.retry_after_seconds);
   }
-  ClmReply reply = Route(store_, r);
+  const bool enroll = url == std::string("/api/v1/certificate-requests") && method == "POST";
+  ClmReply reply = Route(store_, r, options_.enrollment);
+  if (enroll && reply.status < 300 &&
+      requests_held_.fetch_add(1) < options_.inject_hang_requests) {
+    std::this_thread::sleep_for(std::chrono::seconds(options_.hang_seconds));
+  }
   if (upload && reply.status == MHD_HTTP_OK) {
     if (seen <= options_.inject_429 + options_.inject_hang) {
       // Stored, but the reply comes too late: the client must retry, and

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "clm/certificate_requests.h"
 #include "clm/clm_store.h"
 
 struct MHD_Daemon;
@@ -45,6 +46,12 @@ struct ClmServerOptions {
   // Then store the next N uploads but acknowledge another batch id (a
   // confused CLM or proxy): the client must not count that as delivery.
   int inject_wrong_ack = 0;
+  // Store (and issue) the next N certificate requests, then hold the reply
+  // for |hang_seconds|: a client killed while it waits must get the same
+  // request when it submits again.
+  int inject_hang_requests = 0;
+  // What issuing needs (certificate_requests.h); none: no issuing.
+  Enrollment enrollment;
 };
 
 class ClmServer {
@@ -80,6 +87,7 @@ class ClmServer {
 
   ClmServerOptions options_;
   ClmStore* store_ = nullptr;
+  std::atomic<int> requests_held_{0};
   MHD_Daemon* daemon_ = nullptr;
   uint16_t port_ = 0;
   std::atomic<int> uploads_seen_{0};

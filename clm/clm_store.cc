@@ -75,6 +75,17 @@ constexpr const char* kMigrations[] = {
     "DROP TABLE runs;"
     "ALTER TABLE runs_v3 RENAME TO runs;"
     "PRAGMA user_version = 3;",
+    // Version 4: certificate requests and their decisions. The client's
+    // request_id makes a retried submission the same request; a private
+    // key never reaches the CLM, only the CSR.
+    "CREATE TABLE cert_requests (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "  client TEXT NOT NULL, request_id TEXT NOT NULL, csr TEXT NOT NULL, "
+    "  csr_sha256 TEXT NOT NULL, names TEXT NOT NULL, key TEXT NOT NULL, days INTEGER NOT NULL, "
+    "  status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', http_status INTEGER NOT NULL, "
+    "  requested INTEGER NOT NULL, decided INTEGER, decided_by TEXT NOT NULL DEFAULT '', "
+    "  certificate TEXT NOT NULL DEFAULT '', chain TEXT NOT NULL DEFAULT '', "
+    "  serial TEXT NOT NULL DEFAULT '', not_after INTEGER, UNIQUE (client, request_id));"
+    "PRAGMA user_version = 4;",
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 

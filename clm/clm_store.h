@@ -43,6 +43,38 @@ class ClmStore {
   [[nodiscard]] absl::Status Touch(const std::string& client,
                                    const std::string& identity);
 
+  // Certificate requests (clm_store_requests.cc). A record is a JSON
+  // object: id, client, request_id, status (pending, issued, rejected),
+  // reason, http_status (of the answer the submission got), names, key,
+  // days, requested, decided, decided_by, certificate and chain (PEM),
+  // serial, not_after, csr_sha256.
+  //
+  // AddCertRequest records a new request as |status| ("pending" or
+  // "rejected" with |reason| and |http_status|), or returns the one
+  // |client| made before under |request_id| with "duplicate": true;
+  // kAlreadyExists if that one had another CSR.
+  [[nodiscard]] absl::StatusOr<nlohmann::json> AddCertRequest(
+      const std::string& client, const std::string& request_id, const std::string& csr_pem,
+      const std::string& csr_sha256, const nlohmann::json& names, const std::string& key,
+      int days, const std::string& status, const std::string& reason, int http_status);
+  // DecideCertRequest ends pending request |id|: "issued" with the
+  // certificate, or "rejected" with a reason. kFailedPrecondition if it is
+  // not pending.
+  [[nodiscard]] absl::Status DecideCertRequest(int64_t id, const std::string& status,
+                                               const std::string& reason,
+                                               const std::string& certificate_pem,
+                                               const std::string& chain_pem,
+                                               const std::string& serial, int64_t not_after,
+                                               const std::string& decided_by);
+  // CertRequest returns |client|'s request |request_id| (null if none);
+  // CertRequestById any client's request |id|, with its "csr".
+  [[nodiscard]] absl::StatusOr<nlohmann::json> CertRequest(const std::string& client,
+                                                           const std::string& request_id);
+  [[nodiscard]] absl::StatusOr<nlohmann::json> CertRequestById(int64_t id);
+  // CertRequests lists requests (without certificates): |only_client|'s,
+  // or everyone's when empty.
+  [[nodiscard]] absl::StatusOr<nlohmann::json> CertRequests(const std::string& only_client);
+
  private:
   ClmStore(SqliteDb db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
   absl::Status StoreBatchLocked(const std::string& client,

@@ -17,7 +17,11 @@
 #include "base/files.h"
 #include "base/flags.h"
 #include "base/version.h"
+#include "absl/strings/str_join.h"
+#include "clm/certificate_requests.h"
 #include "clm/clm_server.h"
+#include "clm/issuer.h"
+#include "clm/issuing_policy.h"
 
 namespace {
 
@@ -35,10 +39,22 @@ for loopback tests only.
   POST /api/v1/batches      upload a batch (idempotent by batch_id)
   GET  /api/v1/clients      clients with last contact and counts (own; all: admin)
   GET  /api/v1/inventory    certificates and sightings (own; all: admin)
+  POST /api/v1/certificate-requests        submit a CSR (idempotent by request_id)
+  GET  /api/v1/certificate-requests        requests and decisions (own; all: admin)
+  GET  /api/v1/certificate-requests/ID     one of the client's own requests
+
+Issuing: --issuing-ca CERT,KEY signs the CSRs that --issuing-policy FILE
+allows, one line per client (see docs/clm-api.yaml):
+  token:scanner1  dns=example.com,example.net ip=10.0.0.0/8 keys=ec-p256,rsa-2048 days=90 approval=auto
+  *               dns=lab.example.com approval=hold
+Held requests: ers-clm --db PATH --list-requests, then
+  ers-clm --db PATH --issuing-ca CERT,KEY --approve ID
+  ers-clm --db PATH --reject ID --reason TEXT
 
 Example:
   ers-clm --listen 127.0.0.1:8444 --db clm.db --cert server.pem \
-          --key server.key --tokens-file tokens.txt
+          --key server.key --tokens-file tokens.txt \
+          --issuing-ca ca.pem,ca.key --issuing-policy issuing.policy
 
 Flags:
 )";
@@ -59,12 +75,59 @@ int Fail(const std::string& message) {
   return 2;
 }
 
+// Administer runs --list-requests, --approve or --reject on the database
+// and returns the exit code.
+int Administer(const std::string& db, const ers::Issuer* issuer,
+               const std::optional<std::string>& approve, const std::optional<std::string>& reject,
+               const std::optional<std::string>& reason, bool list) {
+  if (approve.has_value() + reject.has_value() + list != 1) {
+    return Fail("give one of --list-requests, --approve ID, --reject ID");
+  }
+  absl::StatusOr<std::unique_ptr<ers::ClmStore>> store = ers::ClmStore::Open(db);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  if (list) {
+    absl::StatusOr<nlohmann::json> requests = (*store)->CertRequests("");
+    if (!requests.ok()) return Fail(std::string(requests.status().message()));
+    printf("%-5s %-8s %-24s %-9s %s\n", "ID", "STATUS", "CLIENT", "KEY", "NAMES");
+    for (const nlohmann::json& r : *requests) {
+      std::vector<std::string> names;
+      for (const auto& n : r["names"]) names.push_back(n.get<std::string>());
+      printf("%-5lld %-8s %-24s %-9s %s\n", static_cast<long long>(r["id"].get<int64_t>()),
+             r["status"].get<std::string>().c_str(), r["client"].get<std::string>().c_str(),
+             r["key"].get<std::string>().c_str(), absl::StrJoin(names, ",").c_str());
+    }
+    return 0;
+  }
+  int64_t id = 0;
+  if (!absl::SimpleAtoi(approve.has_value() ? *approve : *reject, &id)) {
+    return Fail("--approve and --reject take a request's ID (ers-clm --list-requests)");
+  }
+  absl::StatusOr<nlohmann::json> decided;
+  if (approve.has_value()) {
+    if (issuer == nullptr) return Fail("--approve needs --issuing-ca CERT,KEY");
+    decided = ers::ApproveCertificateRequest(store->get(), *issuer, id, "ers-clm --approve");
+  } else {
+    if (!reason.has_value() || reason->empty()) return Fail("--reject needs --reason TEXT");
+    decided = ers::RejectCertificateRequest(store->get(), id, *reason, "ers-clm --reject");
+  }
+  if (!decided.ok()) return Fail(std::string(decided.status().message()));
+  printf("request %lld (%s): %s%s\n", static_cast<long long>(id),
+         (*decided)["client"].get<std::string>().c_str(),
+         (*decided)["status"].get<std::string>().c_str(),
+         approve.has_value()
+             ? absl::StrCat(", serial ", (*decided)["serial"].get<std::string>()).c_str()
+             : "");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   ers::InstallLastResortHandler("ers-clm");
   std::optional<std::string> listen, db, cert, key, client_ca, tokens_file,
-      port_file, inject_429, inject_hang, hang_seconds, inject_wrong_ack;
+      port_file, inject_429, inject_hang, hang_seconds, inject_wrong_ack, issuing_ca,
+      issuing_policy, approve, reject, reason, inject_hang_requests;
+  bool list_requests = false;
   bool insecure_http = false, print_version = false;
   ers::FlagSet flags("clm");
   flags.String("listen", "ADDR:PORT", "where to listen (default 127.0.0.1:8444; port 0: any)", &listen);
@@ -81,6 +144,16 @@ int main(int argc, char** argv) {
   flags.String("inject-wrong-ack", "N", "testing: store the next N uploads, then acknowledge "
                "another batch id", &inject_wrong_ack);
   flags.String("hang-seconds", "N", "testing: how long a held reply waits (default 20)", &hang_seconds);
+  flags.String("inject-hang-requests", "N", "testing: issue, then hold the reply of the next N "
+               "certificate requests", &inject_hang_requests);
+  flags.String("issuing-ca", "CERT,KEY", "sign certificate requests with this CA (PEM chain, "
+               "issuing CA first; its PEM key)", &issuing_ca);
+  flags.String("issuing-policy", "FILE", "what each client may request (one line per client)",
+               &issuing_policy);
+  flags.Bool("list-requests", "print the certificate requests in --db and exit", &list_requests);
+  flags.String("approve", "ID", "issue held request ID (needs --issuing-ca) and exit", &approve);
+  flags.String("reject", "ID", "refuse held request ID (with --reason) and exit", &reject);
+  flags.String("reason", "TEXT", "why --reject refuses", &reason);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (absl::Status s = flags.Parse(args, nullptr); !s.ok()) return Fail(std::string(s.message()));
   if (flags.help_requested()) {
@@ -93,6 +166,31 @@ int main(int argc, char** argv) {
   }
   if (!db.has_value()) return Fail("--db is required");
   ers::ClmServerOptions options;
+  std::unique_ptr<ers::Issuer> issuer;
+  if (issuing_ca.has_value()) {
+    std::vector<std::string> files = absl::StrSplit(*issuing_ca, ',');
+    std::string chain, key;
+    if (files.size() != 2) return Fail("--issuing-ca takes CERT,KEY (two PEM files)");
+    if (!ReadFile(files[0], &chain) || !ReadFile(files[1], &key)) return 2;
+    absl::StatusOr<std::unique_ptr<ers::Issuer>> loaded = ers::Issuer::Load(chain, key);
+    if (!loaded.ok()) return Fail(std::string(loaded.status().message()));
+    issuer = *std::move(loaded);
+  }
+  std::optional<ers::IssuingPolicy> policy;
+  if (issuing_policy.has_value()) {
+    std::string text;
+    if (!ReadFile(*issuing_policy, &text)) return 2;
+    absl::StatusOr<ers::IssuingPolicy> parsed = ers::IssuingPolicy::Parse(text, *issuing_policy);
+    if (!parsed.ok()) return Fail(std::string(parsed.status().message()));
+    policy = *std::move(parsed);
+  }
+  if (issuer != nullptr && !policy.has_value()) {
+    return Fail("--issuing-ca needs --issuing-policy (what each client may request)");
+  }
+  if (approve.has_value() || reject.has_value() || list_requests) {
+    return Administer(*db, issuer.get(), approve, reject, reason, list_requests);
+  }
+  if (issuer != nullptr) options.enrollment = {issuer.get(), &*policy};
   if (listen.has_value()) {
     std::vector<std::string> parts = absl::StrSplit(*listen, ':');
     int port = -1;
@@ -137,7 +235,8 @@ int main(int argc, char** argv) {
   };
   if (!count(inject_429, &options.inject_429) || !count(inject_hang, &options.inject_hang) ||
       !count(hang_seconds, &options.hang_seconds) ||
-      !count(inject_wrong_ack, &options.inject_wrong_ack)) {
+      !count(inject_wrong_ack, &options.inject_wrong_ack) ||
+      !count(inject_hang_requests, &options.inject_hang_requests)) {
     return Fail("--inject-429, --inject-hang, --inject-wrong-ack and --hang-seconds take numbers");
   }
 

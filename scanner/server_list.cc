@@ -11,9 +11,6 @@
 namespace ers {
 namespace {
 
-constexpr size_t kMaxHostNameLen = 253;
-constexpr size_t kMaxLabelLen = 63;
-
 bool LooksLikeIpLiteral(absl::string_view text) {
   if (text.empty()) return false;
   if (text.front() == '[' || text.find(':') != absl::string_view::npos) {
@@ -26,40 +23,6 @@ bool LooksLikeIpLiteral(absl::string_view text) {
 }
 
 }  // namespace
-
-absl::Status ValidateHostName(absl::string_view name) {
-  if (name.empty()) return absl::InvalidArgumentError("empty host name");
-  if (name.size() > kMaxHostNameLen) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("host name \"", name.substr(0, 40), "...\" is ",
-                     name.size(), " characters long (at most 253)"));
-  }
-  for (absl::string_view label : absl::StrSplit(name, '.')) {
-    if (label.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("host name \"", name, "\" has an empty label"));
-    }
-    if (label.size() > kMaxLabelLen) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "host name \"", name, "\": label \"", label,
-          "\" is longer than 63 characters"));
-    }
-    for (char c : label) {
-      if (!absl::ascii_isalnum(c) && c != '-' && c != '_') {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "host name \"", name, "\" contains '",
-            absl::ascii_isprint(c) ? std::string(1, c) : std::string("\\x?"),
-            "' (only letters, digits, '-', '_' and '.' are allowed)"));
-      }
-    }
-    if (label.front() == '-' || label.back() == '-') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "host name \"", name, "\": label \"", label,
-          "\" starts or ends with a hyphen"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<Server> ParseServer(absl::string_view text) {
   if (LooksLikeIpLiteral(text)) {

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/ip_address.h"
+#include "base/host_name.h"  // ValidateHostName, for the callers of ParseServer
 
 namespace ers {
 
@@ -24,11 +25,6 @@ struct Server {
     return a.host == b.host && a.address == b.address;
   }
 };
-
-// ValidateHostName checks |name| against the DNS host name rules: at most 253
-// characters, labels of 1 to 63 letters, digits, hyphens or underscores, not
-// starting or ending with a hyphen. The error says which rule failed.
-[[nodiscard]] absl::Status ValidateHostName(absl::string_view name);
 
 // ParseServer parses one host name or IP literal ("[::1]" or "::1"). A
 // "host:port" entry is rejected with a hint to use --ports.
