@@ -9,7 +9,8 @@
 
 namespace ers {
 
-// ParseDurationIn parses |text| (Go syntax: "300ms", "1.5s", "2m") and
+// ParseDurationIn parses |text| (Go syntax: "300ms", "1.5s", "2m"; or whole
+// days, "30d") and
 // checks that it lies in [min, max]. On failure it returns kInvalidArgument
 // naming |what| (e.g. "--connect-timeout") and the allowed range.
 [[nodiscard]] absl::StatusOr<absl::Duration> ParseDurationIn(

@@ -36,6 +36,14 @@ TEST(DurationTest, RangeAndSyntax) {
   EXPECT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("--t"));
   EXPECT_FALSE(ParseDurationIn("2h", "--t", absl::Milliseconds(1), absl::Hours(1)).ok());
+  // Whole days.
+  auto days = ParseDurationIn("30d", "--t", absl::Hours(1), absl::Hours(24 * 100));
+  ASSERT_TRUE(days.ok()) << days.status();
+  EXPECT_EQ(*days, absl::Hours(24 * 30));
+  for (const char* bad_days : {"d", "1.5d", "-1d", "30dd", "101d"}) {
+    EXPECT_FALSE(ParseDurationIn(bad_days, "--t", absl::Hours(1), absl::Hours(24 * 100)).ok())
+        << bad_days;
+  }
   EXPECT_FALSE(ParseDurationIn("0s", "--t", absl::Milliseconds(1), absl::Hours(1)).ok());
 }
 

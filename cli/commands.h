@@ -35,6 +35,8 @@ int RunStatus(const std::vector<std::string>& args, const Streams& io);
 int RunPush(const std::vector<std::string>& args, const Streams& io);
 int RunRuns(const std::vector<std::string>& args, const Streams& io);
 int RunImport(const std::vector<std::string>& args, const Streams& io);
+int RunRequest(const std::vector<std::string>& args, const Streams& io);
+int RunRenew(const std::vector<std::string>& args, const Streams& io);
 
 // ReportError prints "ers: <message>" and returns the exit code for |status|:
 // kExitUsage for what the user fixes in the command line or configuration

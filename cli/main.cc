@@ -37,6 +37,10 @@ constexpr Command kCommands[] = {
     {"logout", "", "forget them", ers::RunLogout},
     {"status", "", "the CLM, this client's identity, the spool", ers::RunStatus},
     {"push", "", "send spooled batches to the CLM", ers::RunPush},
+    {"request", "--cn NAME [--san LIST] ...", "a new key and certificate from the CLM",
+     ers::RunRequest},
+    {"renew", "[--within 30d] [--dry-run]", "new certificates for those about to expire",
+     ers::RunRenew},
 };
 
 constexpr const char* kUsageTail = R"(  ers help <command>               flags and examples of one command

@@ -30,7 +30,7 @@ token:held     dns=example.test approval=hold
 class EnrollmentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ca_key_ = testpki::MakeKey(testpki::KeyType::kEcP256);
+    ca_key_ = testpki::MakeKey(testpki::EnrollKeyType::kEcP256);
     testpki::CertSpec spec;
     spec.common_name = "ers test issuing CA";
     spec.is_ca = true;
@@ -48,7 +48,7 @@ class EnrollmentTest : public ::testing::Test {
   }
 
   // Csr builds a request for |cn| and |sans| with a new key of |type|.
-  std::string Csr(const char* cn, const char* sans, KeyType type = KeyType::kEcP256) {
+  std::string Csr(const char* cn, const char* sans, EnrollKeyType type = EnrollKeyType::kEcP256) {
     absl::StatusOr<RequestNames> names = ParseRequestNames(cn, sans);
     EXPECT_TRUE(names.ok()) << names.status();
     absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> key = GenerateKey(type);
@@ -136,7 +136,7 @@ TEST_F(EnrollmentTest, RefusalsSayWhy) {
        "names outside this client's policy: evil.example.org"},
       {"token:scanner", Csr("a.example.test", "10.1.1.1"), 0, 403, "10.1.1.1"},
       {"token:scanner", Csr("*.example.test", ""), 0, 403, "no wildcards"},
-      {"token:scanner", Csr("a.example.test", "", KeyType::kEcP384), 0, 403,
+      {"token:scanner", Csr("a.example.test", "", EnrollKeyType::kEcP384), 0, 403,
        "key type ec-p384 is not allowed"},
       {"token:scanner", Csr("a.example.test", ""), 31, 403, "31 days is more"},
       {"token:nobody", Csr("a.example.test", ""), 0, 403, "has no line for it"},
@@ -167,7 +167,7 @@ TEST_F(EnrollmentTest, WeakKeysAndExtraExtensionsAreRefused) {
   EXPECT_EQ(status, 422u);
   EXPECT_NE(reply["error"].get<std::string>().find("weak key: rsa-1024"), std::string::npos);
 
-  bssl::UniquePtr<EVP_PKEY> key = testpki::MakeKey(testpki::KeyType::kEcP256);
+  bssl::UniquePtr<EVP_PKEY> key = testpki::MakeKey(testpki::EnrollKeyType::kEcP256);
   bssl::UniquePtr<X509_REQ> req(X509_REQ_new());
   bssl::UniquePtr<X509_NAME> subject(X509_NAME_new());
   X509_NAME_add_entry_by_NID(subject.get(), NID_commonName, MBSTRING_UTF8,
@@ -249,8 +249,8 @@ TEST(IssuingPolicyTest, BadLinesNameTheirLine) {
 }
 
 TEST(IssuerTest, RefusesAKeyThatIsNotTheCasAndALeafAsCa) {
-  bssl::UniquePtr<EVP_PKEY> ca_key = testpki::MakeKey(testpki::KeyType::kEcP256);
-  bssl::UniquePtr<EVP_PKEY> other = testpki::MakeKey(testpki::KeyType::kEcP256);
+  bssl::UniquePtr<EVP_PKEY> ca_key = testpki::MakeKey(testpki::EnrollKeyType::kEcP256);
+  bssl::UniquePtr<EVP_PKEY> other = testpki::MakeKey(testpki::EnrollKeyType::kEcP256);
   testpki::CertSpec spec;
   spec.common_name = "ca";
   spec.is_ca = true;

@@ -47,7 +47,7 @@ absl::Status ParseSetting(absl::string_view key, absl::string_view value,
     if (!list.ok()) return list.status();
     policy->key_types.clear();
     for (absl::string_view entry : *list) {
-      if (absl::Status s = ParseKeyType(entry).status(); !s.ok()) return s;
+      if (absl::Status s = ParseEnrollKeyType(entry).status(); !s.ok()) return s;
       policy->key_types.insert(std::string(entry));
     }
   } else if (key == "days") {

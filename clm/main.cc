@@ -184,11 +184,11 @@ int main(int argc, char** argv) {
     if (!parsed.ok()) return Fail(std::string(parsed.status().message()));
     policy = *std::move(parsed);
   }
-  if (issuer != nullptr && !policy.has_value()) {
-    return Fail("--issuing-ca needs --issuing-policy (what each client may request)");
-  }
   if (approve.has_value() || reject.has_value() || list_requests) {
     return Administer(*db, issuer.get(), approve, reject, reason, list_requests);
+  }
+  if (issuer != nullptr && !policy.has_value()) {
+    return Fail("--issuing-ca needs --issuing-policy (what each client may request)");
   }
   if (issuer != nullptr) options.enrollment = {issuer.get(), &*policy};
   if (listen.has_value()) {

@@ -38,12 +38,12 @@ TEST(RequestNamesTest, MalformedNamesAreRefusedByName) {
   }
 }
 
-class CsrRoundTripTest : public ::testing::TestWithParam<KeyType> {};
+class CsrRoundTripTest : public ::testing::TestWithParam<EnrollKeyType> {};
 
 TEST_P(CsrRoundTripTest, ReadsBackWhatWasBuilt) {
   absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> key = GenerateKey(GetParam());
   ASSERT_TRUE(key.ok()) << key.status();
-  EXPECT_EQ(DescribeKey(key->get()), KeyTypeName(GetParam()));
+  EXPECT_EQ(DescribeKey(key->get()), EnrollKeyTypeName(GetParam()));
   absl::StatusOr<RequestNames> names =
       ParseRequestNames("svc.example.test", "alt.example.test,127.0.0.9,2001:db8::5");
   ASSERT_TRUE(names.ok());
@@ -52,7 +52,7 @@ TEST_P(CsrRoundTripTest, ReadsBackWhatWasBuilt) {
   absl::StatusOr<CsrInfo> info = ParseCsr(*pem);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->names, *names);
-  EXPECT_EQ(info->key, KeyTypeName(GetParam()));
+  EXPECT_EQ(info->key, EnrollKeyTypeName(GetParam()));
   EXPECT_TRUE(info->other_extensions.empty());
   EXPECT_EQ(info->der_sha256.size(), 64u);
   // The key's PEM reads back to the same key.
@@ -65,11 +65,11 @@ TEST_P(CsrRoundTripTest, ReadsBackWhatWasBuilt) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryKeyType, CsrRoundTripTest,
-                         ::testing::Values(KeyType::kEcP256, KeyType::kEcP384, KeyType::kRsa2048,
-                                           KeyType::kRsa3072));
+                         ::testing::Values(EnrollKeyType::kEcP256, EnrollKeyType::kEcP384, EnrollKeyType::kRsa2048,
+                                           EnrollKeyType::kRsa3072));
 
 TEST(CsrTest, ATamperedRequestDoesNotVerify) {
-  absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> key = GenerateKey(KeyType::kEcP256);
+  absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> key = GenerateKey(EnrollKeyType::kEcP256);
   ASSERT_TRUE(key.ok());
   absl::StatusOr<RequestNames> names = ParseRequestNames("a.example.test", "");
   ASSERT_TRUE(names.ok());
@@ -80,7 +80,7 @@ TEST(CsrTest, ATamperedRequestDoesNotVerify) {
   bssl::UniquePtr<BIO> bio(BIO_new_mem_buf(pem->data(), pem->size()));
   bssl::UniquePtr<X509_REQ> req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(req);
-  absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> other = GenerateKey(KeyType::kEcP256);
+  absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> other = GenerateKey(EnrollKeyType::kEcP256);
   ASSERT_TRUE(other.ok());
   ASSERT_TRUE(X509_REQ_sign(req.get(), other->get(), EVP_sha256()));
   ASSERT_TRUE(X509_REQ_set_pubkey(req.get(), key->get()));
@@ -101,7 +101,7 @@ TEST(CsrTest, GarbageIsRefusedWithAReason) {
                         "REQUEST-----\n")
                    .ok());
   EXPECT_FALSE(ParseCsr(std::string(kMaxCsrBytes + 1, 'a')).ok());
-  EXPECT_FALSE(ParseKeyType("rsa-1024").ok());
+  EXPECT_FALSE(ParseEnrollKeyType("rsa-1024").ok());
 }
 
 }  // namespace

@@ -14,13 +14,13 @@ namespace ers {
 namespace {
 
 constexpr struct {
-  KeyType type;
+  EnrollKeyType type;
   const char* name;
 } kKeyTypes[] = {
-    {KeyType::kEcP256, "ec-p256"},
-    {KeyType::kEcP384, "ec-p384"},
-    {KeyType::kRsa2048, "rsa-2048"},
-    {KeyType::kRsa3072, "rsa-3072"},
+    {EnrollKeyType::kEcP256, "ec-p256"},
+    {EnrollKeyType::kEcP384, "ec-p384"},
+    {EnrollKeyType::kRsa2048, "rsa-2048"},
+    {EnrollKeyType::kRsa3072, "rsa-3072"},
 };
 
 absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> GenerateEc(int nid) {
@@ -47,14 +47,14 @@ absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> GenerateRsa(int bits) {
 
 }  // namespace
 
-const char* KeyTypeName(KeyType type) {
+const char* EnrollKeyTypeName(EnrollKeyType type) {
   for (const auto& k : kKeyTypes) {
     if (k.type == type) return k.name;
   }
   return "unknown";
 }
 
-absl::StatusOr<KeyType> ParseKeyType(absl::string_view name) {
+absl::StatusOr<EnrollKeyType> ParseEnrollKeyType(absl::string_view name) {
   for (const auto& k : kKeyTypes) {
     if (name == k.name) return k.type;
   }
@@ -62,12 +62,12 @@ absl::StatusOr<KeyType> ParseKeyType(absl::string_view name) {
       "key type \"", name, "\" is not one of ec-p256, ec-p384, rsa-2048, rsa-3072"));
 }
 
-absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> GenerateKey(KeyType type) {
+absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> GenerateKey(EnrollKeyType type) {
   switch (type) {
-    case KeyType::kEcP256: return GenerateEc(NID_X9_62_prime256v1);
-    case KeyType::kEcP384: return GenerateEc(NID_secp384r1);
-    case KeyType::kRsa2048: return GenerateRsa(2048);
-    case KeyType::kRsa3072: return GenerateRsa(3072);
+    case EnrollKeyType::kEcP256: return GenerateEc(NID_X9_62_prime256v1);
+    case EnrollKeyType::kEcP384: return GenerateEc(NID_secp384r1);
+    case EnrollKeyType::kRsa2048: return GenerateRsa(2048);
+    case EnrollKeyType::kRsa3072: return GenerateRsa(3072);
   }
   return absl::InvalidArgumentError("unknown key type");
 }

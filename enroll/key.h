@@ -13,16 +13,16 @@
 
 namespace ers {
 
-enum class KeyType { kEcP256, kEcP384, kRsa2048, kRsa3072 };
+enum class EnrollKeyType { kEcP256, kEcP384, kRsa2048, kRsa3072 };
 
-// KeyTypeName returns "ec-p256", "ec-p384", "rsa-2048" or "rsa-3072".
-const char* KeyTypeName(KeyType type);
+// EnrollKeyTypeName returns "ec-p256", "ec-p384", "rsa-2048" or "rsa-3072".
+const char* EnrollKeyTypeName(EnrollKeyType type);
 
-// ParseKeyType parses one of KeyTypeName's names; the error lists them.
-[[nodiscard]] absl::StatusOr<KeyType> ParseKeyType(absl::string_view name);
+// ParseEnrollKeyType parses one of EnrollKeyTypeName's names; the error lists them.
+[[nodiscard]] absl::StatusOr<EnrollKeyType> ParseEnrollKeyType(absl::string_view name);
 
 // GenerateKey makes a fresh private key of |type| from BoringSSL's RNG.
-[[nodiscard]] absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> GenerateKey(KeyType type);
+[[nodiscard]] absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> GenerateKey(EnrollKeyType type);
 
 // PrivateKeyPem renders |key| as an unencrypted PKCS#8 PEM block
 // ("BEGIN PRIVATE KEY"), for a file only its owner may read.
@@ -32,7 +32,7 @@ const char* KeyTypeName(KeyType type);
 // RSA and EC forms).
 [[nodiscard]] absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> ReadPrivateKeyPem(absl::string_view pem);
 
-// DescribeKey names a public key the way KeyTypeName does, for any key a
+// DescribeKey names a public key the way EnrollKeyTypeName does, for any key a
 // CSR may carry: "ec-p256", "ec-p384", "ec-p521", "ec-p224", "rsa-1024",
 // "rsa-4096", "ed25519", or "unknown".
 std::string DescribeKey(const EVP_PKEY* key);

@@ -82,6 +82,16 @@ constexpr const char* kMigrations[] = {
     // for implicit TLS, as every result before it was).
     "ALTER TABLE endpoint_results ADD COLUMN starttls TEXT;"
     "PRAGMA user_version = 5;",
+    // Version 6: the certificates this client requested from the CLM (ers
+    // request, ers renew), where their files are, and what became of them.
+    "CREATE TABLE cert_requests (request_id TEXT PRIMARY KEY, common_name TEXT NOT NULL, "
+    "  names TEXT NOT NULL, key_type TEXT NOT NULL, days INTEGER NOT NULL, "
+    "  files TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', "
+    "  clm_id INTEGER NOT NULL DEFAULT 0, serial TEXT NOT NULL DEFAULT '', "
+    "  not_after INTEGER NOT NULL DEFAULT 0, certificate_sha256 TEXT NOT NULL DEFAULT '', "
+    "  renews TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE INDEX cert_requests_files ON cert_requests (files);"
+    "PRAGMA user_version = 6;",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == Inventory::kSchemaVersion,
               "one migration per schema version");

@@ -58,7 +58,7 @@ class Inventory {
   // kSchemaVersion is the schema this release writes (PRAGMA user_version).
   // Open upgrades older files in one transaction; a newer file is refused
   // (kFailedPrecondition) rather than misread.
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   // Open opens (creating) the inventory at |path|, creating its parent
   // directory with mode 0700, and migrates it to kSchemaVersion.
