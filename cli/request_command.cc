@@ -99,13 +99,13 @@ Examples:
 Flags:
 )";
 
-// FileBase is DIR/NAME for the files of a certificate for |cn|.
+// FileBase is DIR/NAME, absolute, for the files of a certificate for |cn|.
 std::string FileBase(const std::string& dir, const std::string& cn) {
   std::string name;
   for (char c : cn) {
     name += c == '*' ? std::string("wildcard") : c == ':' ? std::string("_") : std::string(1, c);
   }
-  return dir.empty() || dir == "." ? name : absl::StrCat(dir, "/", name);
+  return AbsolutePath(absl::StrCat(dir.empty() ? "." : dir, "/", name));
 }
 
 absl::Status WriteKeyFile(const std::string& path, const std::string& pem) {
@@ -208,6 +208,10 @@ RequestOutcome Apply(Client& client, CertRequestRecord* r, long status, const st
                     : reply.is_object() ? reply.value("reason", "") : "";
     if (r->reason.empty()) r->reason = absl::StrCat("HTTP ", status);
     outcome = RequestOutcome::kRefused;
+    // The key was made for this request alone and no certificate is for
+    // it: it goes, so that a corrected request can use the name.
+    unlink((r->files + ".key").c_str());
+    unlink((r->files + ".csr").c_str());
   }
   if (outcome == RequestOutcome::kUnanswered) return outcome;
   if (absl::Status s = SaveCertRequest(*client.inventory, *r); !s.ok()) {

@@ -30,7 +30,7 @@ token:held     dns=example.test approval=hold
 class EnrollmentTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ca_key_ = testpki::MakeKey(testpki::EnrollKeyType::kEcP256);
+    ca_key_ = testpki::MakeKey(testpki::KeyType::kEcP256);
     testpki::CertSpec spec;
     spec.common_name = "ers test issuing CA";
     spec.is_ca = true;
@@ -167,7 +167,7 @@ TEST_F(EnrollmentTest, WeakKeysAndExtraExtensionsAreRefused) {
   EXPECT_EQ(status, 422u);
   EXPECT_NE(reply["error"].get<std::string>().find("weak key: rsa-1024"), std::string::npos);
 
-  bssl::UniquePtr<EVP_PKEY> key = testpki::MakeKey(testpki::EnrollKeyType::kEcP256);
+  bssl::UniquePtr<EVP_PKEY> key = testpki::MakeKey(testpki::KeyType::kEcP256);
   bssl::UniquePtr<X509_REQ> req(X509_REQ_new());
   bssl::UniquePtr<X509_NAME> subject(X509_NAME_new());
   X509_NAME_add_entry_by_NID(subject.get(), NID_commonName, MBSTRING_UTF8,
@@ -249,8 +249,8 @@ TEST(IssuingPolicyTest, BadLinesNameTheirLine) {
 }
 
 TEST(IssuerTest, RefusesAKeyThatIsNotTheCasAndALeafAsCa) {
-  bssl::UniquePtr<EVP_PKEY> ca_key = testpki::MakeKey(testpki::EnrollKeyType::kEcP256);
-  bssl::UniquePtr<EVP_PKEY> other = testpki::MakeKey(testpki::EnrollKeyType::kEcP256);
+  bssl::UniquePtr<EVP_PKEY> ca_key = testpki::MakeKey(testpki::KeyType::kEcP256);
+  bssl::UniquePtr<EVP_PKEY> other = testpki::MakeKey(testpki::KeyType::kEcP256);
   testpki::CertSpec spec;
   spec.common_name = "ca";
   spec.is_ca = true;

@@ -127,8 +127,8 @@ out=$("$ers" request --cn evil.example.org --out "$work/certs" 2>&1)
 rc=$?
 [ "$rc" = 1 ] && grep -q "names outside this client's policy: evil.example.org" <<<"$out"
 check $? "a name outside the policy is refused (exit $rc): $out"
-[ ! -e "$work/certs/evil.example.org.crt" ]
-check $? "nothing is issued for it"
+[ ! -e "$work/certs/evil.example.org.crt" ] && [ ! -e "$work/certs/evil.example.org.key" ]
+check $? "nothing is issued for it, and the key made for it is removed"
 out=$(ERS_DB=$holder_db "$ers" request --cn keys.example.test --key rsa-2048 --out "$work/certs" 2>&1)
 grep -q "key type rsa-2048 is not allowed" <<<"$out"
 check $? "a key type outside the policy is refused: $out"

@@ -8,7 +8,7 @@
 # .deb with dpkg -i and nothing else; in it ers --version, ers discover and
 # an ers scan (as the packaged ers user, by the systemd unit's own command
 # line) of an nginx TLS server on loopback outside the root. Then the
-# inventory is taken back to the schema of the release before (4), a newer
+# inventory is taken back to schema 4 (two releases before), a newer
 # build of the package is installed over it, and the inventory must come
 # through migrated, with its run and certificate and the operator's
 # /etc/default/ers. Remove keeps the inventory, purge deletes it. The .rpm
@@ -159,15 +159,17 @@ check $? "the inventory holds one run"
 
 # --- upgrade to a newer build over an inventory of the release before
 sqlite3 "$root/var/lib/ers/ers.db" \
-  "ALTER TABLE endpoint_results DROP COLUMN starttls; PRAGMA user_version = 4;"
+  "DROP TABLE cert_requests; ALTER TABLE endpoint_results DROP COLUMN starttls;
+   PRAGMA user_version = 4;"
 [ "$(sqlite3 "$root/var/lib/ers/ers.db" 'PRAGMA user_version')" = 4 ]
-check $? "the inventory is at schema 4, as the release before wrote it"
+check $? "the inventory is at schema 4, as the releases before STARTTLS wrote it"
 inside dpkg -i "/tmp/$(basename "$deb2")" >"$work/dpkg2.log" 2>&1
 check $? "dpkg -i upgrades to release 2 ($(tail -3 "$work/dpkg2.log"))"
 [ "$(inside dpkg-query -W -f='${Version}' ers)" = "${version}-2" ]
 check $? "release 2 is installed"
-[ "$(sqlite3 "$root/var/lib/ers/ers.db" 'PRAGMA user_version')" = 5 ]
-check $? "the upgrade migrated the inventory to schema 5"
+schema=$(sed -n 's/.*static constexpr int kSchemaVersion = \([0-9]*\);/\1/p' inventory/inventory.h)
+[ "$(sqlite3 "$root/var/lib/ers/ers.db" 'PRAGMA user_version')" = "$schema" ]
+check $? "the upgrade migrated the inventory to schema $schema"
 [ "$(sqlite3 "$root/var/lib/ers/ers.db" 'SELECT count(*) FROM scan_runs')" = 1 ] &&
   grep -qi "$leaf_sha256" <<<"$(as_ers ers export --csv 2>&1)"
 check $? "the run and the certificate survived the upgrade"

@@ -29,7 +29,7 @@ flags="-std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 libs="-L/usr/lib/x86_64-linux-gnu/android -Wl,-rpath,/usr/lib/x86_64-linux-gnu/android
   -lssl -lcrypto -lsqlite3 $absl_libs -lpthread"
 scanner="base/config_lines.cc base/ip_address.cc base/files.cc scanner/address_policy.cc scanner/port_list.cc tlsprobe/starttls.cc scanner/prefix_set.cc
-  scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc
+  scanner/server_list.cc scanner/target_space.cc base/list_syntax.cc base/host_name.cc
   scanner/permutation.cc scanner/target_walker.cc"
 x509="base/config_lines.cc base/encoding.cc base/digest.cc base/ip_address.cc base/list_syntax.cc
   x509/leaf_names.cc x509/certificate.cc x509/certificate_cache.cc x509/chain.cc x509/crl.cc x509/findings.cc
@@ -45,7 +45,9 @@ declare -A sources=(
   [fuzz_starttls]="tlsprobe/starttls.cc"
   [fuzz_handshake_tap]="tlsprobe/handshake_tap.cc"
   [fuzz_inventory_import]="inventory/inventory.cc inventory/config_store.cc base/sqlite_db.cc scanner/port_list.cc $records"
-  [fuzz_clm_router]="clm/clm_router.cc clm/clm_page.cc base/printable.cc clm/clm_store.cc base/sqlite_db.cc base/private_files.cc base/digest.cc base/encoding.cc"
+  [fuzz_clm_router]="clm/clm_router.cc clm/clm_page.cc base/printable.cc clm/clm_store.cc base/sqlite_db.cc base/private_files.cc base/digest.cc base/encoding.cc
+    clm/clm_store_requests.cc clm/certificate_requests.cc clm/issuer.cc clm/issuing_policy.cc enroll/csr.cc enroll/key.cc
+    base/host_name.cc base/list_syntax.cc base/ip_address.cc base/config_lines.cc tests/test_pki.cc"
   [fuzz_uploader_reply]="upload/uploader.cc base/curl_handle.cc upload/spool.cc upload/credentials.cc base/private_files.cc base/printable.cc base/digest.cc base/encoding.cc"
 )
 declare -A extra_libs=([fuzz_uploader_reply]="-lcurl" [fuzz_result_json]="-luv" [fuzz_inventory_import]="-luv")
@@ -105,6 +107,15 @@ printf 'POST /api/v1/batches\n{"batch_id":"b1","certificates":[{"sha256":"00","d
 printf 'GET /api/v1/inventory\n' >"$seeds/fuzz_clm_router/b"
 printf 'GET /\n' >"$seeds/fuzz_clm_router/d"
 printf 'GET /api/v1/%%ff\n' >"$seeds/fuzz_clm_router/c"
+# Certificate requests: a CSR of the right names, another of the wrong ones.
+if command -v openssl >/dev/null; then
+  for name in a.example.test evil.example.org; do
+    csr=$(openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null \
+            -subj "/CN=$name" -addext "subjectAltName=DNS:$name,IP:127.0.0.2" 2>/dev/null)
+    python3 -c 'import json, sys; sys.stdout.write("POST /api/v1/certificate-requests\n" + json.dumps({"request_id": sys.argv[1], "csr": sys.argv[2]}))' \
+      "r-$name" "$csr" >"$seeds/fuzz_clm_router/csr-$name"
+  done
+fi
 
 # Targets that need files (the CLM's store) make them here, removed after.
 export TMPDIR="$PWD/$out/tmp"
@@ -115,7 +126,7 @@ passed=0
 for target in fuzz_target_spec fuzz_exclusions fuzz_x509 fuzz_result_json fuzz_inventory_import fuzz_clm_router fuzz_uploader_reply fuzz_starttls fuzz_handshake_tap; do
   bin="$out/bin/$target"
   # Rebuild only when a source or header is newer than the binary.
-  if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} base include inventory sweep scanner x509 cli clm tlsprobe \
+  if [ -x "$bin" ] && [ -z "$(find "tests/fuzz/$target.cc" ${sources[$target]} base include inventory sweep scanner x509 cli clm enroll tlsprobe \
         -name '*.h' -newer "$bin" -o -name '*.cc' -newer "$bin" 2>/dev/null | head -1)" ]; then
     :
   elif ! $CXX $flags "tests/fuzz/$target.cc" ${sources[$target]} $libs ${extra_libs[$target]:-} -o "$bin" 2>"$out/$target.build.log"; then
