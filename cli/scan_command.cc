@@ -92,7 +92,7 @@ Examples:
   ers scan --resume
   ers scan --resume=auto --fail-on critical    for cron: resume if interrupted
   ers scan --dry-run                  show the plan and the first targets
-  ers scan --dry-run --shard 2/4      the part of the scan machine 2 of 4 does
+  ers scan --dry-run --seed 7 --shard 2/4   the part machine 2 of 4 does (one seed on all 4)
   ers scan --dry-run --ips 127.0.0.0/24 --ports 443,8443
   ers scan --ips 127.0.0.1 --ports default,starttls    implicit TLS and STARTTLS
   ers scan --ips 127.0.0.1 --ports 2525 --starttls 2525=smtp
